@@ -1,0 +1,50 @@
+"""Configuration: defaults, then instance/config.py, then FORMSERVICE_* environment variables."""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+DEFAULTS = {
+    "ORGANISATION_NAME": "Stockholms stad",
+    "DATABASE_URL": None,  # None: sqlite:///<instance>/formservice.sqlite
+    "SESSION_LIFETIME_MINUTES": 30,
+    "SESSION_COOKIE_NAME": "formservice_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": True,
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+    "LOGIN_MAX_FAILURES_PER_CLIENT": 20,
+    "LOGIN_LOCKOUT_MINUTES": 15,
+    "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    "PASSWORD_MIN_LENGTH": 10,
+}
+
+# Environment variables that override a setting, and how to read their text.
+_ENV = {
+    "DATABASE_URL": str,
+    "SECRET_KEY": str,
+    "ORGANISATION_NAME": str,
+    "SESSION_LIFETIME_MINUTES": int,
+    "SESSION_COOKIE_SECURE": lambda v: v.strip().lower() in {"1", "true", "yes", "on"},
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT": int,
+    "LOGIN_MAX_FAILURES_PER_CLIENT": int,
+    "LOGIN_LOCKOUT_MINUTES": int,
+    "MAX_CONTENT_LENGTH": int,
+}
+
+
+def from_environment(environ=os.environ) -> dict:
+    out = {}
+    for key, parse in _ENV.items():
+        raw = environ.get(f"FORMSERVICE_{key}")
+        if raw is not None and raw != "":
+            out[key] = parse(raw)
+    return out
+
+
+def finalise(config, instance_path: str) -> None:
+    """Derive settings that depend on others, after every source has been applied."""
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "formservice.sqlite")
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=int(config["SESSION_LIFETIME_MINUTES"]))

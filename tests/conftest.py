@@ -1,0 +1,146 @@
+"""Shared fixtures: app, client, runner, a database per test, and make_* factories."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from formservice import create_app
+from formservice.schema import upgrade
+
+TEST_PERSONNUMMER = "191212121212"  # Skatteverket's well-known test number; never a real person
+PASSWORD = "rätt-lösenord-123"
+PG_URL = os.environ.get("FORMSERVICE_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """Migrate once, copy per test: a fresh database for every test without re-running Alembic."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(request, tmp_path, sqlite_template):
+    if PG_URL and request.node.get_closest_marker("db"):
+        reset_postgres(PG_URL)
+        upgrade(PG_URL)
+        return PG_URL
+    path = tmp_path / "test.sqlite"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path):
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "SESSION_COOKIE_SECURE": False,
+        "ORGANISATION_NAME": "Teststaden",
+    }
+
+
+@pytest.fixture
+def app(app_config, tmp_path, monkeypatch):
+    monkeypatch.setenv("FORMSERVICE_INSTANCE_PATH", str(tmp_path / "instance"))
+    application = create_app(app_config)
+    yield application
+    application.extensions["db_session"].remove()
+    application.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def dbs(app):
+    """An observer's own session on the test database (no app context held across requests)."""
+    from sqlalchemy.orm import Session
+
+    with Session(app.extensions["db_engine"]) as session:
+        yield session
+
+
+@pytest.fixture
+def make_enhet(app):
+    from formservice import db
+    from formservice.models import Enhet, Organisation
+
+    def make(namn="Testenheten – Ekonomiskt bistånd", organisation="Teststaden", **kw):
+        with app.app_context():
+            dbs = db.session()
+            org = dbs.query(Organisation).filter_by(namn=organisation).one_or_none()
+            if org is None:
+                org = Organisation(namn=organisation, typ="kommun")
+                dbs.add(org)
+                dbs.flush()
+            enhet = Enhet(organisation_id=org.id, namn=namn, utdelningsadress=kw.get("adress", "Provgatan 1"),
+                          postnummer=kw.get("postnummer", "111 11"), ort=kw.get("ort", "Stockholm"))
+            dbs.add(enhet)
+            dbs.commit()
+            return enhet.id
+
+    return make
+
+
+@pytest.fixture
+def make_user(app, make_enhet):
+    from formservice import accounts
+
+    def make(username="testare", role="socialsekreterare", enhet_id=None, password=PASSWORD, **kw):
+        with app.app_context():
+            user = accounts.create_user(username=username, password=password, role=role,
+                                        enhet_id=enhet_id or make_enhet(), namn=kw.get("namn", "Test Testsson"),
+                                        titel=kw.get("titel", "Socialsekreterare"), telefon=kw.get("telefon", ""),
+                                        epost=kw.get("epost", ""))
+            return user.id
+
+    return make
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username="testare", password=PASSWORD, next_url=None, follow=False):
+        page = self.client.get("/logga-in")
+        url = "/logga-in" + (f"?next={next_url}" if next_url else "")
+        return self.client.post(url, data={"username": username, "password": password,
+                                           "csrf_token": csrf_token(page.get_data(as_text=True))},
+                                follow_redirects=follow)
+
+    def logout(self):
+        page = self.client.get("/")
+        return self.client.post("/logga-ut", data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)

@@ -1,0 +1,41 @@
+from formservice import create_app
+from formservice.config import from_environment
+
+
+def test_testing_config(app):
+    assert app.testing
+    assert app.config["ORGANISATION_NAME"] == "Teststaden"
+
+
+def test_environment_overrides(monkeypatch, app_config):
+    monkeypatch.setenv("FORMSERVICE_ORGANISATION_NAME", "Miljöstaden")
+    monkeypatch.setenv("FORMSERVICE_SESSION_LIFETIME_MINUTES", "12")
+    app = create_app(app_config)
+    assert app.config["ORGANISATION_NAME"] == "Miljöstaden"
+    assert app.permanent_session_lifetime.total_seconds() == 12 * 60
+
+
+def test_instance_config_file_is_read(tmp_path, monkeypatch, database_url):
+    inst = tmp_path / "inst"
+    inst.mkdir()
+    (inst / "config.py").write_text("SECRET_KEY = 'från-fil'\nORGANISATION_NAME = 'Filstaden'\n"
+                                    f"DATABASE_URL = {database_url!r}\n")
+    monkeypatch.setenv("FORMSERVICE_INSTANCE_PATH", str(inst))
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "från-fil"
+    assert app.config["ORGANISATION_NAME"] == "Filstaden"
+    assert app.config["SESSION_COOKIE_SECURE"] is True  # on by default outside the dev server
+
+
+def test_missing_secret_key_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("FORMSERVICE_INSTANCE_PATH", str(tmp_path / "empty"))
+    monkeypatch.delenv("FORMSERVICE_SECRET_KEY", raising=False)
+    import pytest
+
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_from_environment_parses_types():
+    env = {"FORMSERVICE_SESSION_COOKIE_SECURE": "0", "FORMSERVICE_MAX_CONTENT_LENGTH": "2048"}
+    assert from_environment(env) == {"SESSION_COOKIE_SECURE": False, "MAX_CONTENT_LENGTH": 2048}

@@ -1,0 +1,87 @@
+import logging
+
+from .conftest import TEST_PERSONNUMMER, csrf_token
+
+
+def test_security_headers_on_a_page(client):
+    res = client.get("/logga-in")
+    csp = res.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert res.headers["Referrer-Policy"] == "no-referrer"
+    assert res.headers["X-Content-Type-Options"] == "nosniff"
+    assert res.headers["Cache-Control"] == "no-store"
+
+
+def test_security_headers_on_errors_and_static(client):
+    for path in ("/finns-inte", "/static/css/app.css"):
+        res = client.get(path)
+        assert "default-src 'self'" in res.headers["Content-Security-Policy"]
+        assert res.headers["X-Content-Type-Options"] == "nosniff"
+        res.close()
+
+
+def test_404_is_swedish(client):
+    res = client.get("/finns-inte")
+    assert res.status_code == 404
+    assert "Sidan finns inte" in res.get_data(as_text=True)
+
+
+def test_post_without_csrf_token_is_refused(client, make_user):
+    make_user()
+    res = client.post("/logga-in", data={"username": "testare", "password": "x"})
+    assert res.status_code == 400
+    assert "Formuläret har gått ut" in res.get_data(as_text=True)
+
+
+def test_logout_without_csrf_is_refused(client, auth, make_user):
+    make_user()
+    auth.login()
+    assert client.post("/logga-ut").status_code == 400
+    assert client.get("/").status_code == 200  # still logged in
+
+
+def test_session_cookie_flags(app, client, make_user, auth):
+    app.config["SESSION_COOKIE_SECURE"] = True
+    make_user()
+    page = client.get("/logga-in")
+    cookie = page.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_no_inline_script_or_style(client, auth, make_user):
+    make_user()
+    auth.login()
+    for path in ("/logga-in", "/", "/konto/losenord"):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script>" not in html and "<style" not in html and " style=" not in html
+        assert "http://" not in html and "https://" not in html  # no CDN
+
+
+def test_logs_hold_no_personnummer_or_form_values(client, auth, make_user, caplog):
+    make_user()
+    caplog.set_level(logging.DEBUG)
+    page = client.get("/logga-in")
+    client.post("/logga-in", data={"username": TEST_PERSONNUMMER, "password": "hemligt-värde",
+                                   "csrf_token": csrf_token(page.get_data(as_text=True))})
+    auth.login()
+    text = caplog.text
+    assert TEST_PERSONNUMMER not in text and "hemligt-värde" not in text
+    assert "login user_id=" in text
+
+
+def test_healthz(client):
+    res = client.get("/healthz")
+    assert res.status_code == 200
+    assert res.get_json() == {"status": "ok", "database": "reachable"}
+
+
+def test_healthz_reports_unreachable_database(app_config, tmp_path, monkeypatch):
+    from formservice import create_app
+
+    monkeypatch.setenv("FORMSERVICE_INSTANCE_PATH", str(tmp_path / "i"))
+    cfg = dict(app_config, DATABASE_URL=f"sqlite:///{tmp_path}/no/such/dir/db.sqlite")
+    res = create_app(cfg).test_client().get("/healthz")
+    assert res.status_code == 503
+    assert res.get_json()["database"] == "unreachable"
