@@ -35,6 +35,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
 
     _configure_logging(app)
+    app.extensions["keyring"] = _load_keyring(app)
+
+    from .catalogue import CatalogueError, load_catalogue
+
+    try:
+        app.extensions["catalogue"] = load_catalogue()
+    except CatalogueError as exc:  # the customer's data is broken: refuse to start, say where
+        raise RuntimeError("Processkartan eller en blankettdefinition är felaktig:\n" + str(exc)) from None
 
     from . import db, security
     from .sessions import DatabaseSessionInterface
@@ -51,6 +59,25 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+def _load_keyring(app: Flask):
+    import json
+
+    from .crypto import CryptoError, keyring_from_dict
+
+    data = app.config.get("KEYS")
+    if data is None:
+        path = os.path.join(app.instance_path, "keys.json")
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except FileNotFoundError:
+            raise RuntimeError(f"Krypteringsnycklarna saknas ({path}): kör 'formservice init-instance'.") from None
+    try:
+        return keyring_from_dict(data)
+    except CryptoError as exc:
+        raise RuntimeError(str(exc)) from None
 
 
 def _configure_logging(app: Flask) -> None:

@@ -31,3 +31,22 @@ def create_user(*, username: str, password: str, role: str, enhet_id: int, namn:
     dbs.add(user)
     dbs.commit()
     return user
+
+
+def organisation_settings(user: User) -> dict[str, str]:
+    """The organisation's own texts for blanketter (e.g. the Finsam koordinator's address)."""
+    import json
+
+    try:
+        data = json.loads(user.enhet.organisation.installningar or "{}")
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def document_context(user: User, document_number: str | None = None):
+    """What a produced document knows about who produced it."""
+    from .rendering.pdf import DocumentContext
+
+    return DocumentContext(organisation=user.enhet.organisation.namn, document_number=document_number,
+                           config=organisation_settings(user))

@@ -37,6 +37,7 @@ def normalise_username(username: str) -> str:
 class LoginResult:
     user: User | None = None
     error: str | None = None
+    account: User | None = None  # the account a failed attempt named, for the audit log
 
 
 def _recent_failures(column, key: str, since) -> int:
@@ -69,7 +70,7 @@ def attempt_login(username: str, password: str, client: str) -> LoginResult:
     dbs.add(LoginAttempt(account_key=account_key, client_key=client_key, success=ok))
     dbs.commit()
     if not ok:
-        return LoginResult(error="Fel användarnamn eller lösenord.")
+        return LoginResult(error="Fel användarnamn eller lösenord.", account=user)
     return LoginResult(user=user)
 
 

@@ -37,9 +37,13 @@ def init_app(app) -> None:
 # ---------------------------------------------------------------- instance
 def write_instance_config(instance_path: str) -> bool:
     """Create instance/config.py with generated secrets, once. Returns True when created."""
+    from .crypto import new_keyring_dict, write_key_file
+
     path = Path(instance_path)
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, 0o700)
+    if not (path / "keys.json").exists():
+        write_key_file(path / "keys.json", new_keyring_dict())
     cfg = path / "config.py"
     if cfg.exists():
         return False
@@ -141,3 +145,83 @@ def run(host, port, workers, dev):
     from .server import serve
 
     serve(host=host, port=port, workers=workers)
+
+
+# ---------------------------------------------------------------- API and documents
+@main.command("create-token")
+@click.option("--username", required=True, help="Användaren som nyckeln agerar som.")
+@click.option("--name", "token_name", required=True, help="Vad nyckeln används till (t.ex. systemets namn).")
+@with_appcontext
+def create_token(username, token_name):
+    """Skapa en API-nyckel (visas en gång)."""
+    from sqlalchemy import select
+
+    from . import db
+    from .api_auth import create_token as make_token
+    from .auth import normalise_username
+    from .models import User
+
+    user = db.session().scalar(select(User).where(User.username == normalise_username(username)))
+    if user is None:
+        raise click.ClickException(f"Det finns ingen användare {username}.")
+    click.echo(make_token(user, token_name))
+
+
+@main.command("render", with_appcontext=False)
+@click.argument("blankett_id")
+@click.option("--data", "data_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="JSON-fil med fältvärdena.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="Utfil; formatet följer filändelsen (.pdf, .docx eller .zip).")
+@click.option("--organisation", default=None, help="Organisationens namn i sidhuvudet.")
+def render(blankett_id, data_path, out_path, organisation):
+    """Ta fram en blankett från en JSON-fil med värden."""
+    import json
+
+    from . import documents
+    from .catalogue import CatalogueError, load_catalogue
+    from .config import DEFAULTS, from_environment
+    from .rendering.pdf import DocumentContext
+
+    fmt = Path(out_path).suffix.lower().lstrip(".")
+    if fmt not in documents.PRODUCERS:
+        raise click.ClickException("Utfilen ska sluta på .pdf, .docx eller .zip.")
+    try:
+        cat = load_catalogue()
+    except CatalogueError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        raw = json.loads(Path(data_path).read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{data_path} är inte giltig JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise click.ClickException(f"{data_path} ska innehålla ett JSON-objekt med fältvärden.")
+    org = organisation or from_environment().get("ORGANISATION_NAME") or DEFAULTS["ORGANISATION_NAME"]
+    try:
+        doc = documents.produce(cat, blankett_id, raw, DocumentContext(organisation=org), fmt)
+    except documents.UnknownBlankett:
+        raise click.ClickException(f"Okänd blankett: {blankett_id}. Finns: {', '.join(sorted(cat.blanketter))}")
+    except documents.InvalidValues as exc:
+        lines = "\n".join(f"  {name}: {msg}" for name, msg in exc.errors.items())
+        raise click.ClickException(f"Värdena klarade inte valideringen:\n{lines}") from None
+    Path(out_path).write_bytes(doc.content)
+    click.echo(f"Skrev {out_path} ({len(doc.content) // 1024} kB).")
+
+
+@main.command("rotate-key")
+@click.option("--index-key", is_flag=True, help="Byt även nyckeln för sökindexet (personnummer, namn).")
+@with_appcontext
+def rotate_key(index_key):
+    """Byt krypteringsnyckel och kryptera om alla personuppgifter."""
+    import json
+
+    from . import db
+    from .keyrotation import rotate
+
+    key_file = Path(current_app.instance_path) / "keys.json"
+    if current_app.config.get("KEYS") is not None or not key_file.exists():
+        raise click.ClickException("Nycklarna kommer inte från instance/keys.json; byt dem där de konfigureras.")
+    data = json.loads(key_file.read_text(encoding="utf-8"))
+    keyring, count = rotate(db.session(), key_file, data, index_key=index_key)
+    current_app.extensions["keyring"] = keyring
+    click.echo(f"Ny nyckel {keyring.active}: {count} värden omkrypterade. Alla användare har loggats ut.")

@@ -18,6 +18,9 @@ DEFAULTS = {
     "LOGIN_LOCKOUT_MINUTES": 15,
     "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
     "PASSWORD_MIN_LENGTH": 10,
+    # Encryption keys for personal data: {"active", "data_keys", "index_key"}; None = instance/keys.json.
+    "KEYS": None,
+    "DOCUMENT_SIGNING_KEY": None,  # None: derived from SECRET_KEY
 }
 
 # Environment variables that override a setting, and how to read their text.
@@ -31,6 +34,7 @@ _ENV = {
     "LOGIN_MAX_FAILURES_PER_CLIENT": int,
     "LOGIN_LOCKOUT_MINUTES": int,
     "MAX_CONTENT_LENGTH": int,
+    "KEYS": lambda v: __import__("json").loads(v),
 }
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from . import db
 from .accounts import create_user
-from .models import Enhet, Organisation, User
+from .models import Arende, Enhet, Organisation, User
 
 DEMO_USERS = [
     # username, role, namn, titel, telefon, e-post, enhet key
@@ -62,7 +62,22 @@ def seed(password: str, *, only_if_empty: bool = False) -> bool:
         if dbs.scalar(select(User).where(User.username == username)) is None:
             create_user(username=username, password=password, role=role, enhet_id=enheter[enhet_key].id,
                         namn=namn, titel=titel, telefon=tel, epost=epost)
+    _seed_arende(dbs)
     return True
+
+
+# Skatteverket's test personnummer and its customary test name: never a real person.
+DEMO_INDIVID = {"namn": "Tolvan Tolvansson", "personnummer": "191212121212", "adress": "Testgatan 12",
+                "postnummer": "127 00", "ort": "Skärholmen", "telefon": "070-000 00 00"}
+
+
+def _seed_arende(dbs) -> None:
+    from . import arenden
+
+    if dbs.scalar(select(func.count()).select_from(Arende)):
+        return
+    user = dbs.scalar(select(User).where(User.username == "soc.demo"))
+    arenden.create(user, DEMO_INDIVID, lane="soc1", ruta="soc1.1b")
 
 
 def login_help(password: str) -> str:

@@ -42,10 +42,16 @@ def init_app(app) -> None:
         if utcnow() - session.last_seen <= app.permanent_session_lifetime:
             return None
         # Idle too long: log out, keep the place the user was at so login can return there.
-        session.pop("user_id", None)
+        user_id = session.pop("user_id", None)
+        if request.method == "POST" and request.form:
+            # Nothing typed is lost: keep the post (in the server-side, encrypted session) and offer
+            # to send it again after the same user has logged in.
+            form = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
+            session["pending_post"] = {"path": request.path, "user_id": user_id, "form": form}
         minutes = int(app.permanent_session_lifetime.total_seconds() // 60)
-        flash(f"Du har varit inaktiv i mer än {minutes} minuter och har loggats ut. Logga in igen för att fortsätta.",
-              "info")
+        flash(f"Du har varit inaktiv i mer än {minutes} minuter och har loggats ut. Logga in igen för att fortsätta."
+              + (" Det du skickade är sparat och kan skickas igen efter inloggningen." if session.get("pending_post")
+                 else ""), "info")
         # A POST target is also the page that shows its form, so its path is a fine place to return to.
         target = request.full_path.rstrip("?") if request.method == "GET" else request.path
         return redirect(url_for("auth.login", next=target))

@@ -6,8 +6,8 @@ deletes the row, which a signed client-side cookie could not do.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
-import json
 import secrets
 from datetime import timedelta
 
@@ -20,6 +20,19 @@ from .models import WebSession, utcnow
 
 # How stale last_seen may get before a request refreshes it (the idle timeout's resolution).
 _TOUCH_EVERY = timedelta(seconds=30)
+
+
+def _encode(app, data: dict) -> str:
+    """Session data may hold a kept form post (personal data): encrypted like all personal data."""
+    blob = app.extensions["keyring"].encrypt_json(data)
+    return base64.b64encode(blob).decode()
+
+
+def _decode(app, text: str) -> dict:
+    try:
+        return app.extensions["keyring"].decrypt_json(base64.b64decode(text), {})
+    except Exception:  # noqa: BLE001 — an unreadable (e.g. old-key) session is simply a new one
+        return {}
 
 
 def _digest(token: str) -> str:
@@ -50,10 +63,7 @@ class DatabaseSessionInterface(SessionInterface):
         if token:
             row = db.session().get(WebSession, _digest(token))
             if row is not None and utcnow() - row.last_seen <= self._max_idle(app):
-                try:
-                    data = json.loads(row.data)
-                except ValueError:
-                    data = {}
+                data = _decode(app, row.data)
                 sess = ServerSession(data, token=token)
                 sess.last_seen = row.last_seen
                 return sess
@@ -88,7 +98,7 @@ class DatabaseSessionInterface(SessionInterface):
             if row is None:
                 row = WebSession(id=_digest(old_token), created_at=now)
                 dbs.add(row)
-        row.data = json.dumps(dict(session), separators=(",", ":"))
+        row.data = _encode(app, dict(session))
         row.user_id = session.get("user_id")
         row.last_seen = now
         dbs.commit()

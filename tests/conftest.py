@@ -14,6 +14,8 @@ from formservice.schema import upgrade
 TEST_PERSONNUMMER = "191212121212"  # Skatteverket's well-known test number; never a real person
 PASSWORD = "rätt-lösenord-123"
 PG_URL = os.environ.get("FORMSERVICE_TEST_DATABASE_URL")
+TEST_KEYS = {"active": "k1", "data_keys": {"k1": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="},
+             "index_key": "aW5kZXgta2V5LWZvci10ZXN0cy1vbmx5LTAwMDAwMDA="}
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +53,7 @@ def app_config(database_url, tmp_path):
         "DATABASE_URL": database_url,
         "SESSION_COOKIE_SECURE": False,
         "ORGANISATION_NAME": "Teststaden",
+        "KEYS": TEST_KEYS,
     }
 
 

@@ -18,6 +18,9 @@ def test_environment_overrides(monkeypatch, app_config):
 def test_instance_config_file_is_read(tmp_path, monkeypatch, database_url):
     inst = tmp_path / "inst"
     inst.mkdir()
+    from formservice.crypto import new_keyring_dict, write_key_file
+
+    write_key_file(inst / "keys.json", new_keyring_dict())
     (inst / "config.py").write_text("SECRET_KEY = 'från-fil'\nORGANISATION_NAME = 'Filstaden'\n"
                                     f"DATABASE_URL = {database_url!r}\n")
     monkeypatch.setenv("FORMSERVICE_INSTANCE_PATH", str(inst))
@@ -39,3 +42,12 @@ def test_missing_secret_key_is_refused(tmp_path, monkeypatch):
 def test_from_environment_parses_types():
     env = {"FORMSERVICE_SESSION_COOKIE_SECURE": "0", "FORMSERVICE_MAX_CONTENT_LENGTH": "2048"}
     assert from_environment(env) == {"SESSION_COOKIE_SECURE": False, "MAX_CONTENT_LENGTH": 2048}
+
+
+def test_missing_keys_are_refused(tmp_path, monkeypatch):
+    import pytest
+
+    monkeypatch.setenv("FORMSERVICE_INSTANCE_PATH", str(tmp_path / "nokeys"))
+    monkeypatch.setenv("FORMSERVICE_SECRET_KEY", "x" * 32)
+    with pytest.raises(RuntimeError, match="init-instance"):
+        create_app()

@@ -1,9 +1,9 @@
 """Login, logout and change of password."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 
-from .. import auth
+from .. import audit, auth
 from ..forms_web import ChangePasswordForm, LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -19,8 +19,12 @@ def login():
         if result.user is not None:
             auth.start_session(result.user)
             current_app.logger.info("login user_id=%s", result.user.id)
+            audit.record("login", user=result.user)
+            if session.get("pending_post"):
+                return redirect(url_for("main.restore"))
             return redirect(next_url if auth.is_safe_next(next_url) else url_for("main.index"))
         current_app.logger.info("login failed")
+        audit.record("login_failed", user=result.account, detail="spärrad" if "För många" in result.error else None)
         error = result.error
     status = 200 if not (form.errors or error) else 400 if form.errors else 401
     if error and "För många" in error:
@@ -30,6 +34,7 @@ def login():
 
 @bp.route("/logga-ut", methods=["POST"])
 def logout():
+    audit.record("logout", user=auth.current_user())
     auth.end_session()
     flash("Du är utloggad.", "info")
     return redirect(url_for("auth.login"))

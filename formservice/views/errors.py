@@ -5,6 +5,7 @@ from flask import render_template, request
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
+    401: ("Inloggning krävs", "Logga in, eller ange en giltig API-nyckel."),
     400: ("Felaktig begäran", "Sidan kunde inte ta emot det som skickades."),
     403: ("Åtkomst nekad", "Du har inte behörighet till den här sidan."),
     404: ("Sidan finns inte", "Kontrollera adressen, eller gå tillbaka till startsidan."),

@@ -1,7 +1,7 @@
 """The start page."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, session, url_for
 
 from ..auth import current_user, login_required
 
@@ -12,3 +12,13 @@ bp = Blueprint("main", __name__)
 @login_required
 def index():
     return render_template("web/main/index.html", user=current_user())
+
+
+@bp.get("/aterstall")
+@login_required
+def restore():
+    """A form post that arrived after the session had expired, offered back after login."""
+    pending = session.pop("pending_post", None)
+    if not pending or pending.get("user_id") != current_user().id or not str(pending.get("path", "")).startswith("/"):
+        return redirect(url_for("main.index"))
+    return render_template("web/main/restore.html", pending=pending)

@@ -12,6 +12,8 @@ from werkzeug.serving import make_server
 
 from formservice import create_app
 
+from ..conftest import TEST_KEYS
+
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -29,7 +31,8 @@ def live_server(tmp_path_factory, sqlite_template):
     db_path = folder / "live.sqlite"
     shutil.copy(sqlite_template, db_path)
     app = create_app({"TESTING": True, "SECRET_KEY": "e2e-secret", "DATABASE_URL": f"sqlite:///{db_path}",
-                      "SESSION_COOKIE_SECURE": False, "ORGANISATION_NAME": "Stockholms stad"})
+                      "SESSION_COOKIE_SECURE": False, "ORGANISATION_NAME": "Stockholms stad",
+                      "KEYS": TEST_KEYS})
     with app.app_context():
         from formservice import demo
 

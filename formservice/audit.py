@@ -1,0 +1,60 @@
+"""The append-only audit log: who did what to which object, when and from where.
+
+Entries name objects by their public ids and never hold a personnummer, a name or a field value.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import has_request_context, request
+from sqlalchemy import select
+
+from . import db
+from .models import AuditEntry, User
+
+ACTIONS = {
+    "login": "Inloggning",
+    "login_failed": "Misslyckad inloggning",
+    "logout": "Utloggning",
+    "arende_created": "Ärende skapat",
+    "arende_viewed": "Ärende visat",
+    "arende_changed": "Ärende ändrat",
+    "arende_searched": "Sökning bland ärenden",
+    "document_produced": "Dokument framtaget",
+    "document_downloaded": "Dokument hämtat",
+    "document_uploaded": "Dokument uppladdat",
+    "document_status": "Dokumentstatus ändrad",
+    "audit_exported": "Loggen exporterad",
+}
+
+
+def record(action: str, *, user: User | None = None, object_type: str | None = None,
+           object_id: str | None = None, detail: str | None = None, commit: bool = True) -> None:
+    client = request.remote_addr if has_request_context() else None
+    org_id = user.enhet.organisation_id if user is not None else None
+    dbs = db.session()
+    dbs.add(AuditEntry(user_id=user.id if user else None, organisation_id=org_id, action=action,
+                       object_type=object_type, object_id=object_id, client=client,
+                       detail=(detail or None) and detail[:200]))
+    if commit:
+        dbs.commit()
+
+
+def entries(organisation_id: int, *, limit: int = 200, offset: int = 0, action: str | None = None):
+    stmt = select(AuditEntry).where(AuditEntry.organisation_id == organisation_id)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    stmt = stmt.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
+    return db.session().scalars(stmt).all()
+
+
+def export_csv(organisation_id: int) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["tid (UTC)", "användar-id", "händelse", "objekttyp", "objekt", "klient", "detalj"])
+    stmt = (select(AuditEntry).where(AuditEntry.organisation_id == organisation_id).order_by(AuditEntry.id))
+    for e in db.session().scalars(stmt):
+        writer.writerow([e.at.isoformat(timespec="seconds"), e.user_id or "", ACTIONS.get(e.action, e.action),
+                         e.object_type or "", e.object_id or "", e.client or "", e.detail or ""])
+    return out.getvalue()

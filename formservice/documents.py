@@ -1,0 +1,124 @@
+"""Producing a blankett's documents: validate the values, render the PDF (with its bilagor as one
+packet) and the DOCX, or a ZIP of everything. One path for the API, the CLI, the web and the
+benchmark. Pure Python: no flask import."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Mapping
+
+from .catalogue import Catalogue
+from .definitions import Blankett
+from .rendering import packets
+from .rendering import pdf as pdf_rendering
+from .rendering.display import recipients
+from .rendering.pdf import DocumentContext
+from .validation import validate_values
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ZIP = "application/zip"
+
+
+class UnknownBlankett(LookupError):
+    pass
+
+
+class InvalidValues(ValueError):
+    """The values do not pass validation; `errors` maps field name → Swedish message."""
+
+    def __init__(self, errors: Mapping[str, str]):
+        self.errors = dict(errors)
+        super().__init__(f"{len(self.errors)} fel i fälten")
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    mimetype: str
+    content: bytes
+
+
+def parts_of(catalogue: Catalogue, blankett_id: str) -> list[Blankett]:
+    """The blankett followed by the bilagor that travel with it."""
+    try:
+        main = catalogue.blanketter[blankett_id]
+    except KeyError:
+        raise UnknownBlankett(blankett_id) from None
+    return [main] + [catalogue.blanketter[a] for a in main.attachments]
+
+
+def validate(catalogue: Catalogue, blankett_id: str, raw: Mapping[str, Any], *, partial: bool = False
+             ) -> dict[str, Any]:
+    """Validate the values for the blankett and its bilagor (they share field names); raise InvalidValues."""
+    clean: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for part in parts_of(catalogue, blankett_id):
+        part_clean, part_errors = validate_values(part, raw, partial=partial)
+        clean.update(part_clean)
+        for name, message in part_errors.items():
+            errors.setdefault(name, message)
+    if errors:
+        raise InvalidValues(errors)
+    return clean
+
+
+def _stem(blankett: Blankett, ctx: DocumentContext) -> str:
+    # File names carry the blankett and the date, never a name or personnummer.
+    return f"{blankett.id}-{(ctx.created or date.today()).isoformat()}"
+
+
+def pdf_parts(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext
+              ) -> list[tuple[str, bytes]]:
+    """(title, PDF) per part; a blankett with per-recipient copies (SIP-kallelse) gives one per recipient."""
+    parts = []
+    for part in parts_of(catalogue, blankett_id):
+        copies = recipients(part, values) or [None]
+        for recipient in copies:
+            title = part.title if recipient is None else f"{part.title} – {_recipient_label(recipient)}"
+            parts.append((title, pdf_rendering.render_pdf(part, values, ctx, recipient=recipient).pdf))
+    return parts
+
+
+def _recipient_label(row: Mapping[str, Any]) -> str:
+    return " ".join(str(v) for v in row.values() if v)[:80] or "mottagare"
+
+
+def produce_pdf(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext
+                ) -> Document:
+    main = catalogue.blanketter[blankett_id]
+    parts = pdf_parts(catalogue, blankett_id, values, ctx)
+    content = parts[0][1] if len(parts) == 1 else packets.build_packet(parts, title=main.title)
+    return Document(_stem(main, ctx) + ".pdf", PDF, content)
+
+
+def _render_docx(part: Blankett, values: Mapping[str, Any], ctx: DocumentContext) -> bytes:
+    from .rendering import docx as docx_rendering  # docxtpl/lxml loaded on first use, not at start-up
+
+    return docx_rendering.render_docx(part, values, ctx)
+
+
+def produce_docx(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext
+                 ) -> Document:
+    main = catalogue.blanketter[blankett_id]
+    return Document(_stem(main, ctx) + ".docx", DOCX, _render_docx(main, values, ctx))
+
+
+def produce_zip(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext
+                ) -> Document:
+    """Every document of one request: the PDF packet and a DOCX per part."""
+    main = catalogue.blanketter[blankett_id]
+    files = [(d.filename, d.content) for d in (produce_pdf(catalogue, blankett_id, values, ctx),)]
+    for part in parts_of(catalogue, blankett_id):
+        files.append((_stem(part, ctx) + ".docx", _render_docx(part, values, ctx)))
+    return Document(_stem(main, ctx) + ".zip", ZIP, packets.zip_documents(files))
+
+
+PRODUCERS = {"pdf": produce_pdf, "docx": produce_docx, "zip": produce_zip}
+
+
+def produce(catalogue: Catalogue, blankett_id: str, raw: Mapping[str, Any], ctx: DocumentContext,
+            fmt: str = "pdf") -> Document:
+    """The full path: definition → validation → HTML → PDF (or DOCX/ZIP)."""
+    values = validate(catalogue, blankett_id, raw)
+    return PRODUCERS[fmt](catalogue, blankett_id, values, ctx)

@@ -1,0 +1,141 @@
+import io
+import zipfile
+
+import pytest
+from pypdf import PdfReader
+
+from formservice.cli import main
+
+from .sample_values import TEST_PERSONNUMMER, sample_values
+
+
+@pytest.fixture
+def token(app, runner, make_user):
+    make_user(username="api.user")
+    res = runner.invoke(main, args=["create-token", "--username", "api.user", "--name", "test"])
+    assert res.exit_code == 0, res.output
+    return res.output.strip()
+
+
+@pytest.fixture
+def api(client, token):
+    class Api:
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def get(self, path):
+            return client.get(path, headers=self.headers)
+
+        def post(self, path, json):
+            return client.post(path, json=json, headers=self.headers)
+
+    return Api()
+
+
+def values_for(app, blankett_id):
+    cat = app.extensions["catalogue"]
+    main = cat.blanketter[blankett_id]
+    return sample_values(main, *[cat.blanketter[a] for a in main.attachments])
+
+
+def pdf_text(pdf: bytes) -> str:
+    return " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_token_is_required(client):
+    assert client.get("/api/v1/blanketter").status_code == 401
+    assert client.get("/api/v1/blanketter", headers={"Authorization": "Bearer fs_fel"}).status_code == 401
+
+
+def test_token_is_stored_hashed(app, token, dbs):
+    from sqlalchemy import select
+
+    from formservice.models import ApiToken
+
+    stored = dbs.scalar(select(ApiToken))
+    assert stored.token_hash != token and token not in stored.token_hash
+
+
+def test_list_blanketter(app, api):
+    data = api.get("/api/v1/blanketter").get_json()
+    ids = {b["id"] for b in data}
+    assert {"forandringsplan", "rehabiliteringsforfragan", "sip_kallelse", "finsamteam_anmalan",
+            "fk_ansokan_samordning"} <= ids
+    forfragan = next(b for b in data if b["id"] == "rehabiliteringsforfragan")
+    assert forfragan["attachments"] == ["sekretessmedgivande"]
+
+
+def test_blankett_json_schema(app, api):
+    schema = api.get("/api/v1/blanketter/forandringsplan").get_json()
+    assert schema["$schema"].endswith("2020-12/schema")
+    props = schema["properties"]
+    assert props["individ_personnummer"]["x-type"] == "personnummer"
+    assert props["steg"]["type"] == "array"
+    assert api.get("/api/v1/blanketter/finns_inte").status_code == 404
+
+
+@pytest.mark.parametrize("blankett_id", ["forandringsplan", "rehabiliteringsforfragan", "sip_kallelse",
+                                         "finsamteam_anmalan", "fk_ansokan_samordning"])
+def test_render_pdf_via_api(app, api, blankett_id):
+    values = values_for(app, blankett_id)
+    res = api.post(f"/api/v1/blanketter/{blankett_id}/pdf", values)
+    assert res.status_code == 200, res.get_json()
+    assert res.mimetype == "application/pdf"
+    assert TEST_PERSONNUMMER not in res.headers["Content-Disposition"]
+    text = pdf_text(res.data)
+    assert "19121212-1212" in text
+    assert values["individ_namn"] in text
+
+
+def test_render_docx_and_zip_via_api(app, api):
+    values = values_for(app, "rehabiliteringsforfragan")
+    docx = api.post("/api/v1/blanketter/rehabiliteringsforfragan/docx", values)
+    assert docx.status_code == 200 and docx.data[:2] == b"PK"
+    z = api.post("/api/v1/blanketter/rehabiliteringsforfragan/zip", values)
+    names = zipfile.ZipFile(io.BytesIO(z.data)).namelist()
+    assert any(n.endswith(".pdf") for n in names)
+    assert sum(n.endswith(".docx") for n in names) == 2  # förfrågan and sekretessmedgivande
+
+
+def test_invalid_values_give_422_with_field_errors(app, api):
+    values = values_for(app, "forandringsplan")
+    values["individ_personnummer"] = "191212121213"
+    res = api.post("/api/v1/blanketter/forandringsplan/pdf", values)
+    assert res.status_code == 422
+    errors = res.get_json()["errors"]
+    assert "individ_personnummer" in errors and "kontrollsiffra" in errors["individ_personnummer"].lower()
+
+
+def test_non_json_body_is_400(app, client, api):
+    res = client.post("/api/v1/blanketter/forandringsplan/pdf", data="x", headers=api.headers)
+    assert res.status_code == 400 and "JSON" in res.get_json()["error"]
+
+
+def test_session_post_to_api_needs_csrf(client, auth, make_user):
+    make_user()
+    auth.login()
+    res = client.post("/api/v1/blanketter/forandringsplan/pdf", json={})
+    assert res.status_code == 400
+
+
+def test_openapi(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    assert "/blanketter/{blankett_id}/pdf" in doc["paths"]
+
+
+def test_cli_render(tmp_path, app):
+    import json
+
+    from click.testing import CliRunner
+
+    values = values_for(app, "forandringsplan")
+    data = tmp_path / "values.json"
+    data.write_text(json.dumps(values), encoding="utf-8")
+    out = tmp_path / "plan.pdf"
+    res = CliRunner().invoke(main, ["render", "forandringsplan", "--data", str(data), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert values["individ_namn"] in pdf_text(out.read_bytes())
+    bad = dict(values, individ_personnummer="19121312")
+    data.write_text(json.dumps(bad), encoding="utf-8")
+    res = CliRunner().invoke(main, ["render", "forandringsplan", "--data", str(data), "--out", str(out)])
+    assert res.exit_code != 0 and "individ_personnummer" in res.output

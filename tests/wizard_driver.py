@@ -1,0 +1,102 @@
+"""Drive the ärende wizard through the test client as a user would, counting what had to be typed."""
+from __future__ import annotations
+
+import io
+import re
+
+from pypdf import PdfReader
+
+from .conftest import csrf_token
+from .formparse import form_with, forms
+from .sample_values import sample_value
+
+INDIVID = {"namn": "Tilda Testperson", "personnummer": "19121212-1212", "adress": "Provgatan 12",
+           "postnummer": "12345", "ort": "Skärholmen", "telefon": "070-123 45 67", "epost": "tilda@example.se"}
+
+
+def create_arende(client, individ=INDIVID, ruta="soc1.1a") -> str:
+    page = client.get("/arenden/nytt")
+    res = client.post("/arenden/nytt", data=dict(individ, ruta=ruta, csrf_token=csrf_token(page.get_data(as_text=True))))
+    assert res.status_code == 302, res.get_data(as_text=True)[:2000]
+    return res.headers["Location"].rsplit("/", 1)[-1]
+
+
+def step(client, pid: str, target: str, note: str = "") -> None:
+    """Take the edge to `target` on the ärende's current ruta."""
+    page = client.get(f"/arenden/{pid}/steg").get_data(as_text=True)
+    form = form_with(page, "val")
+    values = [v for v in re.findall(r'name="val" value="([^"]+)"', page) if v.endswith(":" + target)]
+    assert values, f"no edge to {target} on the step page"
+    res = client.post(f"/arenden/{pid}/steg", data={"csrf_token": form["fields"]["csrf_token"],
+                                                    "version": form["fields"]["version"], "val": values[0],
+                                                    "note": note})
+    assert res.status_code == 302, res.get_data(as_text=True)[:3000]
+
+
+def place(client, pid: str, ruta: str) -> None:
+    page = client.get(f"/arenden/{pid}/var?bana={ruta.split('.')[0]}").get_data(as_text=True)
+    form = form_with(page, "ruta")
+    res = client.post(f"/arenden/{pid}/var", data={"csrf_token": form["fields"]["csrf_token"],
+                                                   "version": form["fields"]["version"], "ruta": ruta,
+                                                   "bana": ruta.split(".")[0]})
+    assert res.status_code == 302
+
+
+def _field_for(blanketter, name: str):
+    base = name.split(".")[0]
+    for b in blanketter:
+        if b.has_field(base):
+            f = b.field(base)
+            if "." in name:
+                return f.column(name.split(".")[2])
+            return f
+    raise KeyError(name)
+
+
+def fill_blankett(client, pid: str, blankett_id: str, catalogue, overrides=None) -> dict:
+    """Go through every page, typing a value only into fields that are empty. Returns counts and the doc."""
+    overrides = overrides or {}
+    main = catalogue.blanketter[blankett_id]
+    parts = [main] + [catalogue.blanketter[a] for a in main.attachments]
+    typed: list[str] = []
+    res = client.get(f"/arenden/{pid}/blankett/{blankett_id}")
+    pages_seen = 0
+    while "/sida/" in res.headers.get("Location", ""):
+        url = res.headers["Location"]
+        html = client.get(url).get_data(as_text=True)
+        pages_seen += 1
+        form = forms(html)[-1]
+        data = {}
+        for name, value in form["fields"].items():
+            if name in ("csrf_token", "version", "from_review"):
+                data[name] = value or ""
+                continue
+            if "." in name and not name.endswith(".1." + name.split(".")[-1]) and name.split(".")[1] != "1":
+                continue  # only the first row of a rows table is typed
+            if value not in (None, ""):
+                data[name] = value
+                continue
+            f = _field_for(parts, name)
+            if f.type == "checkbox":
+                if f.required or overrides.get(name):
+                    data[name] = "1"
+                    typed.append(name)
+                continue  # an unticked box is an answer too
+            new = overrides.get(name, sample_value(f))
+            if f.type == "personnummer":
+                new = "19121212-1212"
+            data[name] = str(new)
+            typed.append(name)
+        data["action"] = "next"
+        res = client.post(url, data=data)
+        assert res.status_code == 302, f"{url}: {res.status_code}\n" + re.sub(r"\s+", " ", res.get_data(as_text=True))[:3000]
+    assert res.headers["Location"].endswith("/granska"), res.headers.get("Location")
+    review = client.get(res.headers["Location"]).get_data(as_text=True)
+    res = client.post(res.headers["Location"], data={"csrf_token": csrf_token(review)})
+    assert res.status_code == 302, re.sub(r"\s+", " ", res.get_data(as_text=True))[:3000]
+    done = client.get(res.headers["Location"]).get_data(as_text=True)
+    pdf_url = re.search(r'href="([^"]+\.pdf)"', done).group(1)
+    pdf = client.get(pdf_url).data
+    text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+    return {"typed": typed, "pages": pages_seen, "pdf": pdf, "text": text, "pdf_url": pdf_url,
+            "fields": sum(len(p.fields) for p in parts)}
