@@ -5,15 +5,21 @@ import logging
 import os
 import secrets
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from . import config as config_module
 from .paths import STATIC_DIR, TEMPLATES_DIR
+
+if TYPE_CHECKING:  # the pure modules (process_map, definitions, …) must import without flask
+    from flask import Flask
 
 __all__ = ["create_app"]
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None) -> "Flask":
+    from flask import Flask
+
+    from . import config as config_module
+
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -61,7 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def _load_keyring(app: Flask):
+def _load_keyring(app: "Flask"):
     import json
 
     from .crypto import CryptoError, keyring_from_dict
@@ -80,8 +86,9 @@ def _load_keyring(app: Flask):
         raise RuntimeError(str(exc)) from None
 
 
-def _configure_logging(app: Flask) -> None:
+def _configure_logging(app: "Flask") -> None:
     # Log lines name events and ids, never a personnummer or a form value (see README, Säkerhet).
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for noisy in ("alembic", "weasyprint", "weasyprint.progress", "fontTools", "pikepdf"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
