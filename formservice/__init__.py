@@ -50,6 +50,14 @@ def create_app(test_config: dict | None = None) -> "Flask":
     except CatalogueError as exc:  # the customer's data is broken: refuse to start, say where
         raise RuntimeError("Processkartan eller en blankettdefinition är felaktig:\n" + str(exc)) from None
 
+    from .documents import load_official
+    from .rendering.official_pdf import OfficialPdfError
+
+    try:
+        app.extensions["official_pdfs"] = load_official(app.instance_path, app.extensions["catalogue"])
+    except OfficialPdfError as exc:
+        raise RuntimeError("En officiell PDF i instance/official_pdf är felaktig:\n" + str(exc)) from None
+
     from . import db, security
     from .sessions import DatabaseSessionInterface
 

@@ -181,6 +181,7 @@ def render(blankett_id, data_path, out_path, organisation):
     from . import documents
     from .catalogue import CatalogueError, load_catalogue
     from .config import DEFAULTS, from_environment
+    from .rendering.official_pdf import OfficialPdfError
     from .rendering.pdf import DocumentContext
 
     fmt = Path(out_path).suffix.lower().lstrip(".")
@@ -197,8 +198,12 @@ def render(blankett_id, data_path, out_path, organisation):
     if not isinstance(raw, dict):
         raise click.ClickException(f"{data_path} ska innehålla ett JSON-objekt med fältvärden.")
     org = organisation or from_environment().get("ORGANISATION_NAME") or DEFAULTS["ORGANISATION_NAME"]
+    instance = os.environ.get("FORMSERVICE_INSTANCE_PATH") or str(Path.cwd() / "instance")
     try:
-        doc = documents.produce(cat, blankett_id, raw, DocumentContext(organisation=org), fmt)
+        official = documents.load_official(instance, cat)
+        doc = documents.produce(cat, blankett_id, raw, DocumentContext(organisation=org), fmt, official)
+    except OfficialPdfError as exc:
+        raise click.ClickException(str(exc)) from None
     except documents.UnknownBlankett:
         raise click.ClickException(f"Okänd blankett: {blankett_id}. Finns: {', '.join(sorted(cat.blanketter))}")
     except documents.InvalidValues as exc:

@@ -68,11 +68,27 @@ def _stem(blankett: Blankett, ctx: DocumentContext) -> str:
     return f"{blankett.id}-{(ctx.created or date.today()).isoformat()}"
 
 
-def pdf_parts(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext
-              ) -> list[tuple[str, bytes]]:
-    """(title, PDF) per part; a blankett with per-recipient copies (SIP-kallelse) gives one per recipient."""
+def load_official(instance_path, catalogue: Catalogue) -> dict[str, Any]:
+    """The organisation's own fillable PDFs (instance/official_pdf/<id>.pdf + .yaml), checked now."""
+    from .rendering.official_pdf import find_official_pdf
+
+    found = {}
+    for blankett in catalogue.blanketter.values():
+        official = find_official_pdf(instance_path, blankett)
+        if official is not None:
+            found[blankett.id] = official
+    return found
+
+
+def pdf_parts(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,
+              official: Mapping[str, Any] | None = None) -> list[tuple[str, bytes]]:
+    """(title, PDF) per part; a blankett with per-recipient copies (SIP-kallelse) gives one per recipient.
+    A part with an official PDF in `official` is produced by filling that PDF instead of our layout."""
     parts = []
     for part in parts_of(catalogue, blankett_id):
+        if official and part.id in official:
+            parts.append((part.title, official[part.id].fill(values, part)))
+            continue
         copies = recipients(part, values) or [None]
         for recipient in copies:
             title = part.title if recipient is None else f"{part.title} – {_recipient_label(recipient)}"
@@ -84,10 +100,10 @@ def _recipient_label(row: Mapping[str, Any]) -> str:
     return " ".join(str(v) for v in row.values() if v)[:80] or "mottagare"
 
 
-def produce_pdf(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext
-                ) -> Document:
+def produce_pdf(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,
+                official: Mapping[str, Any] | None = None) -> Document:
     main = catalogue.blanketter[blankett_id]
-    parts = pdf_parts(catalogue, blankett_id, values, ctx)
+    parts = pdf_parts(catalogue, blankett_id, values, ctx, official)
     content = parts[0][1] if len(parts) == 1 else packets.build_packet(parts, title=main.title)
     return Document(_stem(main, ctx) + ".pdf", PDF, content)
 
@@ -98,17 +114,17 @@ def _render_docx(part: Blankett, values: Mapping[str, Any], ctx: DocumentContext
     return docx_rendering.render_docx(part, values, ctx)
 
 
-def produce_docx(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext
-                 ) -> Document:
+def produce_docx(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,
+                 official: Mapping[str, Any] | None = None) -> Document:
     main = catalogue.blanketter[blankett_id]
     return Document(_stem(main, ctx) + ".docx", DOCX, _render_docx(main, values, ctx))
 
 
-def produce_zip(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext
-                ) -> Document:
+def produce_zip(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,
+                official: Mapping[str, Any] | None = None) -> Document:
     """Every document of one request: the PDF packet and a DOCX per part."""
     main = catalogue.blanketter[blankett_id]
-    files = [(d.filename, d.content) for d in (produce_pdf(catalogue, blankett_id, values, ctx),)]
+    files = [(d.filename, d.content) for d in (produce_pdf(catalogue, blankett_id, values, ctx, official),)]
     for part in parts_of(catalogue, blankett_id):
         files.append((_stem(part, ctx) + ".docx", _render_docx(part, values, ctx)))
     return Document(_stem(main, ctx) + ".zip", ZIP, packets.zip_documents(files))
@@ -118,7 +134,7 @@ PRODUCERS = {"pdf": produce_pdf, "docx": produce_docx, "zip": produce_zip}
 
 
 def produce(catalogue: Catalogue, blankett_id: str, raw: Mapping[str, Any], ctx: DocumentContext,
-            fmt: str = "pdf") -> Document:
+            fmt: str = "pdf", official: Mapping[str, Any] | None = None) -> Document:
     """The full path: definition → validation → HTML → PDF (or DOCX/ZIP)."""
     values = validate(catalogue, blankett_id, raw)
-    return PRODUCERS[fmt](catalogue, blankett_id, values, ctx)
+    return PRODUCERS[fmt](catalogue, blankett_id, values, ctx, official)

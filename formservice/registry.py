@@ -20,12 +20,12 @@ def new_document_number() -> str:
         "".join(secrets.choice(_ALPHABET) for _ in range(4))
 
 
-def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any]
-            ) -> Dokument:
+def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any],
+            official: Mapping[str, Any] | None = None) -> Dokument:
     """Render the blankett (PDF packet and DOCX) from validated values and file it in the ärende."""
     number = new_document_number()
     ctx = document_context(user, number)
-    pdf = documents.produce_pdf(catalogue, blankett_id, values, ctx)
+    pdf = documents.produce_pdf(catalogue, blankett_id, values, ctx, official)
     docx = documents.produce_docx(catalogue, blankett_id, values, ctx)
     kr = keyring()
     blankett = catalogue.blanketter[blankett_id]

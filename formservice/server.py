@@ -30,4 +30,12 @@ def serve(host: str, port: int, workers: int) -> None:
         "access_log_format": ACCESS_LOG_FORMAT,
         "timeout": 60,
         "preload_app": True,  # fail fast on a broken configuration, before forking
+        "post_fork": _warm_up,
     }).run()
+
+
+def _warm_up(_server, _worker) -> None:
+    # Per worker, after the fork: WeasyPrint's font configuration must not be shared across processes.
+    from .rendering.pdf import warm_up
+
+    warm_up()

@@ -154,3 +154,40 @@ def test_mapping_errors_are_clear_swedish(instance, blankett, text, message):
     write_mapping(instance, text)
     with pytest.raises(OfficialPdfError, match=message.replace("(", r"\(")):
         official_pdf.find_official_pdf(instance, blankett)
+
+
+def test_the_api_fills_the_organisations_official_pdf(instance, app_config, monkeypatch):
+    """With instance/official_pdf/<id>.yaml in place, the API returns the official PDF, filled."""
+    import yaml as _yaml
+
+    from formservice import accounts, create_app
+    from formservice.api_auth import create_token
+    from formservice.models import Enhet, Organisation
+    from tests.sample_values import sample_values
+
+    write_mapping(instance, _yaml.safe_dump({"pdf": "fk.pdf", "fields": MAPPING}, allow_unicode=True))
+    monkeypatch.setenv("FORMSERVICE_INSTANCE_PATH", str(instance))
+    app = create_app(app_config)
+    with app.app_context():
+        from formservice import db
+
+        dbs = db.session()
+        org = Organisation(namn="Teststaden", typ="kommun")
+        dbs.add(org)
+        dbs.flush()
+        enhet = Enhet(organisation_id=org.id, namn="Enheten")
+        dbs.add(enhet)
+        dbs.commit()
+        user = accounts.create_user(username="api", password="långt-lösenord-1", role="socialsekreterare",
+                                    enhet_id=enhet.id, namn="Api Användare")
+        token = create_token(user, "test")
+    blankett_def = app.extensions["catalogue"].blanketter["fk_ansokan_samordning"]
+    values = dict(sample_values(blankett_def), **VALUES)
+    res = app.test_client().post("/api/v1/blanketter/fk_ansokan_samordning/pdf", json=values,
+                                 headers={"Authorization": f"Bearer {token}"})
+    assert res.status_code == 200, res.get_json()
+    fields = packets.read_form_fields(res.data)
+    assert fields["Fornamn och efternamn"] == "Tolvan Tolvansson"
+    assert fields["Personnummer"] == "19121212-1212"
+    assert fields["Kryssruta bilaga"] is True
+    app.extensions["db_engine"].dispose()

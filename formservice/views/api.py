@@ -72,7 +72,8 @@ def render(blankett_id: str, fmt: str):
     if not isinstance(raw, dict):
         return jsonify(error="Skicka fältvärdena som ett JSON-objekt (Content-Type: application/json)."), 400
     try:
-        doc = documents.produce(catalogue(), blankett_id, raw, document_context(g.api_user), fmt)
+        doc = documents.produce(catalogue(), blankett_id, raw, document_context(g.api_user), fmt,
+                                current_app.extensions["official_pdfs"])
     except documents.InvalidValues as exc:
         return jsonify(error="Fälten klarade inte valideringen.", errors=exc.errors), 422
     current_app.logger.info("api render blankett=%s format=%s user_id=%s", blankett_id, fmt, g.api_user.id)

@@ -113,7 +113,8 @@ def review(public_id: str, blankett_id: str):
         clean, errors = validate_fields(asked, c.values)
         if not errors:
             # Fields nobody types here (the doctor's part) are left empty for the paper form.
-            dok = registry.produce(c.user, c.arende, c.catalogue, blankett_id, clean)
+            dok = registry.produce(c.user, c.arende, c.catalogue, blankett_id, clean,
+                                   current_app.extensions["official_pdfs"])
             arenden.discard_draft(c.arende, blankett_id)
             flash(f"{c.blankett.title} är framtagen ({dok.document_number}).", "success")
             return redirect(url_for("blankett.done", public_id=public_id, blankett_id=blankett_id,

@@ -1,0 +1,271 @@
+"""Reading a returned fillable PDF (the doctor's part of the rehabiliterings-
+förfrågan) safely, and validating the doctor's answers.
+
+Untrusted input: every problem becomes a ReturnedPdfError whose str() is a
+Swedish sentence for the socialsekreterare; no other exception gets out of
+open_returned. Pure Python: no flask.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import pikepdf
+from pypdf import PdfReader
+
+from formservice import docref
+from formservice.docref import DocumentReferenceError, Reference
+from formservice.rendering import display, packets
+from formservice.validation import validate_fields
+
+__all__ = [
+    "MAX_BYTES", "REQUIRED_DOCTOR_FIELDS", "Activity", "ReturnedPdf", "ReturnedPdfError",
+    "activities", "check_reference", "doctor_answers", "doctor_fields", "flatten_archive",
+    "open_returned", "validate_doctor_answers",
+]
+
+MAX_BYTES = 10 * 1024 * 1024
+# Bounds of the walk over a PDF's objects (a 10 MB file stays well within them).
+_MAX_NODES = 500_000
+_MAX_DEPTH = 64
+
+REQUIRED_DOCTOR_FIELDS = ("lakare_namn", "vardenhet")
+
+DAMAGED = "PDF-filen är skadad eller ofullständig och kan inte läsas."
+
+
+class ReturnedPdfError(ValueError):
+    """A returned PDF that cannot be accepted; str(e) is Swedish, for the user."""
+
+
+@dataclass(frozen=True)
+class ReturnedPdf:
+    fields: Mapping[str, str | bool]   # AcroForm values by field name
+    reference: str | None              # the /FormserviceRef string, not yet verified
+
+
+def _size_text(n: int) -> str:
+    if n >= 1024 * 1024:
+        number, unit = n / (1024 * 1024), "MB"
+    else:
+        number, unit = n / 1024, "kB"
+    return f"{number:.1f}".removesuffix(".0").replace(".", ",") + f" {unit}"
+
+
+# ------------------------------------------------------------------ reading
+
+
+def open_returned(data: bytes, *, max_bytes: int = MAX_BYTES) -> ReturnedPdf:
+    """Read a returned PDF: its form values and its reference. Raises
+    ReturnedPdfError for anything that is not a readable, unencrypted PDF with
+    form fields and without JavaScript or attached files."""
+    if not data:
+        raise ReturnedPdfError("Filen är tom.")
+    if len(data) > max_bytes:
+        raise ReturnedPdfError(f"Filen är större än {_size_text(max_bytes)}.")
+    if bytes(data[:5]) != b"%PDF-":
+        raise ReturnedPdfError("Filen är inte en PDF.")
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=True)
+        if reader.is_encrypted:
+            raise ReturnedPdfError("PDF-filen är lösenordsskyddad och kan inte läsas. "
+                                   "Spara den utan lösenord och ladda upp den igen.")
+        len(reader.pages)                       # parses the page tree
+        with pikepdf.open(io.BytesIO(data)) as doc:
+            found = _unsafe_content(doc)
+        if "javascript" in found:
+            raise ReturnedPdfError("PDF-filen innehåller JavaScript och tas inte emot "
+                                   "av säkerhetsskäl.")
+        if "attachment" in found:
+            raise ReturnedPdfError("PDF-filen innehåller bifogade filer och tas inte emot "
+                                   "av säkerhetsskäl.")
+        fields = packets.read_form_fields(data)
+        if not fields:
+            raise ReturnedPdfError(
+                "PDF-filen innehåller inga ifyllbara fält – den har troligen skrivits ut "
+                "och skannats in eller sparats om. Ladda upp den ifyllbara PDF-fil som "
+                "läkaren fyllde i.")
+        reference = docref.read_reference(reader)
+    except ReturnedPdfError:
+        raise
+    except Exception as exc:  # pypdf, pikepdf, ValueError, KeyError, RecursionError …
+        raise ReturnedPdfError(DAMAGED) from exc
+    return ReturnedPdf(fields=fields, reference=reference)
+
+
+def _unsafe_content(doc: pikepdf.Pdf) -> set[str]:
+    """"javascript" and/or "attachment" when any object of ``doc`` holds a
+    JavaScript action or name tree, or an embedded file. Visits every object
+    once (direct children of each indirect object, references are not
+    followed), within fixed bounds."""
+    found: set[str] = set()
+    containers = (pikepdf.Dictionary, pikepdf.Stream, pikepdf.Array)
+    nodes = 0
+    for top in doc.objects:
+        stack = [(top, 0)]
+        while stack:
+            obj, depth = stack.pop()
+            nodes += 1
+            if nodes > _MAX_NODES or depth > _MAX_DEPTH:
+                raise ReturnedPdfError(DAMAGED)
+            if isinstance(obj, pikepdf.Array):
+                children = list(obj)
+            elif isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+                keys = set(obj.keys())
+                if keys & {"/JS", "/JavaScript"} or obj.get("/S") == pikepdf.Name.JavaScript:
+                    found.add("javascript")
+                if (keys & {"/EmbeddedFiles", "/EF"}
+                        or obj.get("/Subtype") == pikepdf.Name.FileAttachment
+                        or obj.get("/Type") == pikepdf.Name.EmbeddedFile):
+                    found.add("attachment")
+                children = list(obj.values())
+            else:
+                continue
+            stack.extend((child, depth + 1) for child in children
+                         if isinstance(child, containers) and not child.is_indirect)
+    return found
+
+
+def check_reference(returned: ReturnedPdf, secret: bytes, *, arende_id: str,
+                    organisation_id: int) -> Reference:
+    """The verified reference of ``returned``, which must belong to this ärende
+    of this organisation."""
+    if not returned.reference:
+        raise ReturnedPdfError("PDF-filen kommer inte från formservice (referensen saknas). "
+                               "Ladda upp den ifyllbara PDF-fil som skapades för ärendet.")
+    try:
+        ref = docref.verify_reference(secret, returned.reference)
+    except DocumentReferenceError:
+        raise ReturnedPdfError("PDF-filen har ändrats (referensen stämmer inte) och kan "
+                               "inte tas emot.") from None
+    if ref.organisation_id != organisation_id:
+        raise ReturnedPdfError("PDF-filen hör till ett annat ärende i en annan organisation "
+                               "och kan inte tas emot här.")
+    if ref.arende_id != arende_id:
+        raise ReturnedPdfError("PDF-filen hör till ett annat ärende. Kontrollera att du "
+                               "laddar upp den i rätt ärende.")
+    return ref
+
+
+# ---------------------------------------------------------------- the answers
+
+
+def doctor_fields(blankett: Any) -> tuple[Any, ...]:
+    """The fields of ``blankett`` that the doctor fills in (display.FILLABLE_ROLES)."""
+    return tuple(f for s in blankett.sections for f in s.fields
+                 if display.field_role(f, s) in display.FILLABLE_ROLES)
+
+
+def doctor_answers(blankett: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The doctor's raw answers among the values read from a returned PDF
+    (other fields are ignored, blank text is dropped, checkboxes stay bool)."""
+    raw: dict[str, Any] = {}
+    for field in doctor_fields(blankett):
+        value = fields.get(field.name)
+        if isinstance(value, str):
+            value = value.strip()
+        if value is not None and value != "":
+            raw[field.name] = value
+    return raw
+
+
+class Activity(NamedTuple):
+    """One row of the activity grid, by field name (None where the row has none)."""
+
+    name: str                       # "Jobbtorg", from the field labels
+    section: str                    # the grid section's id
+    kan_delta: str | None
+    omfattning: str | None
+    motivering: str | None          # "Kan inte delta (motivera)", text
+    kan_inte_delta: str | None      # a "Kan inte delta" checkbox, when the definition has one
+
+
+_SUFFIXES = {"kan_delta": "_kan_delta", "omfattning": "_omfattning",
+             "motivering": "_kan_inte", "kan_inte_delta": "_kan_inte_delta"}
+
+
+def activities(blankett: Any) -> list[Activity]:
+    """The activities of the doctor's grid sections."""
+    result = []
+    for section in blankett.sections:
+        if section.layout != "grid" or section.filled_by not in display.FILLABLE_ROLES:
+            continue
+        for row in section.grid_rows:
+            names = {role: next((n for n in row.fields if n.endswith(suffix)), None)
+                     for role, suffix in _SUFFIXES.items()}
+            if not any(names.values()):
+                continue
+            first = blankett.field(row.fields[0])
+            result.append(Activity(first.label.split(":")[0].strip(), section.id, **names))
+    return result
+
+
+def validate_doctor_answers(blankett: Any, raw: Mapping[str, Any]
+                           ) -> tuple[dict[str, Any], dict[str, str]]:
+    """Clean values and errors (field name -> Swedish message) of the doctor's
+    answers. Beyond each field's own checks (percent 0–100 …): a ticked "Kan
+    inte delta" needs a motivation, at least one activity is answered, and the
+    doctor's name and care unit are given. The error for "no activity" is keyed
+    by the grid section's id."""
+    clean, errors = validate_fields(doctor_fields(blankett), raw)
+    answered = False
+    grid_ids = []
+    for act in activities(blankett):
+        grid_ids.append(act.section)
+        motivated = bool(act.motivering and clean.get(act.motivering))
+        cannot = bool(act.kan_inte_delta and clean.get(act.kan_inte_delta)) or motivated
+        if cannot and not motivated and act.motivering:
+            errors.setdefault(act.motivering, f"{act.name}: ”Kan inte delta” är ikryssat – "
+                                              "motivera varför.")
+        can = bool(act.kan_delta and clean.get(act.kan_delta))
+        scope = bool(act.omfattning and (act.omfattning in clean or act.omfattning in errors))
+        answered = answered or can or scope or cannot
+    if grid_ids and not answered:
+        errors[grid_ids[0]] = ("Läkaren har inte besvarat någon aktivitet. Minst en aktivitet "
+                               "ska ha ”Kan delta”, en omfattning eller ”Kan inte delta” "
+                               "ifyllt.")
+    for name in REQUIRED_DOCTOR_FIELDS:
+        if blankett.has_field(name) and name not in clean and name not in errors:
+            errors[name] = f"{blankett.field(name).label}: måste fyllas i."
+    return clean, errors
+
+
+# ------------------------------------------------------------------- archive
+
+
+def flatten_archive(pdf: bytes) -> bytes:
+    """An archive copy of a filled PDF: the typed values burnt into the page
+    content, no form fields left. Empty fields (widgets without an appearance)
+    are dropped, as they show nothing."""
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        if "/AcroForm" in doc.Root:
+            if _filled_text_without_appearance(doc):
+                doc.generate_appearance_streams()
+            doc.Root.AcroForm.NeedAppearances = False
+        doc.flatten_annotations(mode="all")
+        for page in doc.pages:
+            if "/Annots" in page:
+                kept = [a for a in page.Annots if a.get("/Subtype") != pikepdf.Name.Widget]
+                if kept:
+                    page.Annots = pikepdf.Array(kept)
+                else:
+                    del page.Annots
+        if "/AcroForm" in doc.Root:
+            del doc.Root.AcroForm
+        out = io.BytesIO()
+        doc.save(out, min_version=packets.pdf_version(pdf), deterministic_id=True)
+    return out.getvalue()
+
+
+def _filled_text_without_appearance(doc: pikepdf.Pdf) -> bool:
+    """Whether a viewer left a filled text field for others to draw (NeedAppearances)."""
+    for page in doc.pages:
+        for annot in page.get("/Annots", []):
+            if annot.get("/Subtype") != pikepdf.Name.Widget or "/AP" in annot:
+                continue
+            field = annot if "/FT" in annot else annot.get("/Parent", annot)
+            if field.get("/FT") == pikepdf.Name.Tx and str(field.get("/V", "")):
+                return True
+    return False
