@@ -16,7 +16,8 @@ DEFAULTS = {
     "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
     "LOGIN_MAX_FAILURES_PER_CLIENT": 20,
     "LOGIN_LOCKOUT_MINUTES": 15,
-    "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,  # a returned PDF; requests may be a little larger (form fields)
+    "MAX_CONTENT_LENGTH": None,  # None: UPLOAD_MAX_BYTES + 1 MB
     "PASSWORD_MIN_LENGTH": 10,
     # Encryption keys for personal data: {"active", "data_keys", "index_key"}; None = instance/keys.json.
     "KEYS": None,
@@ -34,6 +35,7 @@ _ENV = {
     "LOGIN_MAX_FAILURES_PER_CLIENT": int,
     "LOGIN_LOCKOUT_MINUTES": int,
     "MAX_CONTENT_LENGTH": int,
+    "UPLOAD_MAX_BYTES": int,
     "KEYS": lambda v: __import__("json").loads(v),
 }
 
@@ -51,4 +53,6 @@ def finalise(config, instance_path: str) -> None:
     """Derive settings that depend on others, after every source has been applied."""
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "formservice.sqlite")
+    if not config.get("MAX_CONTENT_LENGTH"):
+        config["MAX_CONTENT_LENGTH"] = int(config["UPLOAD_MAX_BYTES"]) + 1024 * 1024
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=int(config["SESSION_LIFETIME_MINUTES"]))

@@ -10,14 +10,15 @@ from pathlib import Path
 from sqlalchemy import select
 
 from .crypto import Keyring, keyring_from_dict, name_prefixes, new_key, new_key_id, write_key_file
-from .models import Arende, ArendeSokord, Dokument, Handelse, Utkast, WebSession
+from .models import Arende, ArendeSokord, Dokument, Handelse, Svar, Utkast, WebSession
 
 # (model, encrypted columns)
 ENCRYPTED = [
     (Arende, ("individ_enc", "svar_enc")),
     (Handelse, ("note_enc",)),
     (Utkast, ("values_enc",)),
-    (Dokument, ("pdf_enc", "docx_enc", "values_enc")),
+    (Dokument, ("pdf_enc", "docx_enc", "fillable_enc", "values_enc")),
+    (Svar, ("answers_enc", "pdf_enc")),
 ]
 
 

@@ -27,13 +27,16 @@ __all__ = [
 ]
 
 MAX_BYTES = 10 * 1024 * 1024
-# Bounds of the walk over a PDF's objects (a 10 MB file stays well within them).
-_MAX_NODES = 500_000
+# Bounds of the walk over a PDF's objects. A returned förfrågan has about 500
+# objects; the walk visits about 100 000 objects a second.
+_MAX_OBJECTS = 20_000
+_MAX_NODES = 200_000
 _MAX_DEPTH = 64
 
 REQUIRED_DOCTOR_FIELDS = ("lakare_namn", "vardenhet")
 
 DAMAGED = "PDF-filen är skadad eller ofullständig och kan inte läsas."
+TOO_COMPLEX = "PDF-filen är för komplex och kan inte läsas."
 
 
 class ReturnedPdfError(ValueError):
@@ -84,9 +87,9 @@ def open_returned(data: bytes, *, max_bytes: int = MAX_BYTES) -> ReturnedPdf:
         fields = packets.read_form_fields(data)
         if not fields:
             raise ReturnedPdfError(
-                "PDF-filen innehåller inga ifyllbara fält – den har troligen skrivits ut "
-                "och skannats in eller sparats om. Ladda upp den ifyllbara PDF-fil som "
-                "läkaren fyllde i.")
+                "PDF-filen innehåller inga ifyllbara fält – den kan ha skrivits ut och "
+                "skannats in eller sparats som en vanlig PDF. Ladda upp den ifyllbara "
+                "PDF-fil som läkaren fyllde i.")
         reference = docref.read_reference(reader)
     except ReturnedPdfError:
         raise
@@ -96,12 +99,14 @@ def open_returned(data: bytes, *, max_bytes: int = MAX_BYTES) -> ReturnedPdf:
 
 
 def _unsafe_content(doc: pikepdf.Pdf) -> set[str]:
-    """"javascript" and/or "attachment" when any object of ``doc`` holds a
-    JavaScript action or name tree, or an embedded file. Visits every object
+    """What is unsafe in ``doc``: "javascript" (a JavaScript action or name
+    tree) and/or "attachment" (an embedded file). Visits every object
     once (direct children of each indirect object, references are not
     followed), within fixed bounds."""
     found: set[str] = set()
     containers = (pikepdf.Dictionary, pikepdf.Stream, pikepdf.Array)
+    if int(doc.trailer.get("/Size", 0)) > _MAX_OBJECTS:
+        raise ReturnedPdfError(TOO_COMPLEX)
     nodes = 0
     for top in doc.objects:
         stack = [(top, 0)]
@@ -109,7 +114,7 @@ def _unsafe_content(doc: pikepdf.Pdf) -> set[str]:
             obj, depth = stack.pop()
             nodes += 1
             if nodes > _MAX_NODES or depth > _MAX_DEPTH:
-                raise ReturnedPdfError(DAMAGED)
+                raise ReturnedPdfError(TOO_COMPLEX)
             if isinstance(obj, pikepdf.Array):
                 children = list(obj)
             elif isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
@@ -211,9 +216,8 @@ def validate_doctor_answers(blankett: Any, raw: Mapping[str, Any]
     by the grid section's id."""
     clean, errors = validate_fields(doctor_fields(blankett), raw)
     answered = False
-    grid_ids = []
-    for act in activities(blankett):
-        grid_ids.append(act.section)
+    acts = activities(blankett)
+    for act in acts:
         motivated = bool(act.motivering and clean.get(act.motivering))
         cannot = bool(act.kan_inte_delta and clean.get(act.kan_inte_delta)) or motivated
         if cannot and not motivated and act.motivering:
@@ -222,8 +226,8 @@ def validate_doctor_answers(blankett: Any, raw: Mapping[str, Any]
         can = bool(act.kan_delta and clean.get(act.kan_delta))
         scope = bool(act.omfattning and (act.omfattning in clean or act.omfattning in errors))
         answered = answered or can or scope or cannot
-    if grid_ids and not answered:
-        errors[grid_ids[0]] = ("Läkaren har inte besvarat någon aktivitet. Minst en aktivitet "
+    if acts and not answered:
+        errors[acts[0].section] = ("Läkaren har inte besvarat någon aktivitet. Minst en aktivitet "
                                "ska ha ”Kan delta”, en omfattning eller ”Kan inte delta” "
                                "ifyllt.")
     for name in REQUIRED_DOCTOR_FIELDS:

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from sqlalchemy import select
 
-from . import audit, db, documents
+from . import audit, db, doctor_answers, documents
 from .accounts import document_context
 from .arenden import keyring, new_public_id, store_answers
 from .catalogue import Catalogue
@@ -33,6 +33,9 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
                    blankett_version=blankett.version, document_number=number, created_by=user.id,
                    pdf_enc=kr.encrypt(pdf.content), docx_enc=kr.encrypt(docx.content),
                    values_enc=kr.encrypt_json(dict(values)))
+    if doctor_answers.has_doctor_part(blankett):
+        # The same förfrågan with the doctor's part as form fields, signed to come back to this document.
+        dok.fillable_enc = kr.encrypt(doctor_answers.fillable_pdf(blankett, values, ctx, dok, arende))
     dbs = db.session()
     dbs.add(dok)
     store_answers(arende, values)
@@ -63,6 +66,8 @@ def content(dok: Dokument, fmt: str) -> tuple[str, str, bytes]:
         return stem + ".pdf", documents.PDF, kr.decrypt(dok.pdf_enc)
     if fmt == "docx" and dok.docx_enc is not None:
         return stem + ".docx", documents.DOCX, kr.decrypt(dok.docx_enc)
+    if fmt == "ifyllbar" and dok.fillable_enc is not None:
+        return stem + "-ifyllbar.pdf", documents.PDF, kr.decrypt(dok.fillable_enc)
     raise LookupError(fmt)
 
 

@@ -214,7 +214,9 @@ def test_forandringsplan_layout(definitions):
 def test_forfragan_grid_and_explanations(definitions):
     forfragan = definitions["rehabiliteringsforfragan"]
     grid = next(s for s in forfragan.sections if s.layout == "grid")
-    assert len(grid.grid_rows) == 7 and len(grid.grid_columns) == 4
+    # Aktivitet | Kan delta | Omfattning i % | Kan inte delta | Motivering
+    assert len(grid.grid_rows) == 7 and len(grid.grid_columns) == 5
+    assert all(row.fields[2].endswith("_kan_inte_delta") for row in grid.grid_rows)
     assert grid.filled_by == "lakare"
     assert all(f.filled_by == "lakare" for f in grid.fields)
     assert forfragan.field("individ_namn").filled_by == "socialsekreterare"

@@ -5,7 +5,8 @@ from formservice.schema import current_revision, downgrade, head_revision, upgra
 
 from .conftest import PG_URL, reset_postgres
 
-EXPECTED_TABLES = {"organisation", "enhet", "app_user", "login_attempt", "web_session", "alembic_version"}
+EXPECTED_TABLES = {"organisation", "enhet", "app_user", "login_attempt", "web_session", "alembic_version",
+                   "api_token", "arende", "arende_sokord", "handelse", "utkast", "dokument", "audit_entry", "svar"}
 
 
 @pytest.fixture

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 
 def register_blueprints(app) -> None:
-    from . import admin, api, arenden, auth, blankett, health, main, processkarta
+    from . import admin, api, arenden, auth, blankett, health, main, processkarta, svar
 
-    for module in (auth, health, main, processkarta, arenden, blankett, admin, api):
+    for module in (auth, health, main, processkarta, arenden, blankett, svar, admin, api):
         app.register_blueprint(module.bp)
 
     from ..auth import current_user

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from .. import arenden, audit, registry
+from .. import arenden, audit, doctor_answers, registry
 from ..auth import current_user, login_required
 from ..models import DOKUMENT_STATUS
 from ..process_map import UnknownIdError
+from ..rendering.display import format_value
 from ..validation import format_personnummer
 
 bp = Blueprint("arenden", __name__, url_prefix="/arenden")
@@ -110,11 +111,13 @@ def show(public_id: str):
     arende = load(public_id)
     audit.record("arende_viewed", user=user, object_type="arende", object_id=arende.public_id)
     cat = current_app.extensions["catalogue"]
+    answers = [(s, v, doctor_answers.doctor_sections(cat.blanketter[s.dokument.blankett_id]))
+               for s, v in doctor_answers.confirmed(arende) if s.dokument.blankett_id in cat.blanketter]
     return render_template("web/arenden/show.html", arende=arende, individ=arenden.individ(arende),
                            ruta=pm().ruta(arende.ruta), lane=pm().lane(arende.lane), pm=pm(),
                            history=arenden.history(arende), documents=registry.of(arende),
                            drafts=arenden.drafts(arende), blanketter=cat.blanketter,
-                           statuses=DOKUMENT_STATUS)
+                           statuses=DOKUMENT_STATUS, doctor_answers=answers, format_value=format_value)
 
 
 # ---------------------------------------------------------------- where is the case?
@@ -184,7 +187,7 @@ def step(public_id: str):
 
 
 # ---------------------------------------------------------------- documents
-@bp.get("/<public_id>/dokument/<doc_id>.<any(pdf, docx):fmt>")
+@bp.get("/<public_id>/dokument/<doc_id>.<any(pdf, docx, ifyllbar):fmt>")
 @login_required
 def download(public_id: str, doc_id: str, fmt: str):
     user = current_user()

@@ -1,0 +1,146 @@
+"""The doctor's part of the rehabiliteringsförfrågan: the fillable PDF out, the answers back in.
+
+A returned PDF is tied to its document by a signed reference (docref) — no personnummer — and
+read safely (readback). Answers wait for the socialsekreterare's confirmation; on confirmation
+they are stored encrypted in the ärende, the document becomes "besvarad", a flattened archive
+copy is kept, and the ärende moves from ruta 10 (komplettering) to ruta 11.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any, Mapping
+
+from flask import current_app
+from sqlalchemy import select
+
+from . import audit, db, docref, readback
+from .arenden import keyring, move, new_public_id, store_answers
+from .definitions import Blankett
+from .models import Arende, Dokument, Handelse, Svar, User, utcnow
+from .rendering.display import FILLABLE_ROLES
+
+# Where the answers move the case: the förfrågan's ruta and komplettering → utreda vidare.
+RUTA_AFTER_ANSWER = {"soc1.9": "soc1.11", "soc1.10": "soc1.11"}
+
+
+def signing_secret() -> bytes:
+    configured = current_app.config.get("DOCUMENT_SIGNING_KEY")
+    if configured:
+        return configured.encode()
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), b"formservice document reference",
+                    hashlib.sha256).digest()
+
+
+def has_doctor_part(blankett: Blankett) -> bool:
+    return any((f.filled_by or s.filled_by) in FILLABLE_ROLES for s in blankett.sections for f in s.fields)
+
+
+def doctor_sections(blankett: Blankett):
+    """(section, the doctor's fields in it) for every section with a part for the doctor."""
+    out = []
+    for s in blankett.sections:
+        fields = [f for f in s.fields if (f.filled_by or s.filled_by) in FILLABLE_ROLES]
+        if fields:
+            out.append((s, fields))
+    return out
+
+
+def doctor_fields(blankett: Blankett):
+    return [f for _s, fields in doctor_sections(blankett) for f in fields]
+
+
+def reference_for(dok: Dokument, arende: Arende) -> str:
+    return docref.make_reference(signing_secret(), document_id=dok.public_id, arende_id=arende.public_id,
+                                 organisation_id=arende.enhet.organisation_id)
+
+
+def fillable_pdf(blankett: Blankett, values: Mapping[str, Any], ctx, dok: Dokument, arende: Arende) -> bytes:
+    from .rendering.pdf import render_pdf
+
+    return docref.embed_reference(render_pdf(blankett, values, ctx, fillable=True).pdf, reference_for(dok, arende))
+
+
+# ---------------------------------------------------------------- receiving
+def receive_pdf(user: User, arende: Arende, dok: Dokument, data: bytes, blankett: Blankett) -> Svar:
+    """Read a returned PDF; raises readback.ReturnedPdfError with a Swedish message, storing nothing."""
+    returned = readback.open_returned(data, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
+    ref = readback.check_reference(returned, signing_secret(), arende_id=arende.public_id,
+                                   organisation_id=arende.enhet.organisation_id)
+    if ref.document_id != dok.public_id:
+        raise readback.ReturnedPdfError("PDF-filen hör till ett annat dokument i ärendet. Ladda upp den "
+                                        "under det dokument den besvarar.")
+    raw = dict(known_answers(dok, blankett), **readback.doctor_answers(blankett, returned.fields))
+    svar = Svar(public_id=new_public_id(), arende_id=arende.id, dokument_id=dok.id, source="pdf",
+                answers_enc=keyring().encrypt_json(raw), pdf_enc=keyring().encrypt(data), created_by=user.id)
+    dbs = db.session()
+    dbs.add(svar)
+    dbs.flush()
+    audit.record("document_uploaded", user=user, object_type="dokument", object_id=dok.public_id, commit=False)
+    dbs.commit()
+    return svar
+
+
+def known_answers(dok: Dokument, blankett: Blankett) -> dict[str, Any]:
+    """The doctor's fields already printed on the document (e.g. the doctor's name, when the
+    socialsekreterare knew it): they are not form fields in the fillable PDF, but they count."""
+    values = keyring().decrypt_json(dok.values_enc, {})
+    return {f.name: values[f.name] for f in doctor_fields(blankett) if values.get(f.name) not in (None, "")}
+
+
+def start_paper(user: User, arende: Arende, dok: Dokument, blankett: Blankett) -> Svar:
+    svar = Svar(public_id=new_public_id(), arende_id=arende.id, dokument_id=dok.id, source="papper",
+                answers_enc=keyring().encrypt_json(known_answers(dok, blankett)), created_by=user.id)
+    db.session().add(svar)
+    db.session().commit()
+    return svar
+
+
+def pending_answers(svar: Svar) -> dict[str, Any]:
+    return keyring().decrypt_json(svar.answers_enc, {})
+
+
+def get_svar(arende: Arende, public_id: str) -> Svar | None:
+    return db.session().scalar(select(Svar).where(Svar.arende_id == arende.id, Svar.public_id == public_id))
+
+
+def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Mapping[str, Any]
+            ) -> dict[str, str]:
+    """Validate and store the answers; returns errors (empty on success)."""
+    clean, errors = readback.validate_doctor_answers(blankett, raw)
+    if errors:
+        svar.answers_enc = keyring().encrypt_json(dict(raw))  # keep what was typed
+        db.session().commit()
+        return errors
+    kr = keyring()
+    if svar.pdf_enc is not None:
+        svar.pdf_enc = kr.encrypt(readback.flatten_archive(kr.decrypt(svar.pdf_enc)))
+    svar.answers_enc = kr.encrypt_json(clean)
+    svar.status = "bekraftad"
+    svar.confirmed_at = utcnow()
+    svar.confirmed_by = user.id
+    dok = svar.dokument
+    dok.status = "besvarad"
+    dok.status_at = utcnow()
+    store_answers(arende, clean)
+    dbs = db.session()
+    dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="status", from_ruta=arende.ruta,
+                     to_ruta=arende.ruta, beslut=f"{dok.document_number}: läkarens svar registrerat "
+                     f"({'uppladdad PDF' if svar.source == 'pdf' else 'från pappersblankett'})"))
+    audit.record("arende_changed", user=user, object_type="dokument", object_id=dok.public_id,
+                 detail="läkarens svar", commit=False)
+    dbs.commit()
+    target = RUTA_AFTER_ANSWER.get(arende.ruta)
+    if target:
+        move(user, arende, target, kind="ruta", beslut="Kompletteringen från vården har kommit in")
+    return {}
+
+
+def confirmed(arende: Arende) -> list[tuple[Svar, dict[str, Any]]]:
+    rows = db.session().scalars(select(Svar).where(Svar.arende_id == arende.id, Svar.status == "bekraftad")
+                                .order_by(Svar.confirmed_at.desc())).all()
+    return [(s, keyring().decrypt_json(s.answers_enc, {})) for s in rows]
+
+
+def archive(svar: Svar) -> bytes | None:
+    return keyring().decrypt(svar.pdf_enc) if svar.pdf_enc is not None else None

@@ -1,0 +1,264 @@
+"""Tests for formservice.readback: reading a returned fillable PDF safely, the
+doctor's answers and their validation, and the flattened archive copy. The
+corpus of returned PDFs is built in tests/data/returned_pdfs.py."""
+from __future__ import annotations
+
+import io
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+
+from formservice import paths, readback
+from formservice.definitions import load_definitions
+from formservice.docref import Reference
+from formservice.readback import ReturnedPdfError
+from formservice.rendering import packets, pdf
+from tests.data import returned_pdfs as corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+
+DAMAGED = "PDF-filen är skadad eller ofullständig och kan inte läsas."
+NOT_A_PDF = "Filen är inte en PDF."
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def pdf_text(data: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def open_and_check(data: bytes, **kwargs) -> Reference:
+    returned = readback.open_returned(data, **kwargs)
+    return readback.check_reference(returned, corpus.SECRET, arende_id=corpus.ARENDE_ID,
+                                    organisation_id=corpus.ORGANISATION_ID)
+
+
+@pytest.fixture(scope="module")
+def blankett():
+    return corpus.forfragan()
+
+
+@pytest.fixture(scope="module")
+def checkbox_blankett():
+    """The förfrågan, which has a "Kan inte delta" checkbox per activity."""
+    return load_definitions(paths.FORMS_DIR)["rehabiliteringsforfragan"]
+
+
+# ------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize("build, message", [
+    (corpus.empty, "Filen är tom."),
+    (corpus.png, NOT_A_PDF),
+    (corpus.text_file, NOT_A_PDF),
+    (corpus.truncated, DAMAGED),
+    (corpus.malformed, DAMAGED),
+    (corpus.encrypted, "PDF-filen är lösenordsskyddad och kan inte läsas. "
+                       "Spara den utan lösenord och ladda upp den igen."),
+    (corpus.without_fields, "PDF-filen innehåller inga ifyllbara fält – "),
+    (corpus.with_javascript, "PDF-filen innehåller JavaScript och tas inte emot av "
+                             "säkerhetsskäl."),
+    (corpus.with_field_javascript, "PDF-filen innehåller JavaScript"),
+    (corpus.with_attachment, "PDF-filen innehåller bifogade filer och tas inte emot av "
+                             "säkerhetsskäl."),
+    (corpus.with_javascript_name_tree, "PDF-filen innehåller JavaScript"),
+    (corpus.with_file_attachment_annotation, "PDF-filen innehåller bifogade filer"),
+    (corpus.too_many_objects, "PDF-filen är för komplex och kan inte läsas."),
+    (corpus.deeply_nested, "PDF-filen är för komplex och kan inte läsas."),
+    (corpus.not_ours, "PDF-filen kommer inte från formservice (referensen saknas)."),
+    (corpus.altered_reference, "PDF-filen har ändrats (referensen stämmer inte) och kan inte "
+                               "tas emot."),
+    (corpus.from_other_arende, "PDF-filen hör till ett annat ärende. Kontrollera att du "
+                               "laddar upp den i rätt ärende."),
+    (corpus.from_other_organisation, "PDF-filen hör till ett annat ärende i en annan "
+                                     "organisation och kan inte tas emot här."),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_bad_input_is_refused_in_swedish(build, message):
+    with pytest.raises(ReturnedPdfError) as info:
+        open_and_check(build())
+    assert str(info.value).startswith(message)
+
+
+def test_messages_do_not_reveal_other_ids():
+    for build in (corpus.from_other_arende, corpus.from_other_organisation):
+        with pytest.raises(ReturnedPdfError) as info:
+            open_and_check(build())
+        assert corpus.OTHER_ARENDE_ID not in str(info.value)
+        assert corpus.ARENDE_ID not in str(info.value)
+        assert str(corpus.ORGANISATION_ID + 1) not in str(info.value)
+
+
+def test_oversized():
+    with pytest.raises(ReturnedPdfError, match=r"^Filen är större än 50 kB\.$"):
+        readback.open_returned(corpus.filled(), max_bytes=50 * 1024)
+    huge = b"%PDF-1.7\n" + bytes(readback.MAX_BYTES)
+    with pytest.raises(ReturnedPdfError, match=r"^Filen är större än 10 MB\.$"):
+        readback.open_returned(huge)
+
+
+def test_damaged_files_never_raise_anything_else():
+    good = corpus.filled()
+    rng = random.Random(20261123)
+    for i in range(40):
+        data = bytearray(good)
+        start = rng.randrange(9, len(data))
+        if i % 3 == 0:
+            data[start:start + 64] = bytes(rng.randrange(256) for _ in range(64))
+        elif i % 3 == 1:
+            del data[start:start + rng.randrange(1, 2000)]
+        else:
+            data = data[:start] + b"\n%%EOF\n"
+        try:
+            readback.open_returned(bytes(data))
+        except ReturnedPdfError as exc:
+            assert str(exc) in (DAMAGED, NOT_A_PDF) or str(exc).startswith("PDF-filen")
+
+
+# -------------------------------------------------------------------- good input
+
+
+@pytest.mark.parametrize("build", [corpus.filled, corpus.filled_resaved],
+                         ids=["pypdf", "pypdf+pikepdf"])
+def test_filled_pdf_gives_the_typed_values(build, blankett):
+    returned = readback.open_returned(build())
+    assert readback.check_reference(
+        returned, corpus.SECRET, arende_id=corpus.ARENDE_ID,
+        organisation_id=corpus.ORGANISATION_ID) == Reference(
+        corpus.DOCUMENT_ID, corpus.ARENDE_ID, corpus.ORGANISATION_ID)
+    raw = readback.doctor_answers(blankett, returned.fields)
+    assert raw == {**corpus.DOCTOR_VALUES, "aktivitet_jobbtorg_kan_delta": True,
+                   **{f.name: False for f in blankett.fields
+                      if f.type == "checkbox" and f.name != "aktivitet_jobbtorg_kan_delta"}}
+    clean, errors = readback.validate_doctor_answers(blankett, raw)
+    assert errors == {}
+    assert clean["aktivitet_jobbtorg_omfattning"] == 50
+    assert clean["aktivitet_sysselsattning_omfattning"] == 25
+    assert clean["aktivitet_jobbtorg_kan_delta"] is True
+    assert clean["lakare_namn"] == "Åsa Läkarsson"
+    assert clean["forfragan_svar_datum"] == "2026-12-01"
+
+
+def test_any_on_state_ticks_the_box():
+    fields = readback.open_returned(corpus.filled_other_on_states()).fields
+    assert fields["aktivitet_jobbtorg_kan_delta"] is True        # /Yes
+    assert fields["aktivitet_annat_kan_delta"] is True           # /On
+    assert fields["aktivitet_sprak_kan_delta"] is False          # /Off
+
+
+def test_doctor_answers_takes_only_the_doctors_fields(blankett):
+    raw = readback.doctor_answers(blankett, {
+        "individ_personnummer": "191212121212", "okant_falt": "x",
+        "lakare_namn": "  Åsa  ", "vardenhet": " ", "aktivitet_jobbtorg_omfattning": "50 %",
+        "aktivitet_jobbtorg_kan_delta": False})
+    assert raw == {"lakare_namn": "Åsa", "aktivitet_jobbtorg_omfattning": "50 %",
+                   "aktivitet_jobbtorg_kan_delta": False}
+
+
+# -------------------------------------------------------------------- validation
+
+
+VALID = {"aktivitet_jobbtorg_kan_delta": True, "aktivitet_jobbtorg_omfattning": "50",
+         "lakare_namn": "Åsa Läkarsson", "vardenhet": "Vårdcentralen Skärholmen"}
+
+
+def test_valid_answers(blankett):
+    clean, errors = readback.validate_doctor_answers(blankett, VALID)
+    assert errors == {} and clean["aktivitet_jobbtorg_omfattning"] == 50
+
+
+def test_percent_must_be_0_to_100(blankett):
+    _, errors = readback.validate_doctor_answers(
+        blankett, {**VALID, "aktivitet_jobbtorg_omfattning": "101 %"})
+    assert errors == {"aktivitet_jobbtorg_omfattning":
+                      "Jobbtorg: omfattning i %: omfattningen ska vara mellan 0 och 100 %."}
+
+
+def test_at_least_one_activity(blankett):
+    answers = {"lakare_namn": "Åsa Läkarsson", "vardenhet": "Vårdcentralen Skärholmen"}
+    _, errors = readback.validate_doctor_answers(blankett, answers)
+    assert list(errors) == ["aktiviteter"]
+    assert errors["aktiviteter"].startswith("Läkaren har inte besvarat någon aktivitet.")
+    for answer in ({"aktivitet_annat_omfattning": "25"},
+                   {"aktivitet_sprak_kan_inte": "Smärta"},
+                   {"aktivitet_arbetssokande_kan_delta": "/on"}):
+        assert readback.validate_doctor_answers(blankett, {**answers, **answer})[1] == {}
+
+
+def test_doctors_name_and_unit_are_required(blankett):
+    answers = {k: v for k, v in VALID.items() if k not in ("lakare_namn", "vardenhet")}
+    _, errors = readback.validate_doctor_answers(blankett, answers)
+    assert errors == {"lakare_namn": "Läkare: måste fyllas i.",
+                      "vardenhet": "Vårdenhet: måste fyllas i."}
+
+
+def test_kan_inte_delta_needs_a_motivation(checkbox_blankett):
+    ticked = {**VALID, "aktivitet_sysselsattning_kan_inte_delta": True}
+    _, errors = readback.validate_doctor_answers(checkbox_blankett, ticked)
+    assert errors == {"aktivitet_sysselsattning_kan_inte":
+                      "Sysselsättning: ”Kan inte delta” är ikryssat – motivera varför."}
+    motivated = {**ticked, "aktivitet_sysselsattning_kan_inte": "Svår ångest i grupp"}
+    assert readback.validate_doctor_answers(checkbox_blankett, motivated)[1] == {}
+    # a ticked "Kan inte delta" alone answers the question; the motivation is what is missing
+    only = {"aktivitet_sprak_kan_inte_delta": True, "lakare_namn": "Å", "vardenhet": "V"}
+    assert list(readback.validate_doctor_answers(checkbox_blankett, only)[1]) == [
+        "aktivitet_sprak_kan_inte"]
+
+
+def test_checkbox_definition_renders_and_reads_back(checkbox_blankett):
+    values = corpus.socialsekreterare_values(checkbox_blankett)
+    data = pdf.render_pdf(checkbox_blankett, values, corpus.CTX, fillable=True).pdf
+    filled = corpus.fill_with_pypdf(data, {"aktivitet_jobbtorg_kan_inte_delta": "/on",
+                                           "lakare_namn": "Å", "vardenhet": "V"})
+    fields = readback.open_returned(filled).fields
+    assert fields["aktivitet_jobbtorg_kan_inte_delta"] is True
+    raw = readback.doctor_answers(checkbox_blankett, fields)
+    assert readback.validate_doctor_answers(checkbox_blankett, raw)[1] == {
+        "aktivitet_jobbtorg_kan_inte": "Jobbtorg: ”Kan inte delta” är ikryssat – motivera varför."}
+
+
+# ------------------------------------------------------------- the documents
+
+
+@pytest.mark.parametrize("build", [corpus.filled, corpus.filled_resaved],
+                         ids=["pypdf", "pypdf+pikepdf"])
+def test_flattened_archive_copy(build):
+    flat = readback.flatten_archive(build())
+    reader = PdfReader(io.BytesIO(flat))
+    assert not reader.get_fields()
+    with pikepdf.open(io.BytesIO(flat)) as doc:
+        assert "/AcroForm" not in doc.Root
+        assert not [a for p in doc.pages for a in p.get("/Annots", [])
+                    if a.get("/Subtype") == "/Widget"]
+    text = squash(pdf_text(flat))
+    for value in corpus.DOCTOR_VALUES.values():
+        if not value.startswith("/"):
+            assert squash(value) in text, value
+    assert packets.pdf_version(flat) == packets.pdf_version(build())
+
+
+def test_fillable_pdf_is_small():
+    assert len(corpus.fillable()) <= 100 * 1024
+    assert len(corpus.issued()) <= 100 * 1024
+
+
+def test_print_version_has_no_form_fields():
+    reader = PdfReader(io.BytesIO(corpus.printed()))
+    assert not reader.get_fields()
+    assert "/AcroForm" not in reader.trailer["/Root"]
+
+
+def test_modules_do_not_import_flask():
+    code = ("import sys\n"
+            "import formservice.docref, formservice.readback\n"
+            "assert 'flask' not in sys.modules, 'flask imported'\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT)
+    assert result.returncode == 0, result.stderr
