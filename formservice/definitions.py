@@ -75,6 +75,8 @@ KNOWN_PREFILL_SOURCES = frozenset({
     "individ.foretradare_kontakt",
     "user.namn", "user.titel", "user.telefon", "user.epost", "user.kontakt",
     "enhet.namn", "enhet.adress", "organisation.namn", "today",
+    # From the doctor's confirmed answers to a rehabiliteringsförfrågan in the same ärende.
+    "lakarsvar.sammanfattning", "lakarsvar.kontakt", "lakarsvar.finns", "lakarsvar.medicinskt_underlag",
 } | {f"config.{key}" for key in CONFIG_DEFAULTS})
 
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")

@@ -144,3 +144,44 @@ def confirmed(arende: Arende) -> list[tuple[Svar, dict[str, Any]]]:
 
 def archive(svar: Svar) -> bytes | None:
     return keyring().decrypt(svar.pdf_enc) if svar.pdf_enc is not None else None
+
+
+# ---------------------------------------------------------------- the answers as prefill for later blanketter
+def summary(blankett: Blankett, values: Mapping[str, Any], document_number: str) -> str:
+    """The doctor's assessment as a short text, e.g. for the Finsamteam anmälan's reason."""
+    from .rendering.display import format_value
+
+    parts = []
+    for section, fields in doctor_sections(blankett):
+        for row in getattr(section, "grid_rows", ()) or ():
+            label = row.label.rstrip("?")
+            if row.label_field and values.get(row.label_field):
+                label = f"{label}: {values[row.label_field]}"
+            cells = {n: values.get(n) for n in row.fields}
+            share = next((format_value(blankett.field(n), v) for n, v in cells.items()
+                          if blankett.field(n).type == "percent" and v not in (None, "")), "")
+            can = any(v is True for n, v in cells.items() if n.endswith("_kan_delta"))
+            why = next((v for n, v in cells.items() if n.endswith("_kan_inte") and v), "")
+            if can or share:
+                parts.append(f"kan delta – {label.lower()}" + (f" ({share})" if share else ""))
+            elif why or any(v is True for n, v in cells.items() if n.endswith("_kan_inte_delta")):
+                parts.append(f"kan inte delta – {label.lower()}" + (f": {why}" if why else ""))
+    extra = [values.get(n) for n in ("lakare_anpassning", "lakare_kommentar") if values.get(n)]
+    who = ", ".join(v for v in (values.get("lakare_namn"), values.get("vardenhet")) if v)
+    text = f"Enligt läkarens svar på rehabiliteringsförfrågan {document_number}" + (f" ({who})" if who else "")
+    text += (": " + "; ".join(parts) + ".") if parts else "."
+    if extra:
+        text += " " + " ".join(str(e) for e in extra)
+    return text
+
+
+def prefill_sources(arende: Arende, blanketter: Mapping[str, Blankett]) -> dict[str, str]:
+    """Prefill keys lakarsvar.* from the latest confirmed answers in the ärende (empty when none)."""
+    for svar, values in confirmed(arende):
+        blankett = blanketter.get(svar.dokument.blankett_id)
+        if blankett is None:
+            continue
+        who = ", ".join(v for v in (values.get("lakare_namn"), values.get("vardenhet")) if v)
+        return {"lakarsvar.sammanfattning": summary(blankett, values, svar.dokument.document_number),
+                "lakarsvar.kontakt": who, "lakarsvar.finns": "1", "lakarsvar.medicinskt_underlag": "bifogas"}
+    return {}

@@ -14,7 +14,7 @@ from .models import User
 
 
 def sources(*, individ: Mapping[str, str], user: User, settings: Mapping[str, str],
-            today: date | None = None) -> dict[str, str]:
+            today: date | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The value of every prefill source key for this ärende and user."""
     namn = individ.get("namn", "")
     first, _, last = namn.partition(" ")
@@ -44,6 +44,7 @@ def sources(*, individ: Mapping[str, str], user: User, settings: Mapping[str, st
     }
     for key, default in CONFIG_DEFAULTS.items():
         out[f"config.{key}"] = settings.get(key, default)
+    out.update(extra or {})  # e.g. facts derived from the doctor's answers (doctor_answers.prefill_sources)
     return {k: v for k, v in out.items() if v}
 
 

@@ -145,3 +145,26 @@ def test_oversized_upload_is_refused(soc, app, forfragan):
     app.config["UPLOAD_MAX_BYTES"] = 10 * 1024
     res = upload(soc, pid, doc_id, fillable)
     assert res.status_code == 400 and "större än 10 kB" in res.get_data(as_text=True)
+
+
+def test_confirmed_answers_prefill_later_blanketter(soc, app, forfragan):
+    pid, doc_id, fillable = forfragan
+    res = upload(soc, pid, doc_id, corpus.fill_with_pypdf(fillable, corpus.DOCTOR_VALUES))
+    confirm(soc, res.headers["Location"])
+    start = soc.get(f"/arenden/{pid}/blankett/finsamteam_anmalan")
+    pages = []
+    location = start.headers["Location"]
+    while "/sida/" in location:
+        html = soc.get(location).get_data(as_text=True)
+        pages.append(html)
+        form = form_with(html, "version")
+        data = {k: v or "" for k, v in form["fields"].items() if v is not None}
+        for name in data:
+            if not data[name] and name not in ("version",) and "." not in name and "datum" not in name:
+                data[name] = "x"
+        location = soc.post(location, data=dict(data, action="next")).headers["Location"]
+    text = " ".join(pages)
+    assert "Enligt läkarens svar på rehabiliteringsförfrågan FS-" in text
+    assert "kan delta – delta i jobbtorgets verksamheter (50 %)" in text
+    fk = soc.get(soc.get(f"/arenden/{pid}/blankett/fk_ansokan_samordning").headers["Location"])
+    assert fk.status_code == 200

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from .. import arenden, documents, prefill, registry, wizard
+from .. import arenden, doctor_answers, documents, prefill, registry, wizard
 from ..accounts import organisation_settings
 from ..auth import current_user, login_required
 from ..rendering.display import format_value
@@ -30,7 +30,8 @@ class Context:
         self.pages = wizard.pages(self.parts)
         self.draft = arenden.draft(self.arende, blankett_id)
         self.individ = arenden.individ(self.arende)
-        srcs = prefill.sources(individ=self.individ, user=self.user, settings=organisation_settings(self.user))
+        srcs = prefill.sources(individ=self.individ, user=self.user, settings=organisation_settings(self.user),
+                               extra=doctor_answers.prefill_sources(self.arende, cat.blanketter))
         self.values, self.origin = prefill.resolve(self.parts, sources=srcs, answers=arenden.answers(self.arende),
                                                    draft=arenden.draft_values(self.draft))
 
