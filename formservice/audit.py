@@ -49,6 +49,12 @@ def entries(organisation_id: int, *, limit: int = 200, offset: int = 0, action: 
     return db.session().scalars(stmt).all()
 
 
+def user_names(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {u.id: f"{u.namn} ({u.username})" for u in db.session().scalars(select(User).where(User.id.in_(ids)))}
+
+
 def export_csv(organisation_id: int) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")

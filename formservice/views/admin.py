@@ -19,7 +19,8 @@ def audit_log():
     except ValueError:
         page = 1
     entries = audit.entries(user.enhet.organisation_id, limit=100, offset=(page - 1) * 100, action=action)
-    return render_template("web/admin/audit.html", entries=entries, actions=audit.ACTIONS, action=action, page=page)
+    return render_template("web/admin/audit.html", entries=entries, actions=audit.ACTIONS, action=action, page=page,
+                           names=audit.user_names({e.user_id for e in entries if e.user_id}))
 
 
 @bp.get("/logg.csv")
