@@ -69,9 +69,6 @@ def create_app(test_config: dict | None = None) -> "Flask":
 
     register_blueprints(app)
 
-    from . import cli
-
-    cli.init_app(app)
     return app
 
 

@@ -75,9 +75,20 @@ def attempt_login(username: str, password: str, client: str) -> LoginResult:
 
 
 def start_session(user: User) -> None:
+    _purge_stale()
     session.rotate()
     session.pop("_csrf_token", None)  # a new session gets a new CSRF token
     session["user_id"] = user.id
+
+
+def _purge_stale() -> None:
+    """Logins are a natural moment to forget expired sessions and old login attempts."""
+    from .sessions import purge_expired
+
+    dbs = db.session()
+    purge_expired(dbs, current_app.permanent_session_lifetime + timedelta(hours=12))
+    dbs.query(LoginAttempt).filter(LoginAttempt.at < utcnow() - timedelta(days=1)).delete()
+    dbs.commit()
 
 
 def end_session() -> None:

@@ -10,6 +10,8 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from .models import ROLES
+
 DEMO_PASSWORD = "demo-stockholm-2026"
 
 
@@ -28,10 +30,6 @@ def _create_app():
              load_dotenv=False)
 def main():
     """formservice – Stockholmsmodellen: processkarta, handläggarstöd och blanketter."""
-
-
-def init_app(app) -> None:
-    """Commands are registered on the group; nothing app-specific to add yet."""
 
 
 # ---------------------------------------------------------------- instance
@@ -81,7 +79,7 @@ def init_db():
 @main.command("create-user")
 @click.option("--username", required=True, help="Användarnamn (inloggning).")
 @click.option("--namn", required=True, help="För- och efternamn.")
-@click.option("--role", required=True, type=click.Choice(sorted(__import__("formservice.models", fromlist=["ROLES"]).ROLES)))
+@click.option("--role", required=True, type=click.Choice(sorted(ROLES)))
 @click.option("--enhet-id", type=int, required=True, help="Id för användarens enhet.")
 @click.option("--titel", default="")
 @click.option("--telefon", default="")

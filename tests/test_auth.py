@@ -164,3 +164,15 @@ def test_password_is_hashed_with_scrypt(app, make_user, dbs):
     user = dbs.scalar(select(User))
     assert user.password_hash.startswith("scrypt:")
     assert PASSWORD not in user.password_hash
+
+
+@pytest.mark.db
+def test_login_forgets_long_expired_sessions_and_old_attempts(client, auth, user_id, dbs):
+    dbs.add(WebSession(id="x" * 64, data="", created_at=utcnow() - timedelta(days=3),
+                       last_seen=utcnow() - timedelta(days=2)))
+    dbs.add(LoginAttempt(account_key="a", client_key="c", at=utcnow() - timedelta(days=2), success=False))
+    dbs.commit()
+    auth.login()
+    dbs.expire_all()
+    assert dbs.get(WebSession, "x" * 64) is None
+    assert dbs.scalar(select(LoginAttempt).where(LoginAttempt.account_key == "a")) is None
