@@ -19,6 +19,7 @@ from .arenden import keyring, move, new_public_id, store_answers
 from .definitions import Blankett
 from .models import Arende, Dokument, Handelse, Svar, User, utcnow
 from .rendering.display import FILLABLE_ROLES
+from .validation import validate_fields
 
 # Where the answers move the case: the förfrågan's ruta and komplettering → utreda vidare.
 RUTA_AFTER_ANSWER = {"soc1.9": "soc1.11", "soc1.10": "soc1.11"}
@@ -71,6 +72,9 @@ def receive_pdf(user: User, arende: Arende, dok: Dokument, data: bytes, blankett
         raise readback.ReturnedPdfError("PDF-filen hör till ett annat dokument i ärendet. Ladda upp den "
                                         "under det dokument den besvarar.")
     raw = dict(known_answers(dok, blankett), **readback.doctor_answers(blankett, returned.fields))
+    # Show normalised values where they are valid ("50 %" → 50); keep the rest as read, to be corrected.
+    clean, _errors = validate_fields(doctor_fields(blankett), raw, partial=True)
+    raw.update(clean)
     svar = Svar(public_id=new_public_id(), arende_id=arende.id, dokument_id=dok.id, source="pdf",
                 answers_enc=keyring().encrypt_json(raw), pdf_enc=keyring().encrypt(data), created_by=user.id)
     dbs = db.session()

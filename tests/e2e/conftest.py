@@ -25,8 +25,15 @@ DEMO_PASSWORD = "demo-stockholm-2026"
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory, sqlite_template):
-    """A real HTTP server on 127.0.0.1 with the demo data, shared by the browser tests."""
+def live_server(live_app):
+    """The base URL of the live server."""
+    return live_app.config["LIVE_URL"]
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory, sqlite_template):
+    """A real HTTP server on 127.0.0.1 with the demo data, shared by the browser tests; the app
+    itself is returned so a test can prepare data quickly through its test client."""
     folder = tmp_path_factory.mktemp("live")
     db_path = folder / "live.sqlite"
     shutil.copy(sqlite_template, db_path)
@@ -40,7 +47,8 @@ def live_server(tmp_path_factory, sqlite_template):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    yield app
     server.shutdown()
     app.extensions["db_engine"].dispose()
 
