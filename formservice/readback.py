@@ -240,36 +240,6 @@ def validate_doctor_answers(blankett: Any, raw: Mapping[str, Any]
 
 
 def flatten_archive(pdf: bytes) -> bytes:
-    """An archive copy of a filled PDF: the typed values burnt into the page
-    content, no form fields left. Empty fields (widgets without an appearance)
-    are dropped, as they show nothing."""
-    with pikepdf.open(io.BytesIO(pdf)) as doc:
-        if "/AcroForm" in doc.Root:
-            if _filled_text_without_appearance(doc):
-                doc.generate_appearance_streams()
-            doc.Root.AcroForm.NeedAppearances = False
-        doc.flatten_annotations(mode="all")
-        for page in doc.pages:
-            if "/Annots" in page:
-                kept = [a for a in page.Annots if a.get("/Subtype") != pikepdf.Name.Widget]
-                if kept:
-                    page.Annots = pikepdf.Array(kept)
-                else:
-                    del page.Annots
-        if "/AcroForm" in doc.Root:
-            del doc.Root.AcroForm
-        out = io.BytesIO()
-        doc.save(out, min_version=packets.pdf_version(pdf), deterministic_id=True)
-    return out.getvalue()
-
-
-def _filled_text_without_appearance(doc: pikepdf.Pdf) -> bool:
-    """Whether a viewer left a filled text field for others to draw (NeedAppearances)."""
-    for page in doc.pages:
-        for annot in page.get("/Annots", []):
-            if annot.get("/Subtype") != pikepdf.Name.Widget or "/AP" in annot:
-                continue
-            field = annot if "/FT" in annot else annot.get("/Parent", annot)
-            if field.get("/FT") == pikepdf.Name.Tx and str(field.get("/V", "")):
-                return True
-    return False
+    """An archive copy of a filled PDF: the typed values burnt into the page content, no form
+    fields left (empty ones dropped, as they show nothing)."""
+    return packets.flatten(pdf)

@@ -4,9 +4,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from formservice.models import Arende, AuditEntry, WebSession, utcnow
+from formservice.models import AuditEntry, WebSession, utcnow
 
-from .conftest import PASSWORD, AuthActions, csrf_token
+from .conftest import AuthActions, csrf_token
 from .formparse import form_with
 from .wizard_driver import INDIVID, create_arende, fill_blankett, step
 

@@ -1,6 +1,5 @@
 """Alembic environment: the URL comes from the caller (formservice.schema.upgrade), never from a file."""
 from alembic import context
-from sqlalchemy import pool
 
 from formservice.db import make_engine
 from formservice.models import Base

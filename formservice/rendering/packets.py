@@ -109,6 +109,15 @@ def flatten(pdf: bytes) -> bytes:
             # to redraw them; every field has its appearance by now
             doc.Root.AcroForm.NeedAppearances = False
         doc.flatten_annotations(mode="all")
+        # Empty fields have no appearance, so flattening leaves their widgets behind: they show
+        # nothing, and without the AcroForm they would be orphans (pikepdf warns on save).
+        for page in doc.pages:
+            if "/Annots" in page:
+                kept = [a for a in page.Annots if a.get("/Subtype") != pikepdf.Name.Widget]
+                if kept:
+                    page.Annots = pikepdf.Array(kept)
+                else:
+                    del page.Annots
         if "/AcroForm" in doc.Root:
             del doc.Root.AcroForm
         out = io.BytesIO()

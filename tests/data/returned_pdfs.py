@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 
 import pikepdf
 from pypdf import PdfReader, PdfWriter
