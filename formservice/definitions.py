@@ -197,6 +197,7 @@ class Blankett:
     intro: str | None                    # may contain {field_name} placeholders
     sections: tuple[Section, ...]
     per_recipient_rows: str | None = None  # rows field: one copy per row (SIP inbjudna)
+    per_recipient_unless: str | None = None  # checkbox field: when ticked, one common copy instead
 
     @cached_property
     def fields(self) -> tuple[Field, ...]:
@@ -263,7 +264,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 _BLANKETT_KEYS = {"id", "title", "subtitle", "version", "issuer", "kind", "attachments",
-                  "legal_refs", "send_to", "intro", "filled_by", "per_recipient_rows",
+                  "legal_refs", "send_to", "intro", "filled_by", "per_recipient_rows", "per_recipient_unless",
                   "sections"}
 _BLANKETT_REQUIRED = {"id", "title", "version", "issuer", "kind", "sections"}
 _SECTION_KEYS = {"id", "number", "title", "intro", "filled_by", "fields", "layout",
@@ -461,7 +462,8 @@ class _Reader:
             kind=kind if kind in KINDS else "blankett", attachments=attachments,
             legal_refs=self.str_list(data, "legal_refs", "legal_refs"), send_to=send_to,
             intro=self.text(data, "intro", "intro"), sections=tuple(sections),
-            per_recipient_rows=self.text(data, "per_recipient_rows", "per_recipient_rows"))
+            per_recipient_rows=self.text(data, "per_recipient_rows", "per_recipient_rows"),
+            per_recipient_unless=self.text(data, "per_recipient_unless", "per_recipient_unless"))
         self.check_blankett(blankett)
         return blankett
 
@@ -496,6 +498,11 @@ class _Reader:
             if f is None or f.type != "rows":
                 self.error("per_recipient_rows",
                            f"{b.per_recipient_rows!r} ska vara namnet på ett fält av typen rows.")
+        if b.per_recipient_unless is not None:
+            f = b._by_name.get(b.per_recipient_unless)
+            if f is None or f.type != "checkbox" or b.per_recipient_rows is None:
+                self.error("per_recipient_unless", f"{b.per_recipient_unless!r} ska vara namnet på en kryssruta, "
+                                                   "och blanketten ska ha per_recipient_rows.")
 
     # -- sections
     def section(self, raw: Any, index: int, default_role: str | None) -> Section | None:

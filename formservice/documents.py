@@ -11,7 +11,6 @@ from .catalogue import Catalogue
 from .definitions import Blankett
 from .rendering import packets
 from .rendering import pdf as pdf_rendering
-from .rendering.display import recipients
 from .rendering.pdf import DocumentContext
 from .validation import validate_values
 
@@ -89,15 +88,8 @@ def pdf_parts(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any],
         if official and part.id in official:
             parts.append((part.title, official[part.id].fill(values, part)))
             continue
-        copies = recipients(part, values) or [None]
-        for recipient in copies:
-            title = part.title if recipient is None else f"{part.title} – {_recipient_label(recipient)}"
-            parts.append((title, pdf_rendering.render_pdf(part, values, ctx, recipient=recipient).pdf))
+        parts += [(title, rendered.pdf) for title, rendered in pdf_rendering.render_copies(part, values, ctx)]
     return parts
-
-
-def _recipient_label(row: Mapping[str, Any]) -> str:
-    return " ".join(str(v) for v in row.values() if v)[:80] or "mottagare"
 
 
 def produce_pdf(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,

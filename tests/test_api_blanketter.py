@@ -139,3 +139,18 @@ def test_cli_render(tmp_path, app):
     data.write_text(json.dumps(bad), encoding="utf-8")
     res = CliRunner().invoke(main, ["render", "forandringsplan", "--data", str(data), "--out", str(out)])
     assert res.exit_code != 0 and "individ_personnummer" in res.output
+
+
+def test_sip_kallelse_one_per_invited_party_or_one_for_all(app, api):
+    values = values_for(app, "sip_kallelse")
+    values["sip_inbjudna"] = [{"verksamhet": "Vårdcentralen Test", "namn": "Doktor Exempel", "kontakt": "08-1"},
+                              {"verksamhet": "Försäkringskassan", "namn": "Handläggare Prov", "kontakt": "08-2"}]
+    values["sip_gemensam_kallelse"] = False
+    per_party = PdfReader(io.BytesIO(api.post("/api/v1/blanketter/sip_kallelse/pdf", values).data))
+    values["sip_gemensam_kallelse"] = True
+    common = PdfReader(io.BytesIO(api.post("/api/v1/blanketter/sip_kallelse/pdf", values).data))
+    assert len(per_party.pages) == 2 * len(common.pages)
+    titles = [item.title for item in per_party.outline if not isinstance(item, list)]
+    assert len(titles) == 2 and "Vårdcentralen Test" in titles[0] and "Försäkringskassan" in titles[1]
+    first_copy = " ".join(per_party.pages[0].extract_text().split())
+    assert "Till" in first_copy and "Vårdcentralen Test" in first_copy

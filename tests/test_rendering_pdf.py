@@ -282,7 +282,7 @@ def test_send_to_comes_from_configuration(definitions):
 
 def test_copy_for_one_recipient(definitions, ctx):
     blankett = definitions["sip_kallelse"]
-    values = text_values(blankett)
+    values = dict(text_values(blankett), sip_gemensam_kallelse=False)
     recipients = display.recipients(blankett, values)
     assert len(recipients) == 2
     result = pdf.render_pdf(blankett, values, ctx, recipient=recipients[1])
@@ -293,7 +293,7 @@ def test_copy_for_one_recipient(definitions, ctx):
 
 def test_one_copy_per_recipient_packs_into_one_packet(definitions, ctx):
     blankett = definitions["sip_kallelse"]
-    copies = pdf.render_copies(blankett, text_values(blankett), ctx)
+    copies = pdf.render_copies(blankett, dict(text_values(blankett), sip_gemensam_kallelse=False), ctx)
     assert [title for title, _ in copies] == [
         f"{blankett.title} – Rad {i} verksamhet slut, Rad {i} namn slut, Rad {i} kontakt slut"
         for i in (1, 2)]
@@ -301,6 +301,8 @@ def test_one_copy_per_recipient_packs_into_one_packet(definitions, ctx):
     assert page_count(packet) == sum(page_count(r.pdf) for _, r in copies)
     single = pdf.render_copies(blankett, {}, ctx)
     assert [title for title, _ in single] == [blankett.title]
+    common = pdf.render_copies(blankett, text_values(blankett), ctx)  # sip_gemensam_kallelse ticked
+    assert [title for title, _ in common] == [blankett.title]
 
 
 def test_shared_css_and_fonts_are_built_once(definitions, ctx):

@@ -256,6 +256,8 @@ def recipients(blankett: Any, values: Mapping[str, Any]) -> list[Mapping[str, An
     one copy of the document goes to each."""
     if not blankett.per_recipient_rows:
         return []
+    if blankett.per_recipient_unless and values.get(blankett.per_recipient_unless) is True:
+        return []  # one common kallelse to everybody
     rows = values.get(blankett.per_recipient_rows) or []
     return [r for r in rows if isinstance(r, Mapping) and any(
         str(v).strip() for v in r.values() if v is not None)]
