@@ -171,6 +171,8 @@ class Arende(Base):
     enhet: Mapped[Enhet] = relationship()
     handlaggare: Mapped[User | None] = relationship()
 
+    # The case list: one enhet's ärenden, newest first (migration 0005).
+    __table_args__ = (Index("ix_arende_enhet_updated", "enhet_id", "updated_at", "id"),)
     __mapper_args__ = {"version_id_col": version}
 
 

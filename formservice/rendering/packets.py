@@ -1,7 +1,7 @@
 """Post-processing of finished PDFs: merge into a packet with bookmarks, read
 back AcroForm fields, flatten, and zip a set of documents.
 
-pypdf does the merging and reading, pikepdf the flattening. Nothing here knows
+pikepdf does the merging and flattening, pypdf the reading of fields. Nothing here knows
 about blanketter: the input is PDF bytes.
 
 Facts that shaped this module (see DESIGN.md): a pypdf writer writes a
@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Sequence
 
 import pikepdf
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 
 _HEADER_RE = re.compile(rb"%PDF-(\d\.\d)")
 
@@ -52,21 +52,81 @@ def build_packet(parts: Sequence[tuple[str, bytes]], *, title: str | None = None
     """Merge ``parts`` (title, pdf) in order into one PDF with one top-level
     bookmark per part at the part's first page; a part's own bookmarks (its
     section headings) are kept beneath it. The header keeps the highest PDF
-    version of the parts."""
+    version of the parts.
+
+    pikepdf (qpdf) merges: pypdf's pure-Python parsing of WeasyPrint's object
+    streams cost 35–50 ms a packet, about a tenth of the whole render."""
     if not parts:
         raise PacketError("Paketet innehåller inga dokument.")
-    writer = PdfWriter()
+    out = pikepdf.new()
     version = "1.3"
-    for part_title, pdf in parts:
-        version = max(version, pdf_version(pdf))
-        writer.append(_reader(pdf, part_title), outline_item=part_title, import_outline=True)
-    writer.pdf_header = f"%PDF-{version}"
-    writer.page_mode = "/UseOutlines"
-    if title:
-        writer.add_metadata({"/Title": title})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    bookmarks = []
+    sources = []  # kept open until the packet is saved: its pages refer to them
+    try:
+        for part_title, pdf in parts:
+            version = max(version, pdf_version(pdf))
+            src = _open(pdf, part_title)
+            sources.append(src)
+            start = len(out.pages)
+            out.pages.extend(src.pages)
+            item = pikepdf.OutlineItem(part_title, start)
+            with src.open_outline() as outline:
+                item.children.extend(_moved(src, outline.root, start))
+            bookmarks.append(item)
+        with out.open_outline() as outline:
+            outline.root.extend(bookmarks)
+        out.Root.PageMode = pikepdf.Name.UseOutlines
+        if title:
+            out.docinfo[pikepdf.Name.Title] = title
+        buffer = io.BytesIO()
+        out.save(buffer, min_version=version, deterministic_id=True)
+        return buffer.getvalue()
+    finally:
+        for src in sources:
+            src.close()
+
+
+def _open(pdf: bytes, title: str) -> pikepdf.Pdf:
+    try:
+        return pikepdf.open(io.BytesIO(pdf))
+    except Exception as exc:  # qpdf raises a variety of errors for broken input
+        raise PacketError(f"PDF-filen ({title}) kunde inte läsas.") from exc
+
+
+def _moved(src: pikepdf.Pdf, items, offset: int) -> list:
+    """A part's outline items, pointing at their pages' new positions in the packet."""
+    moved = []
+    for item in items:
+        page = _page_index(src, item)
+        if page is None:
+            continue
+        copy = pikepdf.OutlineItem(str(item.title), offset + page)
+        copy.children.extend(_moved(src, item.children, offset))
+        moved.append(copy)
+    return moved
+
+
+def _page_index(src: pikepdf.Pdf, item) -> int | None:
+    dest = item.destination
+    if dest is None and item.action is not None and item.action.get("/S") == pikepdf.Name.GoTo:
+        dest = item.action.get("/D")
+    if isinstance(dest, (pikepdf.String, str)):  # a named destination
+        dest = _named_destination(src, str(dest))
+    if isinstance(dest, pikepdf.Dictionary) and "/D" in dest:
+        dest = dest.D
+    if not isinstance(dest, pikepdf.Array) or len(dest) == 0:
+        return None
+    try:
+        return src.pages.index(pikepdf.Page(dest[0]))
+    except (ValueError, TypeError):
+        return None
+
+
+def _named_destination(src: pikepdf.Pdf, name: str):
+    names = src.Root.get("/Names")
+    if names is None or "/Dests" not in names:
+        return None
+    return pikepdf.NameTree(names.Dests).get(name)
 
 
 def read_form_fields(pdf: bytes) -> dict[str, str | bool]:
