@@ -1,7 +1,7 @@
 """The start page."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, session, url_for
 
 from ..auth import current_user, login_required
 
@@ -11,7 +11,13 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @login_required
 def index():
-    return render_template("web/main/index.html", user=current_user())
+    from .. import arenden
+
+    user = current_user()
+    recent, total = arenden.search(user, limit=5)
+    pm = current_app.extensions["catalogue"].process_map
+    return render_template("web/main/index.html", user=user, recent=recent, total=total, pm=pm,
+                           lane=pm.default_lane_for_role(user.role))
 
 
 @bp.get("/aterstall")
