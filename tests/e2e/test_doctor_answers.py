@@ -1,4 +1,5 @@
 """In the browser: upload the doctor's filled PDF, confirm, and see the answers in the ärende."""
+import os
 import re
 
 import pytest
@@ -35,9 +36,15 @@ def test_upload_a_filled_pdf_and_confirm(page, live_app, live_server, tmp_path):
     assert page.get_by_role("heading", level=1).inner_text() == "Granska läkarens svar"
     assert page.get_by_label("Jobbtorg: omfattning i %").input_value() == "50"
     assert_accessible(page)
+    if os.environ.get("FORMSERVICE_KEEP_ARTIFACTS"):  # for looking at the page by eye
+        page.screenshot(path=os.path.join(os.environ["FORMSERVICE_KEEP_ARTIFACTS"], "svar-granska.png"),
+                        full_page=True)
     page.get_by_role("button", name="Bekräfta och spara svaren").click()
     assert "Läkarens svar på" in page.get_by_role("status").first.inner_text()
     section = page.locator("#lakarsvar")
     assert "50 %" in section.inner_text() and "Korta pass med pauser" in section.inner_text()
     assert "Ruta 11" in page.locator(".arende-header__where").inner_text()
     assert_accessible(page)
+    if os.environ.get("FORMSERVICE_KEEP_ARTIFACTS"):
+        page.screenshot(path=os.path.join(os.environ["FORMSERVICE_KEEP_ARTIFACTS"], "svar-arende.png"),
+                        full_page=True)
