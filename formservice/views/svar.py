@@ -89,7 +89,9 @@ def confirm(public_id: str, svar_id: str):
             return redirect(url_for("arenden.show", public_id=public_id) + "#lakarsvar")
         values = raw
     return _page("web/svar/confirm.html", arende, 400 if errors else 200, svar=svar, blankett=blankett,
-                 fields=fields, values=values, errors=errors, error_id=lambda k: "f-" + k.replace(".", "-"))
+                 sections=doctor_answers.doctor_sections(blankett), values=values, errors=errors,
+                 required=readback.REQUIRED_DOCTOR_FIELDS,
+                 error_id=lambda k: "f-" + k.replace(".", "-"))
 
 
 @bp.get("/svar/<svar_id>/arkiv.pdf")
