@@ -18,7 +18,7 @@ from . import audit, db, docref, readback
 from .arenden import keyring, move, new_public_id, store_answers
 from .definitions import Blankett
 from .models import Arende, Dokument, Handelse, Svar, User, utcnow
-from .rendering.display import FILLABLE_ROLES
+from .rendering.display import FILLABLE_ROLES, field_role, format_value
 from .validation import validate_fields
 
 # Where the answers move the case: the förfrågan's ruta and komplettering → utreda vidare.
@@ -34,21 +34,20 @@ def signing_secret() -> bytes:
 
 
 def has_doctor_part(blankett: Blankett) -> bool:
-    return any((f.filled_by or s.filled_by) in FILLABLE_ROLES for s in blankett.sections for f in s.fields)
+    return bool(readback.doctor_fields(blankett))
 
 
 def doctor_sections(blankett: Blankett):
     """(section, the doctor's fields in it) for every section with a part for the doctor."""
     out = []
     for s in blankett.sections:
-        fields = [f for f in s.fields if (f.filled_by or s.filled_by) in FILLABLE_ROLES]
+        fields = [f for f in s.fields if field_role(f, s) in FILLABLE_ROLES]
         if fields:
             out.append((s, fields))
     return out
 
 
-def doctor_fields(blankett: Blankett):
-    return [f for _s, fields in doctor_sections(blankett) for f in fields]
+doctor_fields = readback.doctor_fields
 
 
 def reference_for(dok: Dokument, arende: Arende) -> str:
@@ -153,23 +152,19 @@ def archive(svar: Svar) -> bytes | None:
 # ---------------------------------------------------------------- the answers as prefill for later blanketter
 def summary(blankett: Blankett, values: Mapping[str, Any], document_number: str) -> str:
     """The doctor's assessment as a short text, e.g. for the Finsamteam anmälan's reason."""
-    from .rendering.display import format_value
-
+    rows = {n: row for s in blankett.sections if s.layout == "grid" for row in s.grid_rows for n in row.fields}
     parts = []
-    for section, fields in doctor_sections(blankett):
-        for row in getattr(section, "grid_rows", ()) or ():
-            label = row.label.rstrip("?")
-            if row.label_field and values.get(row.label_field):
-                label = f"{label}: {values[row.label_field]}"
-            cells = {n: values.get(n) for n in row.fields}
-            share = next((format_value(blankett.field(n), v) for n, v in cells.items()
-                          if blankett.field(n).type == "percent" and v not in (None, "")), "")
-            can = any(v is True for n, v in cells.items() if n.endswith("_kan_delta"))
-            why = next((v for n, v in cells.items() if n.endswith("_kan_inte") and v), "")
-            if can or share:
-                parts.append(f"kan delta – {label.lower()}" + (f" ({share})" if share else ""))
-            elif why or any(v is True for n, v in cells.items() if n.endswith("_kan_inte_delta")):
-                parts.append(f"kan inte delta – {label.lower()}" + (f": {why}" if why else ""))
+    for act in readback.activities(blankett):
+        row = rows[next(n for n in act[2:] if n)]
+        label = row.label.rstrip("?")
+        if row.label_field and values.get(row.label_field):
+            label = f"{label}: {values[row.label_field]}"
+        share = format_value(blankett.field(act.omfattning), values.get(act.omfattning)) if act.omfattning else ""
+        why = values.get(act.motivering) if act.motivering else ""
+        if (act.kan_delta and values.get(act.kan_delta) is True) or share:
+            parts.append(f"kan delta – {label.lower()}" + (f" ({share})" if share else ""))
+        elif why or (act.kan_inte_delta and values.get(act.kan_inte_delta) is True):
+            parts.append(f"kan inte delta – {label.lower()}" + (f": {why}" if why else ""))
     extra = [values.get(n) for n in ("lakare_anpassning", "lakare_kommentar") if values.get(n)]
     who = ", ".join(v for v in (values.get("lakare_namn"), values.get("vardenhet")) if v)
     text = f"Enligt läkarens svar på rehabiliteringsförfrågan {document_number}" + (f" ({who})" if who else "")

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from .definitions import Blankett, Field, Section
+from .rendering.display import FILLABLE_ROLES, field_role
 
-NOT_ASKED_ROLES = frozenset({"lakare"})
 KNOWN_ORIGINS = frozenset({"arende", "kalla"})
 
 
@@ -29,7 +29,8 @@ class Page:
 
 
 def is_asked(field: Field, section: Section) -> bool:
-    return (field.filled_by or section.filled_by) not in NOT_ASKED_ROLES
+    # The parts answered on the returned document (the doctor's) are not typed here.
+    return field_role(field, section) not in FILLABLE_ROLES
 
 
 def pages(parts: Sequence[Blankett]) -> list[Page]:
