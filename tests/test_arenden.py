@@ -263,3 +263,13 @@ def test_rotate_key_keeps_data_and_search(app, soc, tmp_path, monkeypatch):
     assert "Tilda Testperson" in c3.get(f"/arenden/{pid}").get_data(as_text=True)
     token = csrf_token(c3.get("/arenden").get_data(as_text=True))
     assert "Tilda" in c3.post("/arenden", data={"csrf_token": token, "q": "19121212-1212"}).get_data(as_text=True)
+
+
+def test_garbled_form_versions_are_treated_as_stale_not_500(soc):
+    pid = create_arende(soc)
+    token = csrf_token(soc.get("/arenden").get_data(as_text=True))
+    for path in (f"/arenden/{pid}/steg", f"/arenden/{pid}/var", f"/arenden/{pid}/uppgifter"):
+        res = soc.post(path, data={"csrf_token": token, "version": "abc", "namn": "Tilda Testperson",
+                                   "personnummer": "191212121212", "ruta": "soc1.2", "val": "next:soc1.2"})
+        assert res.status_code in (302, 409), path
+    assert "Ruta 1a" in soc.get(f"/arenden/{pid}").get_data(as_text=True).split("Står i:")[1][:300]

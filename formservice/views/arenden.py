@@ -24,6 +24,12 @@ def load(public_id: str):
         abort(404)
 
 
+def _posted_version() -> int:
+    """The version the form was shown at; a missing or garbled one counts as stale, never a 500."""
+    value = request.form.get("version", "")
+    return int(value) if value.isdigit() else -1
+
+
 @bp.app_template_filter("pnr")
 def _pnr(value: str) -> str:
     return format_personnummer(value) if value and len(value) == 12 and value.isdigit() else (value or "")
@@ -89,7 +95,7 @@ def edit_individ(public_id: str):
         data, errors = arenden.clean_individ(request.form)
         if not errors:
             try:
-                arenden.update_individ(user, arende, data, int(request.form.get("version", "0")))
+                arenden.update_individ(user, arende, data, _posted_version())
             except arenden.Conflict as exc:
                 conflict = exc
             else:
@@ -133,7 +139,7 @@ def where(public_id: str):
         except UnknownIdError:
             flash("Välj en ruta.", "error")
             return redirect(url_for("arenden.where", public_id=public_id, bana=request.form.get("bana")))
-        if int(request.form.get("version", "0")) != arende.version:
+        if _posted_version() != arende.version:
             flash("Ärendet har ändrats av någon annan medan du valde. Kontrollera var det står och välj igen.",
                   "warning")
             return redirect(url_for("arenden.where", public_id=public_id))
@@ -161,7 +167,7 @@ def step(public_id: str):
     ruta = pm().ruta(arende.ruta)
     errors = {}
     if request.method == "POST":
-        if int(request.form.get("version", "0")) != arende.version:
+        if _posted_version() != arende.version:
             flash("Ärendet har flyttats av någon annan under tiden. Här är var det står nu.", "warning")
             return redirect(url_for("arenden.step", public_id=public_id))
         choice = request.form.get("val", "")
