@@ -58,9 +58,9 @@ BATCH = 500
 DECISION_RUTA = "soc1.5"                      # decision: yes -> soc1.7, no -> soc1.6
 OTHER_RUTOR = ["soc1.1a", "soc1.2", "soc1.3", "soc1.4", "soc1.7", "soc1.9", "soc1.11", "soc2.1", "soc2.6"]
 PASSWORD = "benchmark-lösenord-123"
-# A fixed keyring for benchmarks only (same shape as tests/conftest.TEST_KEYS); never a real key.
-BENCH_KEYS = {"active": "k1", "data_keys": {"k1": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="},
-              "index_key": "aW5kZXgta2V5LWZvci10ZXN0cy1vbmx5LTAwMDAwMDA="}
+# The test suite's fixed keyring and form helper (never a real key).
+from tests.conftest import TEST_KEYS as BENCH_KEYS  # noqa: E402
+from tests.conftest import csrf_token  # noqa: E402
 
 FIRST_NAMES = ["Anna", "Eva", "Maria", "Karin", "Sara", "Lena", "Kerstin", "Emma", "Ingrid", "Marie",
                "Malin", "Linnea", "Elin", "Ida", "Åsa", "Märta", "Birgitta", "Sofia", "Hanna", "Jenny",
@@ -219,13 +219,6 @@ def seed(app, count: int, rng: random.Random) -> dict:
         "single_commit_sample": sample, "single_commit_per_s": round(sample / single, 1),
         "in_enhet": in_enhet, "pnrs": pnrs, "decision_cases": list(decision_cases),
     }
-
-
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    if not match:
-        raise SystemExit("no CSRF token on the page")
-    return match.group(1)
 
 
 def login(client) -> None:
