@@ -70,10 +70,6 @@ class Keyring:
             raise CryptoError(f"Nyckeln {kid.decode()!r} saknas i nyckelringen.") from None
         return AESGCM(key).decrypt(nonce, blob[start + n + _NONCE:], _MAGIC + kid + context)
 
-    def key_id_of(self, blob: bytes) -> str:
-        n = blob[len(_MAGIC)]
-        return blob[len(_MAGIC) + 1:len(_MAGIC) + 1 + n].decode()
-
     # ---------------------------------------------------------------- JSON
     def encrypt_json(self, value: Any) -> bytes:
         return self.encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())

@@ -273,3 +273,17 @@ def test_garbled_form_versions_are_treated_as_stale_not_500(soc):
                                    "personnummer": "191212121212", "ruta": "soc1.2", "val": "next:soc1.2"})
         assert res.status_code in (302, 409), path
     assert "Ruta 1a" in soc.get(f"/arenden/{pid}").get_data(as_text=True).split("Står i:")[1][:300]
+
+
+def test_a_draft_can_be_discarded_from_the_review_page(soc):
+    pid = create_arende(soc, ruta="soc1.4")
+    url = soc.get(f"/arenden/{pid}/blankett/forandringsplan").headers["Location"]
+    form = form_with(soc.get(url).get_data(as_text=True), "version")
+    data = {k: v or "" for k, v in form["fields"].items() if v is not None}
+    soc.post(url, data=dict(data, aktuell_situation="Ska slängas", action="next"))
+    review = soc.get(f"/arenden/{pid}/blankett/forandringsplan/granska").get_data(as_text=True)
+    assert "Släng utkastet och börja om" in review
+    res = soc.post(f"/arenden/{pid}/blankett/forandringsplan/kasta", data={"csrf_token": csrf_token(review)})
+    assert res.status_code == 302
+    assert "Påbörjade blanketter" not in soc.get(f"/arenden/{pid}").get_data(as_text=True)
+    assert "Ska slängas" not in soc.get(url).get_data(as_text=True)
