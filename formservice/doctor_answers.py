@@ -21,8 +21,15 @@ from .models import Arende, Dokument, Handelse, Svar, User, utcnow
 from .rendering.display import FILLABLE_ROLES, field_role, format_value
 from .validation import validate_fields
 
-# Where the answers move the case: the förfrågan's ruta and komplettering → utreda vidare.
-RUTA_AFTER_ANSWER = {"soc1.9": "soc1.11", "soc1.10": "soc1.11"}
+def ruta_after_answer(process_map, blankett_id: str, current: str) -> str | None:
+    """Where the answers move the case, read off the process map: from the ruta that sends the
+    förfrågan (soc1.9) or the komplettering after it (soc1.10) to the ruta after that (soc1.11)."""
+    for ruta in process_map.rutor.values():
+        if blankett_id in ruta.blankett_ids and ruta.next:
+            waiting = process_map.ruta(ruta.next)
+            if current in (ruta.id, waiting.id) and waiting.next:
+                return waiting.next
+    return None
 
 
 def signing_secret() -> bytes:
@@ -133,7 +140,7 @@ def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Map
     audit.record("arende_changed", user=user, object_type="dokument", object_id=dok.public_id,
                  detail="läkarens svar", commit=False)
     dbs.commit()
-    target = RUTA_AFTER_ANSWER.get(arende.ruta)
+    target = ruta_after_answer(current_app.extensions["catalogue"].process_map, dok.blankett_id, arende.ruta)
     if target:
         move(user, arende, target, kind="ruta", beslut="Kompletteringen från vården har kommit in")
     return {}
