@@ -11,7 +11,7 @@ Set-up, all in a temporary directory that is deleted afterwards:
 * ``formservice.create_app`` with a fixed test keyring (so every individ is AES-GCM encrypted
   and indexed with keyed hashes exactly as in production);
 * one organisation, one enhet, one socialsekreterare (``accounts.create_user``);
-* N ärenden (default 5,000) created with ``formservice.arenden.create`` for that user, with
+* N ärenden (default 5,000) created with ``formservice.arenden.operations.create`` for that user, with
   fictitious names from small Swedish name lists and generated personnummer (birth dates
   1840–1899, correct Luhn check digit: in the 12-digit form no living person's number). ``create`` commits every ärende itself; for seeding its
   commit is deferred to one commit per batch of 500 (the seeding session's ``commit`` is shadowed
@@ -154,8 +154,11 @@ def make_app(tmp: Path):
 
 def seed(app, count: int, rng: random.Random) -> dict:
     """Organisation, enhet, user and `count` ärenden; returns what the timed phase needs."""
-    from formservice import accounts, arenden, db
-    from formservice.models import Arende, Enhet, Organisation, User
+    from formservice import db
+    from formservice.accounts import operations as accounts
+    from formservice.accounts.models import Enhet, Organisation, User
+    from formservice.arenden import operations as arenden
+    from formservice.arenden.models import Arende
 
     used: set[str] = set()
     with app.app_context():
@@ -292,7 +295,7 @@ def run(app, seeded: dict, rounds: int, warmup: int, rng: random.Random) -> dict
 
     # Every POST must really have moved its ärende (a version conflict also answers 302).
     from formservice import db
-    from formservice.models import Arende
+    from formservice.arenden.models import Arende
     from sqlalchemy import select
     with app.app_context():
         moved = db.session().scalars(select(Arende.ruta).where(Arende.public_id.in_(cases[:need]))).all()

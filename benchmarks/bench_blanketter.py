@@ -7,7 +7,7 @@ For each of the five blanketter (the main ones; a blankett's bilagor travel with
   renders (``formservice.rendering.pdf.render_html``), with the same print CSS parsed once,
   one ``FontConfiguration``, the same ``base_url`` and the same ``pdf_variant``. WeasyPrint's
   default URL fetcher is used: that is what "bare WeasyPrint" means.
-* **service** – ``formservice.documents.produce(catalogue, id, raw_values, ctx, "pdf")``:
+* **service** – ``formservice.rendering.documents.produce(catalogue, id, raw_values, ctx, "pdf")``:
   definition → validation → HTML (Jinja) → PDF (WeasyPrint, restricted fetcher) → packet.
 
 A blankett with bilagor (or with one copy per recipient, the SIP-kallelse) becomes a packet of
@@ -59,7 +59,7 @@ class Case:
     """One blankett with its sample values, the service's inputs and the bare path's inputs."""
 
     def __init__(self, catalogue, blankett_id: str, ctx):
-        from formservice import documents
+        from formservice.rendering import documents
         from formservice.rendering import pdf
         from formservice.rendering.display import recipients
         from tests.sample_values import sample_values
@@ -96,8 +96,8 @@ class Bare:
 
 
 def load():
-    from formservice import documents
-    from formservice.catalogue import load_catalogue
+    from formservice.blanketter.catalogue import load_catalogue
+    from formservice.rendering import documents
     from formservice.rendering.pdf import DocumentContext
 
     catalogue = load_catalogue()
@@ -374,7 +374,7 @@ def main(argv=None) -> int:
                    "target_ratio": TARGET_RATIO, "baseline": "weasyprint.HTML(string=html, base_url=static)"
                    ".write_pdf(stylesheets=[print.css parsed once], font_config=one FontConfiguration, "
                    "pdf_variant=pdf/ua-1), summed over every part/copy of the document",
-                   "service": "formservice.documents.produce(catalogue, id, raw, ctx, 'pdf')"},
+                   "service": "formservice.rendering.documents.produce(catalogue, id, raw, ctx, 'pdf')"},
         "pdf": pdf_results,
         "docx": docx_results,
         "memory": memory,

@@ -21,7 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from formservice import docref, readback  # noqa: E402
+from formservice.doctor import readback  # noqa: E402
+from formservice.doctor import reference as docref  # noqa: E402
 from formservice.rendering import pdf  # noqa: E402
 from tests.data import returned_pdfs as corpus  # noqa: E402
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from .paths import STATIC_DIR, TEMPLATES_DIR
 
-if TYPE_CHECKING:  # the pure modules (process_map, definitions, …) must import without flask
+if TYPE_CHECKING:  # the pure wings (processkarta, blanketter, rendering) must import without flask
     from flask import Flask
 
 __all__ = ["create_app"]
@@ -43,14 +43,14 @@ def create_app(test_config: dict | None = None) -> "Flask":
     _configure_logging(app)
     app.extensions["keyring"] = _load_keyring(app)
 
-    from .catalogue import CatalogueError, load_catalogue
+    from .blanketter.catalogue import CatalogueError, load_catalogue
 
     try:
         app.extensions["catalogue"] = load_catalogue()
     except CatalogueError as exc:  # the customer's data is broken: refuse to start, say where
         raise RuntimeError("Processkartan eller en blankettdefinition är felaktig:\n" + str(exc)) from None
 
-    from .documents import load_official
+    from .rendering.documents import load_official
     from .rendering.official_pdf import OfficialPdfError
 
     try:
@@ -59,14 +59,16 @@ def create_app(test_config: dict | None = None) -> "Flask":
         raise RuntimeError("En officiell PDF i instance/official_pdf är felaktig:\n" + str(exc)) from None
 
     from . import db, security
-    from .sessions import DatabaseSessionInterface
+    from .accounts.sessions import DatabaseSessionInterface
 
     db.init_app(app)
     app.session_interface = DatabaseSessionInterface()
     security.init_app(app)
 
-    from .views import register_blueprints
+    from . import doctor
+    from .web import register_blueprints
 
+    doctor.install()
     register_blueprints(app)
 
     return app

@@ -7,11 +7,30 @@ from __future__ import annotations
 import csv
 import io
 
+from datetime import datetime
+
 from flask import has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import DateTime, Integer, String, select
+from sqlalchemy.orm import Mapped, mapped_column
 
 from . import db
-from .models import AuditEntry, User
+from .db import Base, utcnow
+
+
+class AuditEntry(Base):
+    """Append-only audit log: who did what to which object, from where. Never personal data."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)  # no FK: survives deletion
+    organisation_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    object_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    client: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    detail: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 ACTIONS = {
     "login": "Inloggning",
@@ -29,7 +48,7 @@ ACTIONS = {
 }
 
 
-def record(action: str, *, user: User | None = None, object_type: str | None = None,
+def record(action: str, *, user=None, object_type: str | None = None,
            object_id: str | None = None, detail: str | None = None, commit: bool = True) -> None:
     client = request.remote_addr if has_request_context() else None
     org_id = user.enhet.organisation_id if user is not None else None
@@ -47,12 +66,6 @@ def entries(organisation_id: int, *, limit: int = 200, offset: int = 0, action: 
         stmt = stmt.where(AuditEntry.action == action)
     stmt = stmt.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
     return db.session().scalars(stmt).all()
-
-
-def user_names(ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return {u.id: f"{u.namn} ({u.username})" for u in db.session().scalars(select(User).where(User.id.in_(ids)))}
 
 
 def export_csv(organisation_id: int) -> str:

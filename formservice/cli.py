@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from .models import ROLES
+from .accounts.models import ROLES
 
 DEMO_PASSWORD = "demo-stockholm-2026"
 
@@ -88,7 +88,7 @@ def init_db():
 @with_appcontext
 def create_user(username, namn, role, enhet_id, titel, telefon, epost, password):
     """Skapa en användare."""
-    from . import accounts
+    from .accounts import operations as accounts
 
     try:
         user = accounts.create_user(username=username, password=password, role=role, enhet_id=enhet_id,
@@ -103,7 +103,7 @@ def create_user(username, namn, role, enhet_id, titel, telefon, epost, password)
 @with_appcontext
 def demo(if_empty):
     """Lägg in demodata: organisation, enheter, användare (och ett ärende med testpersonnummer)."""
-    from . import demo as demo_module
+    from .arenden import demo as demo_module
 
     created = demo_module.seed(DEMO_PASSWORD, only_if_empty=if_empty)
     if created:
@@ -116,7 +116,7 @@ def demo(if_empty):
 @main.command("check", with_appcontext=False)
 def check():
     """Validera processkartan och blankettdefinitionerna."""
-    from .catalogue import CatalogueError, load_catalogue
+    from .blanketter.catalogue import CatalogueError, load_catalogue
 
     try:
         cat = load_catalogue()
@@ -155,9 +155,9 @@ def create_token(username, token_name):
     from sqlalchemy import select
 
     from . import db
-    from .api_auth import create_token as make_token
-    from .auth import normalise_username
-    from .models import User
+    from .accounts.api_tokens import create_token as make_token
+    from .accounts.login import normalise_username
+    from .accounts.models import User
 
     user = db.session().scalar(select(User).where(User.username == normalise_username(username)))
     if user is None:
@@ -176,10 +176,10 @@ def render(blankett_id, data_path, out_path, organisation):
     """Ta fram en blankett från en JSON-fil med värden."""
     import json
 
-    from . import documents
-    from .catalogue import CatalogueError, load_catalogue
+    from .blanketter.catalogue import CatalogueError, load_catalogue
     from .config import DEFAULTS, from_environment
     from .rendering.official_pdf import OfficialPdfError
+    from .rendering import documents
     from .rendering.pdf import DocumentContext
 
     fmt = Path(out_path).suffix.lower().lstrip(".")
@@ -219,7 +219,7 @@ def rotate_key(index_key):
     import json
 
     from . import db
-    from .keyrotation import rotate
+    from .arenden.keyrotation import rotate
 
     key_file = Path(current_app.instance_path) / "keys.json"
     if current_app.config.get("KEYS") is not None or not key_file.exists():

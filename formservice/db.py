@@ -1,9 +1,20 @@
 """The database engine and a request-scoped session; the only place that knows the URL."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, scoped_session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+
+
+class Base(DeclarativeBase):
+    """The one declarative base; each wing keeps its tables in its own models module."""
+
+
+def utcnow() -> datetime:
+    """Naive UTC: SQLite has no time zones, so every timestamp is stored as naive UTC."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def make_engine(url: str) -> Engine:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from .models import utcnow
+from .db import utcnow
 
 csrf = CSRFProtect()
 

@@ -88,7 +88,7 @@ def dbs(app):
 @pytest.fixture
 def make_enhet(app):
     from formservice import db
-    from formservice.models import Enhet, Organisation
+    from formservice.accounts.models import Enhet, Organisation
 
     def make(namn="Testenheten – Ekonomiskt bistånd", organisation="Teststaden", **kw):
         with app.app_context():
@@ -109,7 +109,7 @@ def make_enhet(app):
 
 @pytest.fixture
 def make_user(app, make_enhet):
-    from formservice import accounts
+    from formservice.accounts import operations as accounts
 
     def make(username="testare", role="socialsekreterare", enhet_id=None, password=PASSWORD, **kw):
         with app.app_context():

@@ -49,7 +49,7 @@ def test_token_is_required(client):
 def test_token_is_stored_hashed(app, token, dbs):
     from sqlalchemy import select
 
-    from formservice.models import ApiToken
+    from formservice.accounts.models import ApiToken
 
     stored = dbs.scalar(select(ApiToken))
     assert stored.token_hash != token and token not in stored.token_hash

@@ -4,7 +4,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from formservice.models import AuditEntry, WebSession, utcnow
+from formservice.accounts.models import WebSession
+from formservice.audit import AuditEntry
+from formservice.db import utcnow
 
 from .conftest import AuthActions, csrf_token
 from .formparse import form_with

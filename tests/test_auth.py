@@ -3,7 +3,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from formservice.models import LoginAttempt, WebSession, utcnow
+from formservice.accounts.models import LoginAttempt, WebSession
+from formservice.db import utcnow
 
 from .conftest import PASSWORD, csrf_token
 
@@ -158,7 +159,7 @@ def test_change_password(client, auth, make_user, app):
 
 
 def test_password_is_hashed_with_scrypt(app, make_user, dbs):
-    from formservice.models import User
+    from formservice.accounts.models import User
 
     make_user()
     user = dbs.scalar(select(User))

@@ -2,7 +2,7 @@ import pytest
 from sqlalchemy import select
 
 from formservice.cli import main
-from formservice.models import User
+from formservice.accounts.models import User
 
 
 @pytest.mark.db

@@ -1,4 +1,4 @@
-"""Tests for formservice.definitions and the shipped forms/*.yaml."""
+"""Tests for formservice.blanketter (model and loader) and the shipped forms/*.yaml."""
 from __future__ import annotations
 
 import shutil
@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from formservice.definitions import (
+from formservice.blanketter.loader import load_definitions
+from formservice.blanketter.model import (
     BLANKETT_IDS, CONFIG_DEFAULTS, KNOWN_PREFILL_SOURCES, DefinitionError, blankett_ids,
-    config_text, fill_placeholders, load_definitions,
+    config_text, fill_placeholders,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -376,14 +377,12 @@ def test_scale_rows_and_placeholders(forms_copy):
 def test_module_does_not_import_flask():
     # Load the modules by path so the package __init__ (the Flask app) is not involved.
     code = (
-        "import importlib.util, sys\n"
-        "for name in ('definitions', 'validation'):\n"
-        f"    spec = importlib.util.spec_from_file_location(name, r'{ROOT}/formservice/' + name + '.py')\n"
-        "    module = importlib.util.module_from_spec(spec)\n"
-        "    sys.modules[name] = module\n"
-        "    spec.loader.exec_module(module)\n"
-        f"module = sys.modules['definitions'].load_definitions(__import__('pathlib').Path(r'{FORMS_DIR}'))\n"
+        "import sys\n"
+        "import formservice.blanketter.validation\n"
+        "from formservice.blanketter.loader import load_definitions\n"
+        f"load_definitions(__import__('pathlib').Path(r'{FORMS_DIR}'))\n"
         "assert 'flask' not in sys.modules, 'flask imported'\n"
+        "assert 'sqlalchemy' not in sys.modules, 'sqlalchemy imported'\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr

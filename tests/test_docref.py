@@ -1,4 +1,4 @@
-"""Tests for formservice.docref: references without personal data, their MAC,
+"""Tests for formservice.doctor.reference: references without personal data, their MAC,
 and their place in the PDF's document information."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pikepdf
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from formservice import docref
-from formservice.docref import DocumentReferenceError, Reference
+from formservice.doctor import reference as docref
+from formservice.doctor.reference import DocumentReferenceError, Reference
 from formservice.rendering import packets
 from tests.data import returned_pdfs as corpus
 from tests.sample_values import TEST_PERSONNUMMER

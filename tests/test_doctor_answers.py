@@ -6,7 +6,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from formservice.models import Dokument, Svar
+from formservice.arenden.models import Dokument
+from formservice.doctor.models import Svar
 
 from .conftest import csrf_token
 from .data import returned_pdfs as corpus

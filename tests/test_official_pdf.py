@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from formservice import paths
-from formservice.definitions import load_definitions
+from formservice.blanketter.loader import load_definitions
 from formservice.rendering import official_pdf, packets, pdf
 from formservice.rendering.official_pdf import OfficialPdfError
 from tests.sample_values import TEST_PERSONNUMMER
@@ -160,9 +160,10 @@ def test_the_api_fills_the_organisations_official_pdf(instance, app_config, monk
     """With instance/official_pdf/<id>.yaml in place, the API returns the official PDF, filled."""
     import yaml as _yaml
 
-    from formservice import accounts, create_app
-    from formservice.api_auth import create_token
-    from formservice.models import Enhet, Organisation
+    from formservice import create_app
+    from formservice.accounts import operations as accounts
+    from formservice.accounts.api_tokens import create_token
+    from formservice.accounts.models import Enhet, Organisation
     from tests.sample_values import sample_values
 
     write_mapping(instance, _yaml.safe_dump({"pdf": "fk.pdf", "fields": MAPPING}, allow_unicode=True))

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from formservice import paths
-from formservice.definitions import load_definitions
+from formservice.blanketter.loader import load_definitions
 from formservice.rendering import packets, pdf
 from formservice.rendering.pdf import DocumentContext
 

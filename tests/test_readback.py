@@ -1,4 +1,4 @@
-"""Tests for formservice.readback: reading a returned fillable PDF safely, the
+"""Tests for formservice.doctor.readback: reading a returned fillable PDF safely, the
 doctor's answers and their validation, and the flattened archive copy. The
 corpus of returned PDFs is built in tests/data/returned_pdfs.py."""
 from __future__ import annotations
@@ -14,10 +14,11 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from formservice import paths, readback
-from formservice.definitions import load_definitions
-from formservice.docref import Reference
-from formservice.readback import ReturnedPdfError
+from formservice import paths
+from formservice.doctor import readback
+from formservice.blanketter.loader import load_definitions
+from formservice.doctor.readback import ReturnedPdfError
+from formservice.doctor.reference import Reference
 from formservice.rendering import packets, pdf
 from tests.data import returned_pdfs as corpus
 
@@ -257,7 +258,7 @@ def test_print_version_has_no_form_fields():
 
 def test_modules_do_not_import_flask():
     code = ("import sys\n"
-            "import formservice.docref, formservice.readback\n"
+            "import formservice.doctor.reference, formservice.doctor.readback\n"
             "assert 'flask' not in sys.modules, 'flask imported'\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT)

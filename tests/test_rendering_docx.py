@@ -9,7 +9,7 @@ import docx
 import pytest
 
 from formservice import paths
-from formservice.definitions import load_definitions
+from formservice.blanketter.loader import load_definitions
 from formservice.rendering import display, docx_templates
 from formservice.rendering.docx import DocxTemplateMissing, docx_context, render_docx
 from formservice.rendering.pdf import DocumentContext

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from weasyprint.urls import URLFetchingError
 
 from formservice import paths
-from formservice.definitions import load_definitions
+from formservice.blanketter.loader import load_definitions
 from formservice.rendering import display, packets, pdf
 from formservice.rendering.pdf import DocumentContext, RestrictedURLFetcher
 from tests.sample_values import TEST_PERSONNUMMER, sample_values

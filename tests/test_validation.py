@@ -1,4 +1,4 @@
-"""Tests for formservice.validation. Test personnummer only (never a real person)."""
+"""Tests for formservice.blanketter.validation. Test personnummer only (never a real person)."""
 from __future__ import annotations
 
 from datetime import date, time
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from formservice.definitions import load_definitions
-from formservice.validation import (
+from formservice.blanketter.loader import load_definitions
+from formservice.blanketter.validation import (
     ValidationError, format_personnummer, is_samordningsnummer, normalize_personnummer,
     normalize_phone, parse_checkbox, parse_choice, parse_date, parse_percent, parse_scale,
     parse_time, validate_email, validate_values,

@@ -1,8 +1,11 @@
 """Alembic environment: the URL comes from the caller (formservice.schema.upgrade), never from a file."""
 from alembic import context
 
-from formservice.db import make_engine
-from formservice.models import Base
+from formservice import audit  # noqa: F401 — every wing's tables on Base.metadata
+from formservice.accounts import models as _accounts  # noqa: F401
+from formservice.arenden import models as _arenden  # noqa: F401
+from formservice.db import Base, make_engine
+from formservice.doctor import models as _doctor  # noqa: F401
 
 config = context.config
 target_metadata = Base.metadata

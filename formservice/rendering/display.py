@@ -14,17 +14,12 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from formservice.definitions import config_text, fill_placeholders
-from formservice.validation import ValidationError
-from formservice.validation import format_personnummer as _format_twelve
+from formservice.blanketter.model import FILLABLE_ROLES, config_text, field_role, fill_placeholders
+from formservice.blanketter.validation import ValidationError
+from formservice.blanketter.validation import format_personnummer as _format_twelve
 
 CHECKED = "☒"
 UNCHECKED = "☐"
-
-# Roles that fill their part in on paper (or in a fillable PDF) after the
-# document has left the service: these fields stay empty with room to write,
-# and become AcroForm inputs in a fillable PDF.
-FILLABLE_ROLES = frozenset({"lakare"})
 
 # A note under the heading of a section that someone else fills in.
 FILLED_BY_NOTE = {
@@ -239,10 +234,6 @@ def header_meta(blankett: Any, values: Mapping[str, Any], document_number: str |
     if document_number:
         parts.append(f"Dokumentnr {document_number}")
     return " · ".join(parts)
-
-
-def field_role(field: Any, section: Any) -> str | None:
-    return field.filled_by or section.filled_by
 
 
 def is_fillable(field: Any, section: Any, value: Any, fillable: bool) -> bool:

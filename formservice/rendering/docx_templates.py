@@ -47,7 +47,8 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from formservice import paths
-from formservice.definitions import Blankett, Field, Section, load_definitions
+from formservice.blanketter.loader import load_definitions
+from formservice.blanketter.model import Blankett, Field, Section
 from formservice.rendering import display
 
 FIXED_TIME = datetime(2026, 1, 1, 0, 0, 0)

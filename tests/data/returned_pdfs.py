@@ -14,8 +14,9 @@ from functools import lru_cache
 import pikepdf
 from pypdf import PdfReader, PdfWriter
 
-from formservice import docref, paths
-from formservice.definitions import load_definitions
+from formservice import paths
+from formservice.doctor import reference as docref
+from formservice.blanketter.loader import load_definitions
 from formservice.rendering import pdf
 from tests.sample_values import sample_values
 

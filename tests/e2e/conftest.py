@@ -41,7 +41,7 @@ def live_app(tmp_path_factory, sqlite_template):
                       "SESSION_COOKIE_SECURE": False, "ORGANISATION_NAME": "Stockholms stad",
                       "KEYS": TEST_KEYS})
     with app.app_context():
-        from formservice import demo
+        from formservice.arenden import demo
 
         demo.seed(DEMO_PASSWORD)
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -1,0 +1,154 @@
+"""Accounts: password hashing, login with rate limiting, the current user, login_required."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app, g, redirect, request, session, url_for
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from formservice import db
+from formservice.db import utcnow
+
+from .models import LoginAttempt, User
+
+# scrypt is werkzeug's default: memory-hard and slow on purpose.
+_HASH_METHOD = "scrypt"
+# A hash to compare against when the account does not exist, so timing does not reveal it.
+_DUMMY_HASH = generate_password_hash("not-a-password", method=_HASH_METHOD)
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=_HASH_METHOD)
+
+
+def _keyed(text: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+@dataclass
+class LoginResult:
+    user: User | None = None
+    error: str | None = None
+    account: User | None = None  # the account a failed attempt named, for the audit log
+
+
+def _recent_failures(column, key: str, since) -> int:
+    stmt = select(func.count()).select_from(LoginAttempt).where(
+        column == key, LoginAttempt.success.is_(False), LoginAttempt.at >= since
+    )
+    return db.session().scalar(stmt)
+
+
+def _locked_message(minutes: int) -> str:
+    return (f"För många misslyckade inloggningsförsök. Vänta {minutes} minuter och försök igen, "
+            "eller kontakta din administratör.")
+
+
+def attempt_login(username: str, password: str, client: str) -> LoginResult:
+    """Check the password; rate limited per account and per client (address)."""
+    cfg = current_app.config
+    window = timedelta(minutes=cfg["LOGIN_LOCKOUT_MINUTES"])
+    since = utcnow() - window
+    account_key = _keyed("account:" + normalise_username(username))
+    client_key = _keyed("client:" + client)
+    if (_recent_failures(LoginAttempt.account_key, account_key, since) >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+            or _recent_failures(LoginAttempt.client_key, client_key, since) >= cfg["LOGIN_MAX_FAILURES_PER_CLIENT"]):
+        return LoginResult(error=_locked_message(cfg["LOGIN_LOCKOUT_MINUTES"]))
+
+    dbs = db.session()
+    user = dbs.scalar(select(User).where(User.username == normalise_username(username)))
+    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    ok = ok and user is not None and user.active
+    dbs.add(LoginAttempt(account_key=account_key, client_key=client_key, success=ok))
+    dbs.commit()
+    if not ok:
+        return LoginResult(error="Fel användarnamn eller lösenord.", account=user)
+    return LoginResult(user=user)
+
+
+def start_session(user: User) -> None:
+    _purge_stale()
+    session.rotate()
+    session.pop("_csrf_token", None)  # a new session gets a new CSRF token
+    session["user_id"] = user.id
+
+
+def _purge_stale() -> None:
+    """Logins are a natural moment to forget expired sessions and old login attempts."""
+    from .sessions import purge_expired
+
+    dbs = db.session()
+    purge_expired(dbs, current_app.permanent_session_lifetime + timedelta(hours=12))
+    dbs.query(LoginAttempt).filter(LoginAttempt.at < utcnow() - timedelta(days=1)).delete()
+    dbs.commit()
+
+
+def end_session() -> None:
+    # A new, empty session: the old id is deleted server-side, and a flash message survives.
+    session.clear()
+    session.rotate()
+
+
+def current_user() -> User | None:
+    if "current_user" not in g:
+        uid = session.get("user_id")
+        user = db.session().get(User, uid) if uid else None
+        g.current_user = user if user is not None and user.active else None
+    return g.current_user
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_user() is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def admin_required(view):
+    @functools.wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user().is_admin:
+            from flask import abort
+
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def change_password(user: User, current: str, new: str, repeat: str) -> dict[str, str]:
+    """Returns errors by field name (empty when the password was changed)."""
+    errors: dict[str, str] = {}
+    if not check_password_hash(user.password_hash, current):
+        errors["current_password"] = "Nuvarande lösenord stämmer inte."
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(new) < minimum:
+        errors["new_password"] = f"Det nya lösenordet måste ha minst {minimum} tecken."
+    elif new == current:
+        errors["new_password"] = "Det nya lösenordet måste skilja sig från det nuvarande."
+    if new != repeat:
+        errors["repeat_password"] = "Lösenorden är inte likadana."
+    if not errors:
+        user.password_hash = hash_password(new)
+        user.password_changed_at = utcnow()
+        db.session().commit()
+    return errors
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only local paths: an open redirect would let a phishing link borrow our login page."""
+    return bool(target) and target.startswith("/") and not target.startswith("//") and "\\" not in target

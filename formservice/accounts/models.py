@@ -1,0 +1,131 @@
+"""Organisations, enheter, users, login attempts, server-side sessions and API tokens."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from formservice.db import Base, utcnow
+
+
+ROLES = {
+    "socialsekreterare": "Socialsekreterare",
+    "vardpersonal": "Vårdpersonal",
+    "handlaggare": "Handläggare, Försäkringskassan",
+    "arbetsformedlare": "Arbetsförmedlare",
+    "jobbcoach": "Jobbcoach",
+    "koordinator": "Koordinator, Finsamteam",
+    "admin": "Administratör",
+}
+
+ORGANISATION_TYPES = {
+    "kommun": "Kommun",
+    "region": "Region",
+    "myndighet": "Myndighet",
+    "samordningsforbund": "Samordningsförbund",
+}
+
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    namn: Mapped[str] = mapped_column(String(200), unique=True)
+    typ: Mapped[str] = mapped_column(String(40))
+    # Organisation-level texts used on blanketter (e.g. the Finsam koordinator's address), as JSON.
+    installningar: Mapped[str] = mapped_column(Text, default="{}")
+
+    enheter: Mapped[list["Enhet"]] = relationship(back_populates="organisation")
+
+
+class Enhet(Base):
+    __tablename__ = "enhet"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
+    namn: Mapped[str] = mapped_column(String(200))
+    utdelningsadress: Mapped[str] = mapped_column(String(200), default="")
+    postnummer: Mapped[str] = mapped_column(String(10), default="")
+    ort: Mapped[str] = mapped_column(String(100), default="")
+    telefon: Mapped[str] = mapped_column(String(40), default="")
+
+    organisation: Mapped[Organisation] = relationship(back_populates="enheter")
+    users: Mapped[list["User"]] = relationship(back_populates="enhet")
+
+    @property
+    def postadress(self) -> str:
+        return " ".join(p for p in (self.postnummer, self.ort) if p)
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enhet_id: Mapped[int] = mapped_column(ForeignKey("enhet.id", ondelete="RESTRICT"), index=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(40))
+    namn: Mapped[str] = mapped_column(String(200))
+    titel: Mapped[str] = mapped_column(String(200), default="")
+    telefon: Mapped[str] = mapped_column(String(40), default="")
+    epost: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    enhet: Mapped[Enhet] = relationship(back_populates="users")
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.role, self.role)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class LoginAttempt(Base):
+    """Failed and successful logins, for rate limiting. Keys are keyed hashes, never the typed text."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64))
+    client_key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        Index("ix_login_attempt_account_at", "account_key", "at"),
+        Index("ix_login_attempt_client_at", "client_key", "at"),
+    )
+
+
+class WebSession(Base):
+    """Server-side session: the cookie holds a random token, the table holds its SHA-256."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API, acting as its user. Only the SHA-256 of the token is kept."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,89 @@
+"""Demo data: a fictitious organisation, enheter and users. Never a real person."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from formservice import db
+from formservice.accounts.models import Enhet, Organisation, User
+from formservice.accounts.operations import create_user
+
+from .models import Arende
+
+DEMO_USERS = [
+    # username, role, namn, titel, telefon, e-post, enhet key
+    ("soc.demo", "socialsekreterare", "Sara Socialsekreterare", "Socialsekreterare", "08-000 00 01",
+     "sara.demo@example.se", "skarholmen"),
+    ("soc2.demo", "socialsekreterare", "Sam Socialsekreterare", "Socialsekreterare", "08-000 00 02",
+     "sam.demo@example.se", "farsta"),
+    ("vard.demo", "vardpersonal", "Vera Vårdpersonal", "Kurator", "08-000 00 03",
+     "vera.demo@example.se", "vardcentral"),
+    ("admin.demo", "admin", "Adam Administratör", "Systemförvaltare", "08-000 00 04",
+     "adam.demo@example.se", "skarholmen"),
+]
+
+DEMO_ENHETER = {
+    "skarholmen": ("stockholm", "Skärholmen – Ekonomiskt bistånd", "Demovägen 1", "127 00", "Skärholmen",
+                   "08-000 10 00"),
+    "farsta": ("stockholm", "Farsta – Ekonomiskt bistånd", "Exempelgatan 2", "123 00", "Farsta", "08-000 20 00"),
+    "vardcentral": ("region", "Vårdcentral Demo", "Testvägen 3", "127 01", "Skärholmen", "08-000 30 00"),
+}
+
+DEMO_ORGANISATIONER = {
+    "stockholm": ("Stockholms stad", "kommun", {
+        "finsam_koordinator_adress": "Finsamteamets koordinator\nSamordningsförbundet Stockholms stad\nBox 000\n100 00 Stockholm",
+    }),
+    "region": ("Region Stockholm (demo)", "region", {}),
+}
+
+
+def seed(password: str, *, only_if_empty: bool = False) -> bool:
+    dbs = db.session()
+    if only_if_empty and dbs.scalar(select(func.count()).select_from(User)):
+        return False
+    orgs = {}
+    for key, (namn, typ, settings) in DEMO_ORGANISATIONER.items():
+        org = dbs.scalar(select(Organisation).where(Organisation.namn == namn))
+        if org is None:
+            org = Organisation(namn=namn, typ=typ, installningar=json.dumps(settings, ensure_ascii=False))
+            dbs.add(org)
+            dbs.flush()
+        orgs[key] = org
+    enheter = {}
+    for key, (org_key, namn, adress, postnr, ort, tel) in DEMO_ENHETER.items():
+        enhet = dbs.scalar(select(Enhet).where(Enhet.namn == namn))
+        if enhet is None:
+            enhet = Enhet(organisation_id=orgs[org_key].id, namn=namn, utdelningsadress=adress,
+                          postnummer=postnr, ort=ort, telefon=tel)
+            dbs.add(enhet)
+            dbs.flush()
+        enheter[key] = enhet
+    dbs.commit()
+    for username, role, namn, titel, tel, epost, enhet_key in DEMO_USERS:
+        if dbs.scalar(select(User).where(User.username == username)) is None:
+            create_user(username=username, password=password, role=role, enhet_id=enheter[enhet_key].id,
+                        namn=namn, titel=titel, telefon=tel, epost=epost)
+    _seed_arende(dbs)
+    return True
+
+
+# Skatteverket's test personnummer and its customary test name: never a real person.
+DEMO_INDIVID = {"namn": "Tolvan Tolvansson", "personnummer": "191212121212", "adress": "Testgatan 12",
+                "postnummer": "127 00", "ort": "Skärholmen", "telefon": "070-000 00 00"}
+
+
+def _seed_arende(dbs) -> None:
+    from . import operations as arenden
+
+    if dbs.scalar(select(func.count()).select_from(Arende)):
+        return
+    user = dbs.scalar(select(User).where(User.username == "soc.demo"))
+    arenden.create(user, DEMO_INDIVID, lane="soc1", ruta="soc1.1b")
+
+
+def login_help(password: str) -> str:
+    lines = ["Demoinloggning (lösenord för alla: %s):" % password]
+    for username, role, namn, *_rest, enhet_key in DEMO_USERS:
+        lines.append(f"  {username:<11} {namn} – {DEMO_ENHETER[enhet_key][1]}")
+    return "\n".join(lines)

@@ -1,0 +1,122 @@
+"""Ärenden: the individ (encrypted), the search hashes, the history, drafts and produced documents."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from formservice.db import Base, utcnow
+
+from formservice.accounts.models import Enhet, User
+
+# ---------------------------------------------------------------- ärenden
+# Personal data (the individ, answers, notes, documents) is stored encrypted (see crypto.py):
+# columns ending in _enc hold AES-GCM blobs; search goes through keyed hashes.
+
+ARENDE_STATUS = {"oppet": "Öppet", "avslutat": "Avslutat"}
+DOKUMENT_STATUS = {
+    "skapad": "Skapad",
+    "utskriven": "Utskriven",
+    "skickad": "Skickad",
+    "mottagen": "Mottagen",
+    "besvarad": "Besvarad",
+}
+
+
+
+class Arende(Base):
+    __tablename__ = "arende"
+    __encrypted__ = ("individ_enc", "svar_enc")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)  # the id in URLs: random, never the pnr
+    enhet_id: Mapped[int] = mapped_column(ForeignKey("enhet.id", ondelete="RESTRICT"), index=True)
+    handlaggare_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    lane: Mapped[str] = mapped_column(String(20))
+    ruta: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="oppet")
+    individ_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    svar_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    pnr_hash: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    enhet: Mapped[Enhet] = relationship()
+    handlaggare: Mapped[User | None] = relationship()
+
+    # The case list: one enhet's ärenden, newest first (migration 0005).
+    __table_args__ = (Index("ix_arende_enhet_updated", "enhet_id", "updated_at", "id"),)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ArendeSokord(Base):
+    """Keyed hashes of the prefixes of the individ's name: search by name without plain text."""
+
+    __tablename__ = "arende_sokord"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    arende_id: Mapped[int] = mapped_column(ForeignKey("arende.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class Handelse(Base):
+    """The ärende's history: every ruta passed and decision taken, every document made."""
+
+    __tablename__ = "handelse"
+    __encrypted__ = ("note_enc",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    arende_id: Mapped[int] = mapped_column(ForeignKey("arende.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))
+    from_ruta: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_ruta: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    beslut: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    note_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+    user: Mapped[User | None] = relationship()
+
+
+class Utkast(Base):
+    """A blankett being filled in for an ärende: saved at every step, shared by the enhet."""
+
+    __tablename__ = "utkast"
+    __encrypted__ = ("values_enc",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    arende_id: Mapped[int] = mapped_column(ForeignKey("arende.id", ondelete="CASCADE"), index=True)
+    blankett_id: Mapped[str] = mapped_column(String(60))
+    values_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (Index("ux_utkast_arende_blankett", "arende_id", "blankett_id", unique=True),)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Dokument(Base):
+    """A produced document, kept exactly as produced (encrypted) so it can be downloaded again."""
+
+    __tablename__ = "dokument"
+    __encrypted__ = ("pdf_enc", "docx_enc", "fillable_enc", "values_enc")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    arende_id: Mapped[int] = mapped_column(ForeignKey("arende.id", ondelete="CASCADE"), index=True)
+    blankett_id: Mapped[str] = mapped_column(String(60))
+    blankett_version: Mapped[str] = mapped_column(String(40))
+    document_number: Mapped[str] = mapped_column(String(40), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), default="skapad")
+    status_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    pdf_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    docx_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    fillable_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # the doctor's fillable PDF
+    values_enc: Mapped[bytes] = mapped_column(LargeBinary)
+
+    creator: Mapped[User | None] = relationship()

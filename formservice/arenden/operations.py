@@ -1,0 +1,264 @@
+"""Operations on ärenden: create, find, move through the process map, answers, drafts, documents.
+
+Access control lives here, not in the views: every lookup by id takes the user and answers
+"not found" for an ärende outside the user's enhet (an admin: outside the organisation).
+Personal data is encrypted with the app's keyring before it reaches the database.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from formservice import db
+from formservice.accounts.models import Enhet, User
+from formservice.blanketter.validation import ValidationError, normalize_personnummer
+from formservice.crypto import Keyring, name_prefixes, name_tokens
+from formservice.db import utcnow
+
+from .models import Arende, ArendeSokord, Handelse, Utkast
+
+INDIVID_FIELDS = [
+    # key, label, required, kind, max length
+    ("namn", "Namn", True, "text", 200),
+    ("personnummer", "Personnummer eller samordningsnummer", True, "personnummer", 15),
+    ("adress", "Utdelningsadress", False, "text", 200),
+    ("postnummer", "Postnummer", False, "postnummer", 10),
+    ("ort", "Ort", False, "text", 100),
+    ("telefon", "Telefon", False, "phone", 30),
+    ("epost", "E-post", False, "email", 254),
+    ("foretradare_namn", "Eventuell legal företrädare", False, "text", 200),
+    ("foretradare_kontakt", "Företrädarens kontaktuppgifter", False, "text", 200),
+]
+
+
+class NotFound(LookupError):
+    """No such ärende for this user (also when it exists in another enhet: never reveal that)."""
+
+
+class Conflict(Exception):
+    """Someone else saved in between. `theirs` is what is stored now."""
+
+    def __init__(self, theirs: Mapping[str, Any], version: int):
+        self.theirs = dict(theirs)
+        self.version = version
+        super().__init__("Ärendet har ändrats av någon annan.")
+
+
+def keyring() -> Keyring:
+    return current_app.extensions["keyring"]
+
+
+def new_public_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+# ---------------------------------------------------------------- individ
+def clean_individ(raw: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """Validate the individ's details; (clean, errors by key) with Swedish messages."""
+    from formservice.blanketter.validation import normalize_phone, validate_email
+
+    clean: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for key, label, required, kind, max_length in INDIVID_FIELDS:
+        value = str(raw.get(key) or "").strip()
+        if not value:
+            if required:
+                errors[key] = f"Fyll i {label.lower()}."
+            continue
+        if len(value) > max_length:
+            errors[key] = f"{label}: högst {max_length} tecken."
+            continue
+        try:
+            if kind == "personnummer":
+                value = normalize_personnummer(value)
+            elif kind == "phone":
+                value = normalize_phone(value)
+            elif kind == "email":
+                value = validate_email(value)
+            elif kind == "postnummer":
+                digits = value.replace(" ", "")
+                if not (digits.isdigit() and len(digits) == 5):
+                    raise ValidationError("skriv fem siffror, t.ex. 123 45.")
+                value = f"{digits[:3]} {digits[3:]}"
+        except ValidationError as exc:
+            errors[key] = f"{label}: {exc}"
+            continue
+        clean[key] = value
+    return clean, errors
+
+
+def individ(arende: Arende) -> dict[str, str]:
+    return keyring().decrypt_json(arende.individ_enc, {})
+
+
+def _index_individ(dbs: Session, arende: Arende, data: Mapping[str, str]) -> None:
+    kr = keyring()
+    arende.pnr_hash = kr.keyed_hash("pnr", data["personnummer"])
+    dbs.query(ArendeSokord).filter_by(arende_id=arende.id).delete()
+    for prefix in name_prefixes(data.get("namn", "")):
+        dbs.add(ArendeSokord(arende_id=arende.id, token_hash=kr.keyed_hash("namn", prefix)))
+
+
+def _set_individ(dbs: Session, arende: Arende, data: Mapping[str, str]) -> None:
+    arende.individ_enc = keyring().encrypt_json(dict(data))
+    _index_individ(dbs, arende, data)
+
+
+def create(user: User, data: Mapping[str, str], *, lane: str, ruta: str) -> Arende:
+    dbs = db.session()
+    arende = Arende(public_id=new_public_id(), enhet_id=user.enhet_id, handlaggare_id=user.id, lane=lane,
+                    ruta=ruta, individ_enc=b"", pnr_hash="")
+    dbs.add(arende)
+    dbs.flush()
+    _set_individ(dbs, arende, data)
+    dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="skapad", to_ruta=ruta))
+    dbs.commit()
+    return arende
+
+
+def update_individ(user: User, arende: Arende, data: Mapping[str, str], expected_version: int) -> None:
+    if arende.version != expected_version:
+        raise Conflict(individ(arende), arende.version)
+    dbs = db.session()
+    _set_individ(dbs, arende, data)
+    arende.updated_at = utcnow()
+    dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="andrad", beslut="Uppgifter om individen"))
+    dbs.commit()
+
+
+# ---------------------------------------------------------------- access
+def visible_to(user: User):
+    """The ärenden a user may see: own enhet; an admin the whole organisation."""
+    stmt = select(Arende)
+    if user.is_admin:
+        return stmt.join(Enhet, Arende.enhet_id == Enhet.id).where(
+            Enhet.organisation_id == user.enhet.organisation_id)
+    return stmt.where(Arende.enhet_id == user.enhet_id)
+
+
+def get(user: User, public_id: str) -> Arende:
+    arende = db.session().scalar(visible_to(user).where(Arende.public_id == public_id))
+    if arende is None:
+        raise NotFound(public_id)
+    return arende
+
+
+# ---------------------------------------------------------------- list and search
+@dataclass(frozen=True)
+class Row:
+    arende: Arende
+    namn: str
+    personnummer: str
+
+
+def search(user: User, *, query: str = "", lane: str | None = None, ruta: str | None = None,
+           limit: int = 50, offset: int = 0) -> tuple[list[Row], int]:
+    """The user's ärenden, newest first; `query` is an exact personnummer or the start of names."""
+    kr = keyring()
+    stmt = visible_to(user)
+    query = (query or "").strip()
+    if query:
+        digits = query.replace("-", "").replace("+", "").replace(" ", "")
+        if digits.isdigit():
+            try:
+                stmt = stmt.where(Arende.pnr_hash == kr.keyed_hash("pnr", normalize_personnummer(query)))
+            except ValidationError:
+                return [], 0
+        else:
+            hashes = sorted({kr.keyed_hash("namn", t) for t in name_tokens(query)})
+            matching = (select(ArendeSokord.arende_id).where(ArendeSokord.token_hash.in_(hashes))
+                        .group_by(ArendeSokord.arende_id)
+                        .having(func.count(func.distinct(ArendeSokord.token_hash)) == len(hashes)))
+            stmt = stmt.where(Arende.id.in_(matching))
+    if lane:
+        stmt = stmt.where(Arende.lane == lane)
+    if ruta:
+        stmt = stmt.where(Arende.ruta == ruta)
+    dbs = db.session()
+    total = dbs.scalar(select(func.count()).select_from(stmt.subquery()))
+    page = dbs.scalars(stmt.order_by(Arende.updated_at.desc(), Arende.id.desc()).limit(limit).offset(offset)).all()
+    rows = []
+    for a in page:
+        data = kr.decrypt_json(a.individ_enc, {})
+        rows.append(Row(a, data.get("namn", ""), data.get("personnummer", "")))
+    return rows, total
+
+
+# ---------------------------------------------------------------- the process
+def move(user: User, arende: Arende, to_ruta: str, *, kind: str = "ruta", beslut: str | None = None,
+         note: str | None = None, lane: str | None = None) -> None:
+    """Record a step on the map (a decision, a choice, a link, or a correction) and move the case."""
+    dbs = db.session()
+    dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind=kind, from_ruta=arende.ruta, to_ruta=to_ruta,
+                     beslut=beslut, note_enc=keyring().encrypt_json(note) if note else None))
+    arende.ruta = to_ruta
+    arende.lane = lane or to_ruta.split(".", 1)[0]
+    arende.updated_at = utcnow()
+    dbs.commit()
+
+
+def history(arende: Arende) -> list[tuple[Handelse, str | None]]:
+    kr = keyring()
+    rows = db.session().scalars(select(Handelse).where(Handelse.arende_id == arende.id)
+                                .order_by(Handelse.at.desc(), Handelse.id.desc())).all()
+    return [(h, kr.decrypt_json(h.note_enc) if h.note_enc else None) for h in rows]
+
+
+# ---------------------------------------------------------------- answers (each datum typed once)
+def answers(arende: Arende) -> dict[str, Any]:
+    return keyring().decrypt_json(arende.svar_enc, {}) if arende.svar_enc else {}
+
+
+def store_answers(arende: Arende, values: Mapping[str, Any]) -> None:
+    """Merge a blankett's answers into the ärende's facts (by field name); caller commits."""
+    merged = answers(arende)
+    merged.update(values)
+    arende.svar_enc = keyring().encrypt_json(merged)
+    arende.updated_at = utcnow()
+
+
+# ---------------------------------------------------------------- drafts
+def draft(arende: Arende, blankett_id: str) -> Utkast | None:
+    return db.session().scalar(select(Utkast).where(Utkast.arende_id == arende.id,
+                                                    Utkast.blankett_id == blankett_id))
+
+
+def draft_values(d: Utkast | None) -> dict[str, Any]:
+    return keyring().decrypt_json(d.values_enc, {}) if d is not None else {}
+
+
+def save_draft(user: User, arende: Arende, blankett_id: str, values: Mapping[str, Any],
+               expected_version: int | None) -> Utkast:
+    """Merge `values` into the draft. A draft changed by someone else since the form was shown
+    (expected_version differs) raises Conflict instead of overwriting."""
+    dbs = db.session()
+    d = draft(arende, blankett_id)
+    if d is None:
+        d = Utkast(arende_id=arende.id, blankett_id=blankett_id, values_enc=keyring().encrypt_json({}))
+        dbs.add(d)
+    elif expected_version is not None and d.version != expected_version:
+        raise Conflict(draft_values(d), d.version)
+    merged = draft_values(d) if d.id else {}
+    merged.update(values)
+    d.values_enc = keyring().encrypt_json(merged)
+    d.updated_at = utcnow()
+    d.updated_by = user.id
+    dbs.commit()
+    return d
+
+
+def drafts(arende: Arende) -> list[Utkast]:
+    return db.session().scalars(select(Utkast).where(Utkast.arende_id == arende.id)
+                                .order_by(Utkast.updated_at.desc())).all()
+
+
+def discard_draft(arende: Arende, blankett_id: str) -> None:
+    d = draft(arende, blankett_id)
+    if d is not None:
+        db.session().delete(d)
+        db.session().commit()

@@ -1,0 +1,108 @@
+"""The document registry of an ärende: produce, store (encrypted, exactly as produced), fetch, status."""
+from __future__ import annotations
+
+import secrets
+from typing import Any, Callable, Mapping
+
+from sqlalchemy import select
+
+from formservice import audit, db
+from formservice.accounts.models import User
+from formservice.accounts.operations import organisation_settings
+from formservice.blanketter.catalogue import Catalogue
+from formservice.blanketter.model import Blankett
+from formservice.db import utcnow
+from formservice.rendering import documents
+from formservice.rendering.pdf import DocumentContext
+
+from .models import DOKUMENT_STATUS, Arende, Dokument, Handelse
+from .operations import keyring, new_public_id, store_answers
+
+# A copy for a party who answers on the document itself (the doctor's fillable förfrågan). The wing
+# that owns that party registers the maker: (blankett, values, ctx, dokument, ärende) -> PDF bytes or
+# None when the blankett has no part for it. The registry stays ignorant of what the copy is for.
+FillableCopyMaker = Callable[[Blankett, Mapping[str, Any], DocumentContext, Dokument, Arende], "bytes | None"]
+_fillable_copy_makers: list[FillableCopyMaker] = []
+
+
+def register_fillable_copy(maker: FillableCopyMaker) -> None:
+    if maker not in _fillable_copy_makers:
+        _fillable_copy_makers.append(maker)
+
+
+def document_context(user: User, document_number: str | None = None) -> DocumentContext:
+    """What a produced document knows about who produced it."""
+    return DocumentContext(organisation=user.enhet.organisation.namn, document_number=document_number,
+                           config=organisation_settings(user))
+
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: the number is read off paper
+
+
+def new_document_number() -> str:
+    return "FS-" + "".join(secrets.choice(_ALPHABET) for _ in range(4)) + "-" + \
+        "".join(secrets.choice(_ALPHABET) for _ in range(4))
+
+
+def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any],
+            official: Mapping[str, Any] | None = None) -> Dokument:
+    """Render the blankett (PDF packet and DOCX) from validated values and file it in the ärende."""
+    number = new_document_number()
+    ctx = document_context(user, number)
+    pdf = documents.produce_pdf(catalogue, blankett_id, values, ctx, official)
+    docx = documents.produce_docx(catalogue, blankett_id, values, ctx)
+    kr = keyring()
+    blankett = catalogue.blanketter[blankett_id]
+    dok = Dokument(public_id=new_public_id(), arende_id=arende.id, blankett_id=blankett_id,
+                   blankett_version=blankett.version, document_number=number, created_by=user.id,
+                   pdf_enc=kr.encrypt(pdf.content), docx_enc=kr.encrypt(docx.content),
+                   values_enc=kr.encrypt_json(dict(values)))
+    for make_copy in _fillable_copy_makers:
+        fillable = make_copy(blankett, values, ctx, dok, arende)
+        if fillable is not None:
+            dok.fillable_enc = kr.encrypt(fillable)
+    dbs = db.session()
+    dbs.add(dok)
+    store_answers(arende, values)
+    dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="dokument", from_ruta=arende.ruta,
+                     to_ruta=arende.ruta, beslut=f"{blankett.title} ({number})"))
+    dbs.flush()
+    audit.record("document_produced", user=user, object_type="dokument", object_id=dok.public_id,
+                 detail=blankett_id, commit=False)
+    dbs.commit()
+    return dok
+
+
+def of(arende: Arende) -> list[Dokument]:
+    return db.session().scalars(select(Dokument).where(Dokument.arende_id == arende.id)
+                                .order_by(Dokument.created_at.desc(), Dokument.id.desc())).all()
+
+
+def get(arende: Arende, public_id: str) -> Dokument | None:
+    return db.session().scalar(select(Dokument).where(Dokument.arende_id == arende.id,
+                                                      Dokument.public_id == public_id))
+
+
+def content(dok: Dokument, fmt: str) -> tuple[str, str, bytes]:
+    """(filename, mimetype, bytes) exactly as produced."""
+    kr = keyring()
+    stem = f"{dok.blankett_id}-{dok.document_number}"
+    if fmt == "pdf":
+        return stem + ".pdf", documents.PDF, kr.decrypt(dok.pdf_enc)
+    if fmt == "docx" and dok.docx_enc is not None:
+        return stem + ".docx", documents.DOCX, kr.decrypt(dok.docx_enc)
+    if fmt == "ifyllbar" and dok.fillable_enc is not None:
+        return stem + "-ifyllbar.pdf", documents.PDF, kr.decrypt(dok.fillable_enc)
+    raise LookupError(fmt)
+
+
+def set_status(user: User, arende: Arende, dok: Dokument, status: str) -> None:
+    if status not in DOKUMENT_STATUS:
+        raise ValueError(status)
+    dbs = db.session()
+    dok.status = status
+    dok.status_at = utcnow()
+    dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="status", from_ruta=arende.ruta,
+                     to_ruta=arende.ruta, beslut=f"{dok.document_number}: {DOKUMENT_STATUS[status]}"))
+    audit.record("document_status", user=user, object_type="dokument", object_id=dok.public_id,
+                 detail=status, commit=False)
+    dbs.commit()

@@ -1,0 +1,51 @@
+"""The customer's data, loaded and validated together: the process map and the blankett definitions.
+
+Loaded once at start-up (a broken file stops the service with a clear message) and by
+`formservice check`. Pure Python: no flask import.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from formservice.paths import FORMS_DIR
+from formservice.processkarta.loader import load_process_map
+from formservice.processkarta.model import ProcessMap, ProcessMapError
+
+from .loader import load_definitions
+from .model import Blankett, DefinitionError
+
+
+class CatalogueError(Exception):
+    """str() is the Swedish list of problems, naming file and ruta/field."""
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    process_map: ProcessMap
+    blanketter: dict[str, Blankett]  # every definition, bilagor included, by id
+
+    @property
+    def main_blanketter(self) -> dict[str, Blankett]:
+        """The blanketter a ruta can produce (bilagor travel with them)."""
+        return {k: b for k, b in self.blanketter.items() if b.kind == "blankett"}
+
+    def summary(self) -> str:
+        n_rutor = len(self.process_map.rutor)
+        n_fields = sum(len(b.fields) for b in self.blanketter.values())
+        return (f"Processkartan: {len(self.process_map.lanes)} processbanor, {n_rutor} rutor – OK\n"
+                f"Blanketter: {len(self.main_blanketter)} blanketter och "
+                f"{len(self.blanketter) - len(self.main_blanketter)} bilagor, {n_fields} fält – OK")
+
+
+def load_catalogue(forms_dir: Path = FORMS_DIR) -> Catalogue:
+    try:
+        blanketter = load_definitions(forms_dir)
+    except DefinitionError as exc:
+        raise CatalogueError(str(exc)) from None
+    main_ids = [k for k, b in blanketter.items() if b.kind == "blankett"]
+    try:
+        process_map = load_process_map(forms_dir / "processkarta.yaml", main_ids)
+    except ProcessMapError as exc:
+        raise CatalogueError(str(exc)) from None
+    return Catalogue(process_map=process_map, blanketter=blanketter)

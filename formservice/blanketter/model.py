@@ -1,0 +1,252 @@
+"""Blankett definitions: forms/<id>.yaml -> frozen dataclasses, validated at start-up.
+
+One definition feeds the web form, the API schema, the PDF/DOCX and the read-back of a
+returned PDF, so everything a renderer or a form builder needs is checked here once.
+Pure Python: never import flask (used by the CLI, the API, tests and benchmarks).
+The YAML format is documented for the staff who edit it in docs/blanketter.md.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+
+__all__ = [
+    "BLANKETT_IDS", "CONFIG_DEFAULTS", "FIELD_TYPES", "FILLABLE_ROLES", "KNOWN_PREFILL_SOURCES", "ROLES",
+    "Blankett", "Choice", "DefinitionError", "Field", "GridRow", "Section", "Signature",
+    "blankett_ids", "config_text", "field_role", "fill_placeholders",
+]
+
+FIELD_TYPES = ("text", "textarea", "date", "time", "personnummer", "phone", "email",
+               "checkbox", "choice", "percent", "scale", "rows")
+# Free-text types get a max length by default (the web form's maxlength, the API schema).
+DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 5000, "date": 10, "time": 5,
+                      "personnummer": 15, "phone": 30, "email": 254}
+WIDTHS = ("full", "half", "third")
+KINDS = ("blankett", "bilaga")
+LAYOUTS = ("fields", "grid")
+# Roles that fill their part in on paper (or in a fillable PDF) after the
+# document has left the service: these fields stay empty with room to write,
+# are not asked in the wizard, and become AcroForm inputs in a fillable PDF.
+FILLABLE_ROLES = frozenset({"lakare"})
+ROLES = frozenset({"socialsekreterare", "individ", "lakare", "anmalare", "sammankallande",
+                   "handlaggare", "vardpersonal", "arbetsformedlare", "koordinator"})
+
+# The blanketter shipped in forms/ (the process map links to these ids).
+BLANKETT_IDS = ("forandringsplan", "rehabiliteringsforfragan", "sekretessmedgivande",
+                "sip_kallelse", "finsamteam_anmalan", "finsamteam_samtycke",
+                "fk_ansokan_samordning")
+
+# Organisation-configurable texts, referenced as `config.<key>` (prefill, send_to).
+# An organisation overrides them in its instance configuration; these are the defaults.
+CONFIG_DEFAULTS: dict[str, str] = {
+    "fk_inlasningscentral_adress": "Försäkringskassans inläsningscentral\n839 88 Östersund",
+    # The street address is the Samordningsförbund's to fill in (instance config).
+    "finsam_koordinator_adress": "Samordningsförbundet Stockholms stad\n"
+                                 "Att: Finsamteamets koordinator",
+    # Socialtjänstlagen (2001:453) was replaced on 1 July 2025 by (2025:400):
+    # do not cite the repealed 2 kap. 7 §.
+    "sip_lagrum": "16 kap. 4 § hälso- och sjukvårdslagen (2017:30) och "
+                  "socialtjänstlagen (2025:400)",
+    "sekretess_uppgifter": "Uppgifter om mitt hälsotillstånd, min arbetsförmåga och mitt "
+                           "behov av rehabilitering som behövs för att besvara "
+                           "rehabiliteringsförfrågan.",
+    "sekretess_syfte": "Att socialtjänsten ska kunna utreda mina förutsättningar att delta "
+                       "i aktiviteter och erbjuda mig rehabiliterande insatser.",
+    "sekretess_giltighet": "Till dess att ärendet avslutas, dock längst 12 månader från "
+                           "underskriften.",
+    "finsam_samtycke_uppgifter": "Uppgifter om min hälsa, min arbetsförmåga, min "
+                                 "försörjning och mina pågående kontakter och insatser "
+                                 "som behövs för att teamet ska kunna ge stöd i min "
+                                 "planering.",
+    "finsam_samtycke_syfte": "Att parterna i Finsamteamet tillsammans med mig ska kunna "
+                             "diskutera mitt behov av stöd och göra upp en gemensam plan "
+                             "mot arbete eller studier.",
+    "finsam_samtycke_giltighet": "Till och med teamets uppföljning av planen efter sex "
+                                 "månader, dock längst 12 månader från underskriften.",
+}
+
+KNOWN_PREFILL_SOURCES = frozenset({
+    "individ.namn", "individ.fornamn", "individ.efternamn", "individ.personnummer",
+    "individ.adress", "individ.postnummer", "individ.ort", "individ.postadress",
+    "individ.telefon", "individ.epost", "individ.foretradare_namn",
+    "individ.foretradare_kontakt",
+    "user.namn", "user.titel", "user.telefon", "user.epost", "user.kontakt",
+    "enhet.namn", "enhet.adress", "organisation.namn", "today",
+    # From the doctor's confirmed answers to a rehabiliteringsförfrågan in the same ärende.
+    "lakarsvar.sammanfattning", "lakarsvar.kontakt", "lakarsvar.finns", "lakarsvar.medicinskt_underlag",
+} | {f"config.{key}" for key in CONFIG_DEFAULTS})
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+class DefinitionError(Exception):
+    """All problems found in forms/, each naming file, place and problem in Swedish."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = list(errors)
+        super().__init__("Fel i blankettdefinitionerna:\n" +
+                         "\n".join(f"- {e}" for e in self.errors))
+
+
+# --- the model -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    type: str
+    help: str | None = None
+    required: bool = False
+    max_length: int | None = None
+    filled_by: str | None = None
+    prefill: str | None = None
+    choices: tuple[Choice, ...] = ()
+    scale_min: int | None = None
+    scale_max: int | None = None
+    # One label per point scale_min..scale_max, "" where the point has none.
+    scale_labels: tuple[str, ...] = ()
+    columns: tuple[Field, ...] = ()                  # type "rows": one Field per column
+    min_rows: int = 0                                # blank rows printed on paper
+    max_rows: int | None = None
+    width: str = "full"
+    lines: int = 1                                   # handwriting lines when empty on paper
+
+    def scale_label(self, point: int) -> str:
+        if self.scale_min is None or not self.scale_labels:
+            return ""
+        index = point - self.scale_min
+        return self.scale_labels[index] if 0 <= index < len(self.scale_labels) else ""
+
+    def choice_label(self, value: str) -> str:
+        return next((c.label for c in self.choices if c.value == value), value)
+
+    def column(self, name: str) -> Field:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name}: ingen kolumn {name!r}")
+
+
+@dataclass(frozen=True)
+class GridRow:
+    label: str
+    help: str | None
+    fields: tuple[str, ...]           # one field name per data column (grid_columns[1:])
+    label_field: str | None = None    # text written in the label cell ("Annat, ange vad?")
+
+
+@dataclass(frozen=True)
+class Signature:
+    role: str                         # printed under the line, e.g. "Sökande"
+    date_field: str
+    name_field: str | None = None     # namnförtydligande
+    title_field: str | None = None    # befattning
+    place_field: str | None = None    # ort
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(n for n in (self.place_field, self.date_field, self.name_field,
+                                 self.title_field) if n)
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    number: str | None
+    title: str
+    intro: str | None = None
+    filled_by: str | None = None
+    fields: tuple[Field, ...] = ()
+    layout: str = "fields"
+    grid_columns: tuple[str, ...] = ()   # first header is the label column's
+    grid_rows: tuple[GridRow, ...] = ()
+    signatures: tuple[Signature, ...] = ()
+    page_break_before: bool = False
+    text_only: bool = False
+
+    @property
+    def ungrouped_fields(self) -> tuple[Field, ...]:
+        """Fields printed as plain fields: not placed in a grid row or signature block."""
+        placed = {n for row in self.grid_rows for n in row.fields}
+        placed |= {row.label_field for row in self.grid_rows if row.label_field}
+        placed |= {n for sig in self.signatures for n in sig.field_names}
+        return tuple(f for f in self.fields if f.name not in placed)
+
+
+@dataclass(frozen=True)
+class Blankett:
+    id: str
+    title: str
+    subtitle: str | None
+    version: str
+    issuer: str
+    kind: str
+    attachments: tuple[str, ...]
+    legal_refs: tuple[str, ...]
+    send_to: str | None                  # address block or "config.<key>" (see config_text)
+    intro: str | None                    # may contain {field_name} placeholders
+    sections: tuple[Section, ...]
+    per_recipient_rows: str | None = None  # rows field: one copy per row (SIP inbjudna)
+    per_recipient_unless: str | None = None  # checkbox field: when ticked, one common copy instead
+
+    @cached_property
+    def fields(self) -> tuple[Field, ...]:
+        return tuple(f for s in self.sections for f in s.fields)
+
+    @cached_property
+    def _by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
+    def field(self, name: str) -> Field:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"{self.id}: inget fält {name!r}") from None
+
+    def has_field(self, name: str) -> bool:
+        return name in self._by_name
+
+
+def blankett_ids(defs: Mapping[str, Blankett]) -> tuple[str, ...]:
+    return tuple(sorted(defs))
+
+
+def config_text(value: str | None, overrides: Mapping[str, str] | None = None) -> str | None:
+    """Resolve a `config.<key>` reference (send_to, prefill) to its text; other text as is."""
+    if value is None or not value.startswith("config."):
+        return value
+    key = value.removeprefix("config.")
+    if overrides and key in overrides:
+        return overrides[key]
+    return CONFIG_DEFAULTS[key]
+
+
+def fill_placeholders(text: str, values: Mapping[str, Any], *, missing: str = "………………",
+                      display=str) -> str:
+    """Replace {field_name} in an intro with display(value); `{{`/`}}` are literal braces."""
+    def sub(match: re.Match) -> str:
+        value = values.get(match.group(1))
+        return missing if value in (None, "") else display(value)
+    escaped = text.replace("{{", "\0").replace("}}", "\1")
+    return _PLACEHOLDER.sub(sub, escaped).replace("\0", "{").replace("\1", "}")
+
+
+def placeholders(text: str | None) -> list[str]:
+    if not text:
+        return []
+    return _PLACEHOLDER.findall(text.replace("{{", "").replace("}}", ""))
+
+
+def field_role(field: Field, section: Section) -> str | None:
+    """Who fills in the field: its own filled_by, else its section's."""
+    return field.filled_by or section.filled_by

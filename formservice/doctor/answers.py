@@ -1,0 +1,206 @@
+"""The doctor's part of the rehabiliteringsförfrågan: the fillable PDF out, the answers back in.
+
+A returned PDF is tied to its document by a signed reference (docref) — no personnummer — and
+read safely (readback). Answers wait for the socialsekreterare's confirmation; on confirmation
+they are stored encrypted in the ärende, the document becomes "besvarad", a flattened archive
+copy is kept, and the ärende moves from ruta 10 (komplettering) to ruta 11.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any, Mapping
+
+from flask import current_app
+from sqlalchemy import select
+
+from formservice import audit, db
+from formservice.accounts.models import User
+from formservice.arenden.models import Arende, Dokument, Handelse
+from formservice.arenden.operations import keyring, move, new_public_id, store_answers
+from formservice.blanketter.model import FILLABLE_ROLES, Blankett, field_role
+from formservice.blanketter.validation import validate_fields
+from formservice.db import utcnow
+from formservice.rendering.display import format_value
+
+from . import readback, reference
+from .models import Svar
+
+
+def ruta_after_answer(process_map, blankett_id: str, current: str) -> str | None:
+    """Where the answers move the case, read off the process map: from the ruta that sends the
+    förfrågan (soc1.9) or the komplettering after it (soc1.10) to the ruta after that (soc1.11)."""
+    for ruta in process_map.rutor.values():
+        if blankett_id in ruta.blankett_ids and ruta.next:
+            waiting = process_map.ruta(ruta.next)
+            if current in (ruta.id, waiting.id) and waiting.next:
+                return waiting.next
+    return None
+
+
+def signing_secret() -> bytes:
+    configured = current_app.config.get("DOCUMENT_SIGNING_KEY")
+    if configured:
+        return configured.encode()
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), b"formservice document reference",
+                    hashlib.sha256).digest()
+
+
+def has_doctor_part(blankett: Blankett) -> bool:
+    return bool(readback.doctor_fields(blankett))
+
+
+def doctor_sections(blankett: Blankett):
+    """(section, the doctor's fields in it) for every section with a part for the doctor."""
+    out = []
+    for s in blankett.sections:
+        fields = [f for f in s.fields if field_role(f, s) in FILLABLE_ROLES]
+        if fields:
+            out.append((s, fields))
+    return out
+
+
+doctor_fields = readback.doctor_fields
+
+
+def reference_for(dok: Dokument, arende: Arende) -> str:
+    return reference.make_reference(signing_secret(), document_id=dok.public_id, arende_id=arende.public_id,
+                                 organisation_id=arende.enhet.organisation_id)
+
+
+def fillable_copy(blankett: Blankett, values: Mapping[str, Any], ctx, dok: Dokument, arende: Arende
+                  ) -> bytes | None:
+    """The document registry's hook: the same förfrågan with the doctor's part as form fields,
+    signed to come back to this document; None for a blankett without a part for the doctor."""
+    return fillable_pdf(blankett, values, ctx, dok, arende) if has_doctor_part(blankett) else None
+
+
+def fillable_pdf(blankett: Blankett, values: Mapping[str, Any], ctx, dok: Dokument, arende: Arende) -> bytes:
+    from formservice.rendering.pdf import render_pdf
+
+    return reference.embed_reference(render_pdf(blankett, values, ctx, fillable=True).pdf, reference_for(dok, arende))
+
+
+# ---------------------------------------------------------------- receiving
+def receive_pdf(user: User, arende: Arende, dok: Dokument, data: bytes, blankett: Blankett) -> Svar:
+    """Read a returned PDF; raises readback.ReturnedPdfError with a Swedish message, storing nothing."""
+    returned = readback.open_returned(data, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
+    ref = readback.check_reference(returned, signing_secret(), arende_id=arende.public_id,
+                                   organisation_id=arende.enhet.organisation_id)
+    if ref.document_id != dok.public_id:
+        raise readback.ReturnedPdfError("PDF-filen hör till ett annat dokument i ärendet. Ladda upp den "
+                                        "under det dokument den besvarar.")
+    raw = dict(known_answers(dok, blankett), **readback.doctor_answers(blankett, returned.fields))
+    # Show normalised values where they are valid ("50 %" → 50); keep the rest as read, to be corrected.
+    clean, _errors = validate_fields(doctor_fields(blankett), raw, partial=True)
+    raw.update(clean)
+    svar = Svar(public_id=new_public_id(), arende_id=arende.id, dokument_id=dok.id, source="pdf",
+                answers_enc=keyring().encrypt_json(raw), pdf_enc=keyring().encrypt(data), created_by=user.id)
+    dbs = db.session()
+    dbs.add(svar)
+    dbs.flush()
+    audit.record("document_uploaded", user=user, object_type="dokument", object_id=dok.public_id, commit=False)
+    dbs.commit()
+    return svar
+
+
+def known_answers(dok: Dokument, blankett: Blankett) -> dict[str, Any]:
+    """The doctor's fields already printed on the document (e.g. the doctor's name, when the
+    socialsekreterare knew it): they are not form fields in the fillable PDF, but they count."""
+    values = keyring().decrypt_json(dok.values_enc, {})
+    return {f.name: values[f.name] for f in doctor_fields(blankett) if values.get(f.name) not in (None, "")}
+
+
+def start_paper(user: User, arende: Arende, dok: Dokument, blankett: Blankett) -> Svar:
+    svar = Svar(public_id=new_public_id(), arende_id=arende.id, dokument_id=dok.id, source="papper",
+                answers_enc=keyring().encrypt_json(known_answers(dok, blankett)), created_by=user.id)
+    db.session().add(svar)
+    db.session().commit()
+    return svar
+
+
+def pending_answers(svar: Svar) -> dict[str, Any]:
+    return keyring().decrypt_json(svar.answers_enc, {})
+
+
+def get_svar(arende: Arende, public_id: str) -> Svar | None:
+    return db.session().scalar(select(Svar).where(Svar.arende_id == arende.id, Svar.public_id == public_id))
+
+
+def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Mapping[str, Any]
+            ) -> dict[str, str]:
+    """Validate and store the answers; returns errors (empty on success)."""
+    clean, errors = readback.validate_doctor_answers(blankett, raw)
+    if errors:
+        svar.answers_enc = keyring().encrypt_json(dict(raw))  # keep what was typed
+        db.session().commit()
+        return errors
+    kr = keyring()
+    if svar.pdf_enc is not None:
+        svar.pdf_enc = kr.encrypt(readback.flatten_archive(kr.decrypt(svar.pdf_enc)))
+    svar.answers_enc = kr.encrypt_json(clean)
+    svar.status = "bekraftad"
+    svar.confirmed_at = utcnow()
+    svar.confirmed_by = user.id
+    dok = svar.dokument
+    dok.status = "besvarad"
+    dok.status_at = utcnow()
+    store_answers(arende, clean)
+    dbs = db.session()
+    dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="status", from_ruta=arende.ruta,
+                     to_ruta=arende.ruta, beslut=f"{dok.document_number}: läkarens svar registrerat "
+                     f"({'uppladdad PDF' if svar.source == 'pdf' else 'från pappersblankett'})"))
+    audit.record("arende_changed", user=user, object_type="dokument", object_id=dok.public_id,
+                 detail="läkarens svar", commit=False)
+    dbs.commit()
+    target = ruta_after_answer(current_app.extensions["catalogue"].process_map, dok.blankett_id, arende.ruta)
+    if target:
+        move(user, arende, target, kind="ruta", beslut="Kompletteringen från vården har kommit in")
+    return {}
+
+
+def confirmed(arende: Arende) -> list[tuple[Svar, dict[str, Any]]]:
+    rows = db.session().scalars(select(Svar).where(Svar.arende_id == arende.id, Svar.status == "bekraftad")
+                                .order_by(Svar.confirmed_at.desc())).all()
+    return [(s, keyring().decrypt_json(s.answers_enc, {})) for s in rows]
+
+
+def archive(svar: Svar) -> bytes | None:
+    return keyring().decrypt(svar.pdf_enc) if svar.pdf_enc is not None else None
+
+
+# ---------------------------------------------------------------- the answers as prefill for later blanketter
+def summary(blankett: Blankett, values: Mapping[str, Any], document_number: str) -> str:
+    """The doctor's assessment as a short text, e.g. for the Finsamteam anmälan's reason."""
+    rows = {n: row for s in blankett.sections if s.layout == "grid" for row in s.grid_rows for n in row.fields}
+    parts = []
+    for act in readback.activities(blankett):
+        row = rows[next(n for n in act[2:] if n)]
+        label = row.label.rstrip("?")
+        if row.label_field and values.get(row.label_field):
+            label = f"{label}: {values[row.label_field]}"
+        share = format_value(blankett.field(act.omfattning), values.get(act.omfattning)) if act.omfattning else ""
+        why = values.get(act.motivering) if act.motivering else ""
+        if (act.kan_delta and values.get(act.kan_delta) is True) or share:
+            parts.append(f"kan delta – {label.lower()}" + (f" ({share})" if share else ""))
+        elif why or (act.kan_inte_delta and values.get(act.kan_inte_delta) is True):
+            parts.append(f"kan inte delta – {label.lower()}" + (f": {why}" if why else ""))
+    extra = [values.get(n) for n in ("lakare_anpassning", "lakare_kommentar") if values.get(n)]
+    who = ", ".join(v for v in (values.get("lakare_namn"), values.get("vardenhet")) if v)
+    text = f"Enligt läkarens svar på rehabiliteringsförfrågan {document_number}" + (f" ({who})" if who else "")
+    text += (": " + "; ".join(parts) + ".") if parts else "."
+    if extra:
+        text += " " + " ".join(str(e) for e in extra)
+    return text
+
+
+def prefill_sources(arende: Arende, blanketter: Mapping[str, Blankett]) -> dict[str, str]:
+    """Prefill keys lakarsvar.* from the latest confirmed answers in the ärende (empty when none)."""
+    for svar, values in confirmed(arende):
+        blankett = blanketter.get(svar.dokument.blankett_id)
+        if blankett is None:
+            continue
+        who = ", ".join(v for v in (values.get("lakare_namn"), values.get("vardenhet")) if v)
+        return {"lakarsvar.sammanfattning": summary(blankett, values, svar.dokument.document_number),
+                "lakarsvar.kontakt": who, "lakarsvar.finns": "1", "lakarsvar.medicinskt_underlag": "bifogas"}
+    return {}

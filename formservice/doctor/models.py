@@ -1,0 +1,34 @@
+"""The doctor's answers to a förfrågan."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from formservice.db import Base, utcnow
+
+from formservice.arenden.models import Dokument
+
+
+class Svar(Base):
+    """The doctor's answers to a förfrågan: read from a returned fillable PDF or typed from paper,
+    checked by the socialsekreterare before they count (status granskas → bekraftad)."""
+
+    __tablename__ = "svar"
+    __encrypted__ = ("answers_enc", "pdf_enc")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    arende_id: Mapped[int] = mapped_column(ForeignKey("arende.id", ondelete="CASCADE"), index=True)
+    dokument_id: Mapped[int] = mapped_column(ForeignKey("dokument.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(20))  # "pdf" | "papper"
+    status: Mapped[str] = mapped_column(String(20), default="granskas")
+    answers_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # flattened archive once confirmed
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+
+    dokument: Mapped[Dokument] = relationship()

@@ -1,0 +1,169 @@
+"""Reading a returned fillable PDF (the doctor's part of the rehabiliterings-
+förfrågan) safely, and validating the doctor's answers.
+
+Untrusted input: every problem becomes a ReturnedPdfError whose str() is a
+Swedish sentence for the socialsekreterare; no other exception gets out of
+open_returned. The bytes are parsed by rendering.untrusted_pdf. Pure Python: no flask.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from formservice.blanketter.model import FILLABLE_ROLES, field_role
+from formservice.blanketter.validation import validate_fields
+from formservice.rendering import packets, untrusted_pdf
+from formservice.rendering.untrusted_pdf import MAX_BYTES
+
+from . import reference
+from .reference import DocumentReferenceError, Reference
+
+__all__ = [
+    "MAX_BYTES", "REQUIRED_DOCTOR_FIELDS", "Activity", "ReturnedPdf", "ReturnedPdfError",
+    "activities", "check_reference", "doctor_answers", "doctor_fields", "flatten_archive",
+    "open_returned", "validate_doctor_answers",
+]
+
+REQUIRED_DOCTOR_FIELDS = ("lakare_namn", "vardenhet")
+
+
+class ReturnedPdfError(ValueError):
+    """A returned PDF that cannot be accepted; str(e) is Swedish, for the user."""
+
+
+@dataclass(frozen=True)
+class ReturnedPdf:
+    fields: Mapping[str, str | bool]   # AcroForm values by field name
+    reference: str | None              # the /FormserviceRef string, not yet verified
+
+
+# ------------------------------------------------------------------ reading
+
+
+def open_returned(data: bytes, *, max_bytes: int = MAX_BYTES) -> ReturnedPdf:
+    """Read a returned PDF: its form values and its reference. Raises
+    ReturnedPdfError for anything that is not a readable, unencrypted PDF with
+    form fields and without JavaScript or attached files."""
+    try:
+        opened = untrusted_pdf.open_untrusted(data, info_key=reference.INFO_KEY, max_bytes=max_bytes)
+    except untrusted_pdf.UntrustedPdfError as exc:
+        raise ReturnedPdfError(str(exc)) from exc
+    if not opened.fields:
+        raise ReturnedPdfError(
+            "PDF-filen innehåller inga ifyllbara fält – den kan ha skrivits ut och "
+            "skannats in eller sparats som en vanlig PDF. Ladda upp den ifyllbara "
+            "PDF-fil som läkaren fyllde i.")
+    return ReturnedPdf(fields=opened.fields, reference=opened.info)
+
+
+def check_reference(returned: ReturnedPdf, secret: bytes, *, arende_id: str,
+                    organisation_id: int) -> Reference:
+    """The verified reference of ``returned``, which must belong to this ärende
+    of this organisation."""
+    if not returned.reference:
+        raise ReturnedPdfError("PDF-filen kommer inte från formservice (referensen saknas). "
+                               "Ladda upp den ifyllbara PDF-fil som skapades för ärendet.")
+    try:
+        ref = reference.verify_reference(secret, returned.reference)
+    except DocumentReferenceError:
+        raise ReturnedPdfError("PDF-filen har ändrats (referensen stämmer inte) och kan "
+                               "inte tas emot.") from None
+    if ref.organisation_id != organisation_id:
+        raise ReturnedPdfError("PDF-filen hör till ett annat ärende i en annan organisation "
+                               "och kan inte tas emot här.")
+    if ref.arende_id != arende_id:
+        raise ReturnedPdfError("PDF-filen hör till ett annat ärende. Kontrollera att du "
+                               "laddar upp den i rätt ärende.")
+    return ref
+
+
+# ---------------------------------------------------------------- the answers
+
+
+def doctor_fields(blankett: Any) -> tuple[Any, ...]:
+    """The fields of ``blankett`` that the doctor fills in (FILLABLE_ROLES)."""
+    return tuple(f for s in blankett.sections for f in s.fields
+                 if field_role(f, s) in FILLABLE_ROLES)
+
+
+def doctor_answers(blankett: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The doctor's raw answers among the values read from a returned PDF
+    (other fields are ignored, blank text is dropped, checkboxes stay bool)."""
+    raw: dict[str, Any] = {}
+    for field in doctor_fields(blankett):
+        value = fields.get(field.name)
+        if isinstance(value, str):
+            value = value.strip()
+        if value is not None and value != "":
+            raw[field.name] = value
+    return raw
+
+
+class Activity(NamedTuple):
+    """One row of the activity grid, by field name (None where the row has none)."""
+
+    name: str                       # "Jobbtorg", from the field labels
+    section: str                    # the grid section's id
+    kan_delta: str | None
+    omfattning: str | None
+    motivering: str | None          # "Kan inte delta (motivera)", text
+    kan_inte_delta: str | None      # a "Kan inte delta" checkbox, when the definition has one
+
+
+_SUFFIXES = {"kan_delta": "_kan_delta", "omfattning": "_omfattning",
+             "motivering": "_kan_inte", "kan_inte_delta": "_kan_inte_delta"}
+
+
+def activities(blankett: Any) -> list[Activity]:
+    """The activities of the doctor's grid sections."""
+    result = []
+    for section in blankett.sections:
+        if section.layout != "grid" or section.filled_by not in FILLABLE_ROLES:
+            continue
+        for row in section.grid_rows:
+            names = {role: next((n for n in row.fields if n.endswith(suffix)), None)
+                     for role, suffix in _SUFFIXES.items()}
+            if not any(names.values()):
+                continue
+            first = blankett.field(row.fields[0])
+            result.append(Activity(first.label.split(":")[0].strip(), section.id, **names))
+    return result
+
+
+def validate_doctor_answers(blankett: Any, raw: Mapping[str, Any]
+                           ) -> tuple[dict[str, Any], dict[str, str]]:
+    """Clean values and errors (field name -> Swedish message) of the doctor's
+    answers. Beyond each field's own checks (percent 0–100 …): a ticked "Kan
+    inte delta" needs a motivation, at least one activity is answered, and the
+    doctor's name and care unit are given. The error for "no activity" is keyed
+    by the grid section's id."""
+    clean, errors = validate_fields(doctor_fields(blankett), raw)
+    answered = False
+    acts = activities(blankett)
+    for act in acts:
+        motivated = bool(act.motivering and clean.get(act.motivering))
+        cannot = bool(act.kan_inte_delta and clean.get(act.kan_inte_delta)) or motivated
+        if cannot and not motivated and act.motivering:
+            errors.setdefault(act.motivering, f"{act.name}: ”Kan inte delta” är ikryssat – "
+                                              "motivera varför.")
+        can = bool(act.kan_delta and clean.get(act.kan_delta))
+        scope = bool(act.omfattning and (act.omfattning in clean or act.omfattning in errors))
+        answered = answered or can or scope or cannot
+    if acts and not answered:
+        errors[acts[0].section] = ("Läkaren har inte besvarat någon aktivitet. Minst en aktivitet "
+                               "ska ha ”Kan delta”, en omfattning eller ”Kan inte delta” "
+                               "ifyllt.")
+    for name in REQUIRED_DOCTOR_FIELDS:
+        if blankett.has_field(name) and name not in clean and name not in errors:
+            errors[name] = f"{blankett.field(name).label}: måste fyllas i."
+    return clean, errors
+
+
+# ------------------------------------------------------------------- archive
+
+
+def flatten_archive(pdf: bytes) -> bytes:
+    """An archive copy of a filled PDF: the typed values burnt into the page content, no form
+    fields left (empty ones dropped, as they show nothing)."""
+    return packets.flatten(pdf)

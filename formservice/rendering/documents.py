@@ -1,0 +1,133 @@
+"""Producing a blankett's documents: validate the values, render the PDF (with its bilagor as one
+packet) and the DOCX, or a ZIP of everything. One path for the API, the CLI, the web and the
+benchmark. Pure Python: no flask import."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Mapping
+
+from formservice.blanketter.catalogue import Catalogue
+from formservice.blanketter.model import Blankett
+from formservice.blanketter.validation import validate_values
+
+from . import packets
+from . import pdf as pdf_rendering
+from .pdf import DocumentContext
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ZIP = "application/zip"
+
+
+class UnknownBlankett(LookupError):
+    pass
+
+
+class InvalidValues(ValueError):
+    """The values do not pass validation; `errors` maps field name → Swedish message."""
+
+    def __init__(self, errors: Mapping[str, str]):
+        self.errors = dict(errors)
+        super().__init__(f"{len(self.errors)} fel i fälten")
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    mimetype: str
+    content: bytes
+
+
+def parts_of(catalogue: Catalogue, blankett_id: str) -> list[Blankett]:
+    """The blankett followed by the bilagor that travel with it."""
+    try:
+        main = catalogue.blanketter[blankett_id]
+    except KeyError:
+        raise UnknownBlankett(blankett_id) from None
+    return [main] + [catalogue.blanketter[a] for a in main.attachments]
+
+
+def validate(catalogue: Catalogue, blankett_id: str, raw: Mapping[str, Any], *, partial: bool = False
+             ) -> dict[str, Any]:
+    """Validate the values for the blankett and its bilagor (they share field names); raise InvalidValues."""
+    clean: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for part in parts_of(catalogue, blankett_id):
+        part_clean, part_errors = validate_values(part, raw, partial=partial)
+        clean.update(part_clean)
+        for name, message in part_errors.items():
+            errors.setdefault(name, message)
+    if errors:
+        raise InvalidValues(errors)
+    return clean
+
+
+def _stem(blankett: Blankett, ctx: DocumentContext) -> str:
+    # File names carry the blankett and the date, never a name or personnummer.
+    return f"{blankett.id}-{(ctx.created or date.today()).isoformat()}"
+
+
+def load_official(instance_path, catalogue: Catalogue) -> dict[str, Any]:
+    """The organisation's own fillable PDFs (instance/official_pdf/<id>.pdf + .yaml), checked now."""
+    from .official_pdf import find_official_pdf
+
+    found = {}
+    for blankett in catalogue.blanketter.values():
+        official = find_official_pdf(instance_path, blankett)
+        if official is not None:
+            found[blankett.id] = official
+    return found
+
+
+def pdf_parts(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,
+              official: Mapping[str, Any] | None = None) -> list[tuple[str, bytes]]:
+    """(title, PDF) per part; a blankett with per-recipient copies (SIP-kallelse) gives one per recipient.
+    A part with an official PDF in `official` is produced by filling that PDF instead of our layout."""
+    parts = []
+    for part in parts_of(catalogue, blankett_id):
+        if official and part.id in official:
+            parts.append((part.title, official[part.id].fill(values, part)))
+            continue
+        parts += [(title, rendered.pdf) for title, rendered in pdf_rendering.render_copies(part, values, ctx)]
+    return parts
+
+
+def produce_pdf(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,
+                official: Mapping[str, Any] | None = None) -> Document:
+    main = catalogue.blanketter[blankett_id]
+    parts = pdf_parts(catalogue, blankett_id, values, ctx, official)
+    content = parts[0][1] if len(parts) == 1 else packets.build_packet(parts, title=main.title)
+    return Document(_stem(main, ctx) + ".pdf", PDF, content)
+
+
+def _render_docx(part: Blankett, values: Mapping[str, Any], ctx: DocumentContext) -> bytes:
+    from . import docx as docx_rendering  # docxtpl/lxml loaded on first use, not at start-up
+
+    return docx_rendering.render_docx(part, values, ctx)
+
+
+def produce_docx(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,
+                 official: Mapping[str, Any] | None = None) -> Document:
+    main = catalogue.blanketter[blankett_id]
+    return Document(_stem(main, ctx) + ".docx", DOCX, _render_docx(main, values, ctx))
+
+
+def produce_zip(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,
+                official: Mapping[str, Any] | None = None) -> Document:
+    """Every document of one request: the PDF packet and a DOCX per part."""
+    main = catalogue.blanketter[blankett_id]
+    files = [(d.filename, d.content) for d in (produce_pdf(catalogue, blankett_id, values, ctx, official),)]
+    for part in parts_of(catalogue, blankett_id):
+        files.append((_stem(part, ctx) + ".docx", _render_docx(part, values, ctx)))
+    return Document(_stem(main, ctx) + ".zip", ZIP, packets.zip_documents(files))
+
+
+PRODUCERS = {"pdf": produce_pdf, "docx": produce_docx, "zip": produce_zip}
+
+
+def produce(catalogue: Catalogue, blankett_id: str, raw: Mapping[str, Any], ctx: DocumentContext,
+            fmt: str = "pdf", official: Mapping[str, Any] | None = None) -> Document:
+    """The full path: definition → validation → HTML → PDF (or DOCX/ZIP)."""
+    values = validate(catalogue, blankett_id, raw)
+    return PRODUCERS[fmt](catalogue, blankett_id, values, ctx, official)

@@ -1,0 +1,83 @@
+"""JSON API, version 1: the process map and the blanketter (schema and rendering)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, jsonify, request
+
+from formservice.accounts.api_tokens import api_login_required
+from formservice.arenden.registry import document_context
+from formservice.blanketter.schema import blankett_schema
+from formservice.processkarta.model import UnknownIdError, ruta_to_dict
+from formservice.rendering import documents
+from formservice.security import csrf
+
+from .openapi import openapi_document
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Token clients cannot carry a CSRF token; a browser session still needs one (see api_auth).
+csrf.exempt(bp)
+
+
+def catalogue():
+    return current_app.extensions["catalogue"]
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from importlib.metadata import version
+
+    return jsonify(openapi_document(sorted(catalogue().blanketter), version("formservice")))
+
+
+@bp.get("/processkarta")
+@api_login_required
+def processkarta():
+    return jsonify(catalogue().process_map.to_dict())
+
+
+@bp.get("/processkarta/<ruta_id>")
+@api_login_required
+def processkarta_ruta(ruta_id: str):
+    try:
+        r = catalogue().process_map.ruta(ruta_id)
+    except UnknownIdError as exc:
+        abort(404, description=str(exc))
+    return jsonify(ruta_to_dict(r))
+
+
+@bp.get("/blanketter")
+@api_login_required
+def blanketter():
+    return jsonify([
+        {"id": b.id, "title": b.title, "subtitle": b.subtitle, "version": b.version, "issuer": b.issuer,
+         "kind": b.kind, "attachments": list(b.attachments), "schema": f"/api/v1/blanketter/{b.id}"}
+        for b in catalogue().blanketter.values()
+    ])
+
+
+@bp.get("/blanketter/<blankett_id>")
+@api_login_required
+def blankett(blankett_id: str):
+    try:
+        parts = documents.parts_of(catalogue(), blankett_id)
+    except documents.UnknownBlankett:
+        abort(404)
+    return jsonify(blankett_schema(parts))
+
+
+@bp.post("/blanketter/<blankett_id>/<any(pdf, docx, zip):fmt>")
+@api_login_required
+def render(blankett_id: str, fmt: str):
+    if blankett_id not in catalogue().blanketter:
+        abort(404)
+    raw = request.get_json(silent=True)
+    if not isinstance(raw, dict):
+        return jsonify(error="Skicka fältvärdena som ett JSON-objekt (Content-Type: application/json)."), 400
+    try:
+        doc = documents.produce(catalogue(), blankett_id, raw, document_context(g.api_user), fmt,
+                                current_app.extensions["official_pdfs"])
+    except documents.InvalidValues as exc:
+        return jsonify(error="Fälten klarade inte valideringen.", errors=exc.errors), 422
+    current_app.logger.info("api render blankett=%s format=%s user_id=%s", blankett_id, fmt, g.api_user.id)
+    response = current_app.response_class(doc.content, mimetype=doc.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{doc.filename}"'
+    return response

@@ -1,0 +1,231 @@
+"""Ärenden: the list and search, a new ärende, the overview, where it stands, the ruta step."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+
+from formservice import audit
+from formservice.accounts.login import current_user, login_required
+from formservice.arenden import operations as arenden
+from formservice.arenden import registry
+from formservice.arenden.models import DOKUMENT_STATUS
+from formservice.blanketter.validation import format_personnummer
+from formservice.doctor import answers as doctor_answers
+from formservice.processkarta.model import UnknownIdError
+from formservice.rendering.display import format_value
+
+bp = Blueprint("arenden", __name__, url_prefix="/arenden")
+
+
+def pm():
+    return current_app.extensions["catalogue"].process_map
+
+
+def load(public_id: str):
+    try:
+        return arenden.get(current_user(), public_id)
+    except arenden.NotFound:
+        abort(404)
+
+
+def _posted_version() -> int:
+    """The version the form was shown at; a missing or garbled one counts as stale, never a 500."""
+    value = request.form.get("version", "")
+    return int(value) if value.isdigit() else -1
+
+
+@bp.app_template_filter("pnr")
+def _pnr(value: str) -> str:
+    return format_personnummer(value) if value and len(value) == 12 and value.isdigit() else (value or "")
+
+
+# ---------------------------------------------------------------- list and search
+@bp.route("", methods=["GET", "POST"])
+@login_required
+def index():
+    user = current_user()
+    # The search text is posted, never put in the URL: it may be a personnummer.
+    query = request.form.get("q", "").strip() if request.method == "POST" else ""
+    lane = request.values.get("bana") or None
+    ruta = request.values.get("ruta") or None
+    try:
+        page = max(1, int(request.args.get("sida", "1")))
+    except ValueError:
+        page = 1
+    rows, total = arenden.search(user, query=query, lane=lane, ruta=ruta, limit=50, offset=(page - 1) * 50)
+    if query:
+        audit.record("arende_searched", user=user, detail=f"{total} träffar")
+    return render_template("web/arenden/index.html", rows=rows, total=total, query=query, lane=lane, ruta=ruta,
+                           page=page, pm=pm())
+
+
+# ---------------------------------------------------------------- create and edit the individ
+@bp.route("/nytt", methods=["GET", "POST"])
+@login_required
+def new():
+    user = current_user()
+    default_lane = pm().default_lane_for_role(user.role) or pm().lanes[0]
+    data, errors = {}, {}
+    if request.method == "POST":
+        data, errors = arenden.clean_individ(request.form)
+        start = request.form.get("ruta") or default_lane.start[0]
+        try:
+            pm().ruta(start)
+        except UnknownIdError:
+            errors["ruta"] = "Välj en ruta i processkartan."
+        if not errors:
+            arende = arenden.create(user, data, lane=start.split(".")[0], ruta=start)
+            audit.record("arende_created", user=user, object_type="arende", object_id=arende.public_id)
+            flash("Ärendet är skapat.", "success")
+            return redirect(url_for("arenden.show", public_id=arende.public_id))
+        data = {k: request.form.get(k, "") for k, *_ in arenden.INDIVID_FIELDS}
+    return render_template("web/arenden/individ_form.html", data=data, errors=errors, fields=arenden.INDIVID_FIELDS,
+                           arende=None, starts=_start_choices(), default_start=default_lane.start[0]), \
+        400 if errors else 200
+
+
+def _start_choices():
+    return [(r, pm().lane(r.lane)) for lane in pm().lanes for r in lane.rutor if r.id in lane.start]
+
+
+@bp.route("/<public_id>/uppgifter", methods=["GET", "POST"])
+@login_required
+def edit_individ(public_id: str):
+    user = current_user()
+    arende = load(public_id)
+    current = arenden.individ(arende)
+    data, errors, conflict = current, {}, None
+    if request.method == "POST":
+        data, errors = arenden.clean_individ(request.form)
+        if not errors:
+            try:
+                arenden.update_individ(user, arende, data, _posted_version())
+            except arenden.Conflict as exc:
+                conflict = exc
+            else:
+                audit.record("arende_changed", user=user, object_type="arende", object_id=arende.public_id,
+                             detail="individ")
+                flash("Uppgifterna är sparade.", "success")
+                return redirect(url_for("arenden.show", public_id=public_id))
+        data = {k: request.form.get(k, "") for k, *_ in arenden.INDIVID_FIELDS}
+    status = 409 if conflict else 400 if errors else 200
+    return render_template("web/arenden/individ_form.html", data=data, errors=errors, fields=arenden.INDIVID_FIELDS,
+                           arende=arende, conflict=conflict, stored=current, pm=pm()), status
+
+
+# ---------------------------------------------------------------- overview
+@bp.get("/<public_id>")
+@login_required
+def show(public_id: str):
+    user = current_user()
+    arende = load(public_id)
+    audit.record("arende_viewed", user=user, object_type="arende", object_id=arende.public_id)
+    cat = current_app.extensions["catalogue"]
+    answers = [(s, v, doctor_answers.doctor_sections(cat.blanketter[s.dokument.blankett_id]))
+               for s, v in doctor_answers.confirmed(arende) if s.dokument.blankett_id in cat.blanketter]
+    return render_template("web/arenden/show.html", arende=arende, individ=arenden.individ(arende),
+                           ruta=pm().ruta(arende.ruta), lane=pm().lane(arende.lane), pm=pm(),
+                           history=arenden.history(arende), documents=registry.of(arende),
+                           drafts=arenden.drafts(arende), blanketter=cat.blanketter,
+                           statuses=DOKUMENT_STATUS, doctor_answers=answers, format_value=format_value)
+
+
+# ---------------------------------------------------------------- where is the case?
+@bp.route("/<public_id>/var", methods=["GET", "POST"])
+@login_required
+def where(public_id: str):
+    user = current_user()
+    arende = load(public_id)
+    if request.method == "POST":
+        target = request.form.get("ruta", "")
+        try:
+            pm().ruta(target)
+        except UnknownIdError:
+            flash("Välj en ruta.", "error")
+            return redirect(url_for("arenden.where", public_id=public_id, bana=request.form.get("bana")))
+        if _posted_version() != arende.version:
+            flash("Ärendet har ändrats av någon annan medan du valde. Kontrollera var det står och välj igen.",
+                  "warning")
+            return redirect(url_for("arenden.where", public_id=public_id))
+        if target != arende.ruta:
+            arenden.move(user, arende, target, kind="placering", beslut="Placerad på processkartan",
+                         note=request.form.get("note") or None)
+            audit.record("arende_changed", user=user, object_type="arende", object_id=arende.public_id,
+                         detail="ruta")
+        return redirect(url_for("arenden.step", public_id=public_id))
+    lane_id = request.args.get("bana") or arende.lane
+    try:
+        lane = pm().lane(lane_id)
+    except UnknownIdError:
+        abort(404)
+    return render_template("web/arenden/where.html", arende=arende, lane=lane, pm=pm(),
+                           individ=arenden.individ(arende))
+
+
+# ---------------------------------------------------------------- the ruta step
+@bp.route("/<public_id>/steg", methods=["GET", "POST"])
+@login_required
+def step(public_id: str):
+    user = current_user()
+    arende = load(public_id)
+    ruta = pm().ruta(arende.ruta)
+    errors = {}
+    if request.method == "POST":
+        if _posted_version() != arende.version:
+            flash("Ärendet har flyttats av någon annan under tiden. Här är var det står nu.", "warning")
+            return redirect(url_for("arenden.step", public_id=public_id))
+        choice = request.form.get("val", "")
+        note = (request.form.get("note") or "").strip() or None
+        targets = {f"{e.kind}:{e.target}": e for e in ruta.targets()}
+        edge = targets.get(choice)
+        if edge is None:
+            errors["val"] = (ruta.decision.question + " Välj Ja eller Nej.") if ruta.decision else "Välj hur ärendet går vidare."
+        else:
+            beslut = {"yes": f"{ruta.decision.question} Ja", "no": f"{ruta.decision.question} Nej"}.get(
+                edge.kind, edge.label) if ruta.decision else edge.label
+            arenden.move(user, arende, edge.target, kind="beslut" if edge.kind in ("yes", "no", "choice") else "ruta",
+                         beslut=beslut, note=note)
+            audit.record("arende_changed", user=user, object_type="arende", object_id=arende.public_id,
+                         detail="steg")
+            target = pm().ruta(edge.target)
+            flash(f"Ärendet står nu i {target.label}: {target.title} ({pm().lane(target.lane).title}).", "success")
+            return redirect(url_for("arenden.step", public_id=public_id))
+    cat = current_app.extensions["catalogue"]
+    return render_template("web/arenden/step.html", arende=arende, ruta=ruta, lane=pm().lane(ruta.lane), pm=pm(),
+                           individ=arenden.individ(arende), errors=errors, blanketter=cat.blanketter,
+                           drafts={d.blankett_id: d for d in arenden.drafts(arende)}), 400 if errors else 200
+
+
+# ---------------------------------------------------------------- documents
+@bp.get("/<public_id>/dokument/<doc_id>.<any(pdf, docx, ifyllbar):fmt>")
+@login_required
+def download(public_id: str, doc_id: str, fmt: str):
+    user = current_user()
+    arende = load(public_id)
+    dok = registry.get(arende, doc_id)
+    if dok is None:
+        abort(404)
+    try:
+        filename, mimetype, content = registry.content(dok, fmt)
+    except LookupError:
+        abort(404)
+    audit.record("document_downloaded", user=user, object_type="dokument", object_id=dok.public_id, detail=fmt)
+    response = current_app.response_class(content, mimetype=mimetype)
+    disposition = "inline" if fmt == "pdf" and request.args.get("visa") else "attachment"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
+
+
+@bp.post("/<public_id>/dokument/<doc_id>/status")
+@login_required
+def document_status(public_id: str, doc_id: str):
+    arende = load(public_id)
+    dok = registry.get(arende, doc_id)
+    status = request.form.get("status", "")
+    if dok is None:
+        abort(404)
+    if status not in DOKUMENT_STATUS:
+        flash("Välj en status.", "error")
+    else:
+        registry.set_status(current_user(), arende, dok, status)
+        flash(f"{dok.document_number} har status {DOKUMENT_STATUS[status].lower()}.", "success")
+    return redirect(url_for("arenden.show", public_id=public_id) + "#dokument")

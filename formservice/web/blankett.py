@@ -1,0 +1,148 @@
+"""The blankett wizard inside an ärende: short pages, a Granska page, then the documents."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+
+from formservice.accounts.login import current_user, login_required
+from formservice.accounts.operations import organisation_settings
+from formservice.arenden import operations as arenden
+from formservice.arenden import registry
+from formservice.blanketter import prefill, wizard
+from formservice.blanketter.validation import validate_fields
+from formservice.doctor import answers as doctor_answers
+from formservice.rendering import documents
+from formservice.rendering.display import format_value
+
+bp = Blueprint("blankett", __name__, url_prefix="/arenden/<public_id>/blankett/<blankett_id>")
+
+
+class Context:
+    """Everything a wizard request needs, loaded once: ärende, blankett parts, pages, values."""
+
+    def __init__(self, public_id: str, blankett_id: str):
+        self.user = current_user()
+        try:
+            self.arende = arenden.get(self.user, public_id)
+        except arenden.NotFound:
+            abort(404)
+        cat = current_app.extensions["catalogue"]
+        if blankett_id not in cat.main_blanketter:
+            abort(404)
+        self.catalogue = cat
+        self.blankett = cat.blanketter[blankett_id]
+        self.parts = documents.parts_of(cat, blankett_id)
+        self.pages = wizard.pages(self.parts)
+        self.draft = arenden.draft(self.arende, blankett_id)
+        self.individ = arenden.individ(self.arende)
+        srcs = prefill.sources(individ=self.individ, user=self.user, settings=organisation_settings(self.user),
+                               extra=doctor_answers.prefill_sources(self.arende, cat.blanketter))
+        self.values, self.origin = prefill.resolve(self.parts, sources=srcs, answers=arenden.answers(self.arende),
+                                                   draft=arenden.draft_values(self.draft))
+
+    def page(self, number: int) -> wizard.Page:
+        for p in self.pages:
+            if p.number == number:
+                return p
+        abort(404)
+
+    def url(self, endpoint: str, **kw) -> str:
+        return url_for(endpoint, public_id=self.arende.public_id, blankett_id=self.blankett.id, **kw)
+
+    def render(self, template: str, status: int = 200, **kw):
+        pm = current_app.extensions["catalogue"].process_map
+        return render_template(template, c=self, pm=pm, **kw), status
+
+
+@bp.get("")
+@login_required
+def start(public_id: str, blankett_id: str):
+    c = Context(public_id, blankett_id)
+    first = wizard.next_page(c.pages, 0, c.origin)
+    return redirect(c.url("blankett.page", number=first.number) if first else c.url("blankett.review"))
+
+
+def _error_id(key: str) -> str:
+    return "f-" + key.replace(".", "-")
+
+
+@bp.route("/sida/<int:number>", methods=["GET", "POST"])
+@login_required
+def page(public_id: str, blankett_id: str, number: int):
+    c = Context(public_id, blankett_id)
+    pg = c.page(number)
+    errors: dict[str, str] = {}
+    values = c.values
+    if request.method == "POST":
+        posted = wizard.form_keys(pg.fields, request.form)
+        clean, errors = validate_fields(pg.fields, posted)
+        # Keep exactly what was typed (even when invalid) so nothing is lost on an error.
+        for f in pg.fields:
+            if f.type != "rows":
+                clean.setdefault(f.name, "" if f.type != "checkbox" else False)
+        to_save = {k: v for k, v in clean.items() if k not in errors}
+        for f in pg.fields:  # rows replace the whole list, also when emptied
+            if f.type == "rows" and f.name not in to_save and not any(k.startswith(f.name + ".") for k in errors):
+                to_save[f.name] = []
+        version = request.form.get("version")
+        try:
+            arenden.save_draft(c.user, c.arende, blankett_id, to_save,
+                               int(version) if version and version.isdigit() else None)
+        except arenden.Conflict as exc:
+            return c.render("web/blankett/conflict.html", 409, page=pg, mine=clean, theirs=exc.theirs,
+                            version=exc.version, format_value=format_value)
+        if not errors:
+            if request.form.get("action") == "back":
+                prev = wizard.previous_page(c.pages, number, c.origin)
+                return redirect(c.url("blankett.page", number=prev.number) if prev else
+                                url_for("arenden.step", public_id=public_id))
+            if request.form.get("from_review"):
+                return redirect(c.url("blankett.review"))
+            nxt = wizard.next_page(c.pages, number, c.origin)
+            return redirect(c.url("blankett.page", number=nxt.number) if nxt else c.url("blankett.review"))
+        values = dict(values, **posted)
+    draft = arenden.draft(c.arende, blankett_id)
+    asked = [p for p in c.pages if wizard.needs_input(p, c.origin)]
+    position = next((i + 1 for i, p in enumerate(asked) if p.number == number), None)
+    return c.render("web/blankett/page.html", 400 if errors else 200, page=pg, values=values, errors=errors,
+                    error_id=_error_id, version=draft.version if draft else "", position=position,
+                    total=len(asked), from_review=request.values.get("from_review"))
+
+
+@bp.route("/granska", methods=["GET", "POST"])
+@login_required
+def review(public_id: str, blankett_id: str):
+    c = Context(public_id, blankett_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        asked = wizard.asked_fields(c.parts)
+        clean, errors = validate_fields(asked, c.values)
+        if not errors:
+            # Fields nobody types here (the doctor's part) are left empty for the paper form.
+            dok = registry.produce(c.user, c.arende, c.catalogue, blankett_id, clean,
+                                   current_app.extensions["official_pdfs"])
+            arenden.discard_draft(c.arende, blankett_id)
+            flash(f"{c.blankett.title} är framtagen ({dok.document_number}).", "success")
+            return redirect(url_for("blankett.done", public_id=public_id, blankett_id=blankett_id,
+                                    doc_id=dok.public_id))
+    page_of = {f.name: p.number for p in c.pages for f in p.fields}
+    return c.render("web/blankett/review.html", 400 if errors else 200, values=c.values, errors=errors,
+                    page_of=page_of, format_value=format_value, is_asked=wizard.is_asked)
+
+
+@bp.get("/klar/<doc_id>")
+@login_required
+def done(public_id: str, blankett_id: str, doc_id: str):
+    c = Context(public_id, blankett_id)
+    dok = registry.get(c.arende, doc_id)
+    if dok is None:
+        abort(404)
+    return c.render("web/blankett/done.html", dok=dok)
+
+
+@bp.post("/kasta")
+@login_required
+def discard(public_id: str, blankett_id: str):
+    c = Context(public_id, blankett_id)
+    arenden.discard_draft(c.arende, blankett_id)
+    flash("Utkastet är borttaget.", "info")
+    return redirect(url_for("arenden.step", public_id=public_id))

@@ -1,0 +1,30 @@
+"""The start page."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, session, url_for
+
+from formservice.accounts.login import current_user, login_required
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    from formservice.arenden import operations as arenden
+
+    user = current_user()
+    recent, total = arenden.search(user, limit=5)
+    pm = current_app.extensions["catalogue"].process_map
+    return render_template("web/main/index.html", user=user, recent=recent, total=total, pm=pm,
+                           lane=pm.default_lane_for_role(user.role))
+
+
+@bp.get("/aterstall")
+@login_required
+def restore():
+    """A form post that arrived after the session had expired, offered back after login."""
+    pending = session.pop("pending_post", None)
+    if not pending or pending.get("user_id") != current_user().id or not str(pending.get("path", "")).startswith("/"):
+        return redirect(url_for("main.index"))
+    return render_template("web/main/restore.html", pending=pending)

@@ -1,0 +1,109 @@
+"""The doctor's answers: upload of the returned fillable PDF, or registration from paper, then confirm."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+
+from formservice.accounts.login import current_user, login_required
+from formservice.arenden import operations as arenden_ops
+from formservice.arenden import registry
+from formservice.doctor import answers as doctor_answers
+from formservice.doctor import readback
+from formservice.rendering.display import format_value
+
+bp = Blueprint("svar", __name__, url_prefix="/arenden/<public_id>")
+
+
+def _load(public_id: str, doc_id: str | None = None):
+    try:
+        arende = arenden_ops.get(current_user(), public_id)
+    except arenden_ops.NotFound:
+        abort(404)
+    dok = None
+    if doc_id is not None:
+        dok = registry.get(arende, doc_id)
+        if dok is None:
+            abort(404)
+    return arende, dok
+
+
+def _blankett(dok):
+    blankett = current_app.extensions["catalogue"].blanketter.get(dok.blankett_id)
+    if blankett is None or not doctor_answers.has_doctor_part(blankett):
+        abort(404)
+    return blankett
+
+
+def _page(template: str, arende, status: int = 200, **kw):
+    pm = current_app.extensions["catalogue"].process_map
+    return render_template(template, arende=arende, individ=arenden_ops.individ(arende), pm=pm, **kw), status
+
+
+@bp.route("/dokument/<doc_id>/svar", methods=["GET", "POST"])
+@login_required
+def upload(public_id: str, doc_id: str):
+    arende, dok = _load(public_id, doc_id)
+    blankett = _blankett(dok)
+    error = None
+    if request.method == "POST":
+        file = request.files.get("fil")
+        data = file.read() if file else b""
+        if not file or not file.filename:
+            error = "Välj PDF-filen som läkaren har fyllt i."
+        else:
+            try:
+                svar = doctor_answers.receive_pdf(current_user(), arende, dok, data, blankett)
+            except readback.ReturnedPdfError as exc:
+                error = str(exc)
+            else:
+                return redirect(url_for("svar.confirm", public_id=public_id, svar_id=svar.public_id))
+    limit_mb = current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024)
+    return _page("web/svar/upload.html", arende, 400 if error else 200, dok=dok, blankett=blankett, error=error,
+                 limit_mb=limit_mb)
+
+
+@bp.post("/dokument/<doc_id>/papper")
+@login_required
+def paper(public_id: str, doc_id: str):
+    arende, dok = _load(public_id, doc_id)
+    svar = doctor_answers.start_paper(current_user(), arende, dok, _blankett(dok))
+    return redirect(url_for("svar.confirm", public_id=public_id, svar_id=svar.public_id))
+
+
+@bp.route("/svar/<svar_id>", methods=["GET", "POST"])
+@login_required
+def confirm(public_id: str, svar_id: str):
+    arende, _ = _load(public_id)
+    svar = doctor_answers.get_svar(arende, svar_id)
+    if svar is None:
+        abort(404)
+    blankett = _blankett(svar.dokument)
+    fields = doctor_answers.doctor_fields(blankett)
+    values = doctor_answers.pending_answers(svar)
+    errors: dict[str, str] = {}
+    if svar.status == "bekraftad":
+        return _page("web/svar/confirmed.html", arende, svar=svar, blankett=blankett, fields=fields, values=values,
+                     format_value=format_value)
+    if request.method == "POST":
+        raw = {f.name: request.form.get(f.name) for f in fields}
+        errors = doctor_answers.confirm(current_user(), arende, svar, blankett, raw)
+        if not errors:
+            flash(f"Läkarens svar på {svar.dokument.document_number} är registrerat.", "success")
+            return redirect(url_for("arenden.show", public_id=public_id) + "#lakarsvar")
+        values = raw
+    return _page("web/svar/confirm.html", arende, 400 if errors else 200, svar=svar, blankett=blankett,
+                 sections=doctor_answers.doctor_sections(blankett), values=values, errors=errors,
+                 required=readback.REQUIRED_DOCTOR_FIELDS,
+                 error_id=lambda k: "f-" + k.replace(".", "-"))
+
+
+@bp.get("/svar/<svar_id>/arkiv.pdf")
+@login_required
+def archive(public_id: str, svar_id: str):
+    arende, _ = _load(public_id)
+    svar = doctor_answers.get_svar(arende, svar_id)
+    pdf = doctor_answers.archive(svar) if svar is not None and svar.status == "bekraftad" else None
+    if pdf is None:
+        abort(404)
+    response = current_app.response_class(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="svar-{svar.dokument.document_number}.pdf"'
+    return response
