@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None) -> "Flask":
         app.config["SECRET_KEY"] = secrets.token_hex(32)
 
     _configure_logging(app)
+    _trust_proxies(app)
     app.extensions["keyring"] = _load_keyring(app)
 
     from .blanketter.catalogue import CatalogueError, load_catalogue
@@ -91,6 +92,17 @@ def _load_keyring(app: "Flask"):
         return keyring_from_dict(data)
     except CryptoError as exc:
         raise RuntimeError(str(exc)) from None
+
+
+def _trust_proxies(app: "Flask") -> None:
+    """Behind N reverse proxies, take the client's address and scheme from X-Forwarded-For/-Proto
+    (the login limit and the audit log need the real client). Without it the headers are ignored:
+    anyone could send them. The Host header is never taken from X-Forwarded-Host."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
 
 def _configure_logging(app: "Flask") -> None:

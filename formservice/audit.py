@@ -45,13 +45,31 @@ ACTIONS = {
     "document_uploaded": "Dokument uppladdat",
     "document_status": "Dokumentstatus ändrad",
     "audit_exported": "Loggen exporterad",
+    "organisation_created": "Organisation skapad",
+    "organisation_changed": "Organisation ändrad",
+    "settings_changed": "Organisationens texter ändrade",
+    "enhet_created": "Enhet skapad",
+    "enhet_changed": "Enhet ändrad",
+    "user_created": "Användare skapad",
+    "user_changed": "Användare ändrad",
+    "user_deactivated": "Användare inaktiverad",
+    "user_reactivated": "Användare aktiverad igen",
+    "user_approved": "Användare godkänd",
+    "user_unlocked": "Inloggningsspärr hävd",
+    "password_reset": "Tillfälligt lösenord satt",
+    "password_changed": "Lösenord bytt",
+    "token_created": "API-nyckel skapad",
+    "token_revoked": "API-nyckel återkallad",
 }
 
 
 def record(action: str, *, user=None, object_type: str | None = None,
-           object_id: str | None = None, detail: str | None = None, commit: bool = True) -> None:
+           object_id: str | None = None, detail: str | None = None, commit: bool = True,
+           organisation_id: int | None = None) -> None:
+    """``organisation_id`` names whose log the entry belongs to when there is no acting user (the
+    command line); otherwise it is the user's organisation."""
     client = request.remote_addr if has_request_context() else None
-    org_id = user.enhet.organisation_id if user is not None else None
+    org_id = user.enhet.organisation_id if user is not None else organisation_id
     dbs = db.session()
     dbs.add(AuditEntry(user_id=user.id if user else None, organisation_id=org_id, action=action,
                        object_type=object_type, object_id=object_id, client=client,

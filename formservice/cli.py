@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from .accounts.models import ROLES
+from .accounts.models import ENHET_TYPES, ORGANISATION_TYPES, ROLES
 
 DEMO_PASSWORD = "demo-stockholm-2026"
 
@@ -76,6 +76,63 @@ def init_db():
     click.echo("Databasen är uppdaterad.")
 
 
+@main.command("create-organisation")
+@click.option("--namn", required=True, help="Organisationens namn, t.ex. Stockholms stad.")
+@click.option("--typ", required=True, type=click.Choice(sorted(ORGANISATION_TYPES)))
+@with_appcontext
+def create_organisation(namn, typ):
+    """Skapa en organisation (kommun, region, myndighet eller samordningsförbund)."""
+    from .accounts import administration
+    from .accounts.operations import AccountError
+
+    try:
+        org = administration.create_organisation(namn, typ)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Skapade organisationen {org.namn} (id {org.id}).")
+
+
+@main.command("create-enhet")
+@click.option("--organisation-id", type=int, required=True, help="Id för enhetens organisation.")
+@click.option("--namn", required=True, help="Enhetens namn som det står på blanketterna.")
+@click.option("--typ", default="socialtjanst", show_default=True, type=click.Choice(sorted(ENHET_TYPES)))
+@click.option("--adress", default="", help="Utdelningsadress.")
+@click.option("--postnummer", default="")
+@click.option("--ort", default="")
+@click.option("--telefon", default="")
+@with_appcontext
+def create_enhet(organisation_id, namn, typ, adress, postnummer, ort, telefon):
+    """Skapa en enhet i en organisation."""
+    from .accounts import administration
+    from .accounts.operations import AccountError
+
+    data = administration.EnhetData(namn=namn, typ=typ, utdelningsadress=adress, postnummer=postnummer, ort=ort,
+                                    telefon=telefon)
+    try:
+        enhet = administration.create_enhet(None, organisation_id, data)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Skapade enheten {enhet.namn} (id {enhet.id}).")
+
+
+@main.command("list-enheter")
+@with_appcontext
+def list_enheter():
+    """Visa organisationer och enheter med sina id:n."""
+    from sqlalchemy import select
+
+    from . import db
+    from .accounts.models import Organisation
+
+    orgs = db.session().scalars(select(Organisation).order_by(Organisation.id)).all()
+    if not orgs:
+        click.echo("Inga organisationer än: börja med 'formservice create-organisation'.")
+    for org in orgs:
+        click.echo(f"{org.id:>4}  {org.namn} ({ORGANISATION_TYPES.get(org.typ, org.typ)})")
+        for enhet in sorted(org.enheter, key=lambda e: e.id):
+            click.echo(f"{enhet.id:>10}  {enhet.namn}")
+
+
 @main.command("create-user")
 @click.option("--username", required=True, help="Användarnamn (inloggning).")
 @click.option("--namn", required=True, help="För- och efternamn.")
@@ -87,7 +144,7 @@ def init_db():
 @click.password_option("--password", help="Lösenord (frågas efter om det inte anges).")
 @with_appcontext
 def create_user(username, namn, role, enhet_id, titel, telefon, epost, password):
-    """Skapa en användare."""
+    """Skapa en användare (den första administratören: --role admin)."""
     from .accounts import operations as accounts
 
     try:
@@ -98,13 +155,36 @@ def create_user(username, namn, role, enhet_id, titel, telefon, epost, password)
     click.echo(f"Skapade användaren {user.username} (id {user.id}).")
 
 
+@main.command("deactivate-user")
+@click.option("--username", required=True)
+@with_appcontext
+def deactivate_user(username):
+    """Inaktivera en användare: alla sessioner och API-nycklar upphör direkt."""
+    from .accounts import administration
+    from .accounts.operations import AccountError
+
+    user = administration.user_by_username(username)
+    if user is None:
+        raise click.ClickException(f"Det finns ingen användare {username}.")
+    try:
+        administration.deactivate_user(None, user)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{user.username} är inaktiverad.")
+
+
 @main.command("demo")
 @click.option("--if-empty", is_flag=True, help="Gör ingenting om det redan finns användare.")
+@click.option("--login-help-only", is_flag=True, help="Visa bara demoinloggningen, om demodatan finns.")
 @with_appcontext
-def demo(if_empty):
+def demo(if_empty, login_help_only):
     """Lägg in demodata: organisation, enheter, användare (och ett ärende med testpersonnummer)."""
     from .arenden import demo as demo_module
 
+    if login_help_only:
+        if demo_module.is_present():
+            click.echo(demo_module.login_help(DEMO_PASSWORD))
+        return
     created = demo_module.seed(DEMO_PASSWORD, only_if_empty=if_empty)
     if created:
         click.echo("Demodata inlagd.")
@@ -128,12 +208,15 @@ def check():
 
 # ---------------------------------------------------------------- serving
 @main.command("run", with_appcontext=False)
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--host", default=lambda: os.environ.get("FORMSERVICE_HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("FORMSERVICE_PORT", "5000")), show_default="5000",
+              type=int)
 @click.option("--workers", default=lambda: int(os.environ.get("FORMSERVICE_WORKERS", "2")), show_default="2",
-              type=int, help="Antal gunicorn-processer.")
+              type=int, help="Antal gunicorn-processer (ungefär en per processorkärna).")
+@click.option("--threads", default=lambda: int(os.environ.get("FORMSERVICE_THREADS", "4")), show_default="4",
+              type=int, help="Trådar per process (långsamma klienter binder en tråd, inte en process).")
 @click.option("--dev", is_flag=True, help="Flasks utvecklingsserver med omladdning (aldrig i drift).")
-def run(host, port, workers, dev):
+def run(host, port, workers, threads, dev):
     """Starta tjänsten med gunicorn (eller utvecklingsservern med --dev)."""
     if dev:
         os.environ.setdefault("FORMSERVICE_SESSION_COOKIE_SECURE", "0")
@@ -142,27 +225,28 @@ def run(host, port, workers, dev):
         return
     from .server import serve
 
-    serve(host=host, port=port, workers=workers)
+    app = _create_app()  # the configuration is checked here, before gunicorn forks
+    serve(app, host=host, port=port, workers=workers, threads=threads)
 
 
 # ---------------------------------------------------------------- API and documents
 @main.command("create-token")
 @click.option("--username", required=True, help="Användaren som nyckeln agerar som.")
 @click.option("--name", "token_name", required=True, help="Vad nyckeln används till (t.ex. systemets namn).")
+@click.option("--expires", default="", help="Sista giltighetsdag ÅÅÅÅ-MM-DD (annars tills vidare).")
 @with_appcontext
-def create_token(username, token_name):
+def create_token(username, token_name, expires):
     """Skapa en API-nyckel (visas en gång)."""
-    from sqlalchemy import select
+    from .accounts import administration
+    from .accounts.operations import AccountError
 
-    from . import db
-    from .accounts.api_tokens import create_token as make_token
-    from .accounts.login import normalise_username
-    from .accounts.models import User
-
-    user = db.session().scalar(select(User).where(User.username == normalise_username(username)))
+    user = administration.user_by_username(username)
     if user is None:
         raise click.ClickException(f"Det finns ingen användare {username}.")
-    click.echo(make_token(user, token_name))
+    try:
+        click.echo(administration.create_token(None, user, token_name, administration.parse_expiry(expires)))
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command("render", with_appcontext=False)
@@ -228,3 +312,81 @@ def rotate_key(index_key):
     keyring, count = rotate(db.session(), key_file, data, index_key=index_key)
     current_app.extensions["keyring"] = keyring
     click.echo(f"Ny nyckel {keyring.active}: {count} värden omkrypterade. Alla användare har loggats ut.")
+
+
+# ---------------------------------------------------------------- backups
+def _current_keys() -> dict:
+    import json
+
+    configured = current_app.config.get("KEYS")
+    if configured is not None:
+        return dict(configured)
+    return json.loads((Path(current_app.instance_path) / "keys.json").read_text(encoding="utf-8"))
+
+
+@main.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.option("--keys-dest", type=click.Path(file_okay=False), default=None,
+              help="Mapp för en kopia av krypteringsnycklarna (på ett annat ställe än DEST).")
+@with_appcontext
+def backup_command(dest, keys_dest):
+    """Säkerhetskopiera databasen till DEST (en tidsstämplad .tar.gz) och nycklarna till --keys-dest."""
+    from . import backup, db
+    from .schema import current_revision
+
+    url = current_app.config["DATABASE_URL"]
+    try:
+        archive, keys_file = backup.backup(url, current_revision(db.engine()), _current_keys(), Path(dest),
+                                           Path(keys_dest) if keys_dest else None)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Säkerhetskopia: {archive}")
+    if keys_file:
+        click.echo(f"Nycklar: {keys_file}  (förvara dem åtskilda från säkerhetskopian)")
+    else:
+        click.echo("Obs: nycklarna kopierades inte (--keys-dest). Utan dem går säkerhetskopian inte att läsa.",
+                   err=True)
+
+
+@main.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+@click.option("--keys", "keys_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Nyckelfilen från säkerhetskopieringen; ersätter instance/keys.json.")
+@click.option("--yes", is_flag=True, help="Fråga inte: skriv över databasen.")
+@with_appcontext
+def restore_command(archive, keys_path, yes):
+    """Återställ databasen (och nycklarna) från en säkerhetskopia. Stoppa tjänsten först."""
+    import json
+
+    from sqlalchemy.engine import make_url
+
+    from . import backup, db
+    from .crypto import CryptoError, keyring_from_dict, write_key_file
+    from .schema import all_revisions, head_revision, upgrade
+
+    key_file = Path(current_app.instance_path) / "keys.json"
+    keys = json.loads(Path(keys_path).read_text(encoding="utf-8")) if keys_path else _current_keys()
+    try:
+        keyring_from_dict(keys)
+        manifest = backup.read_manifest(Path(archive))
+        backup.check_keys(manifest, keys)
+    except (backup.BackupError, CryptoError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if keys_path and current_app.config.get("KEYS") is not None:
+        raise click.ClickException("Nycklarna sätts med FORMSERVICE_KEYS; byt dem där i stället för med --keys.")
+    url = current_app.config["DATABASE_URL"]
+    if not yes:
+        click.confirm(f"Databasen ({make_url(url).render_as_string()}) ersätts med säkerhetskopian från "
+                      f"{manifest.created}. Fortsätta?", abort=True)
+    db.engine().dispose()  # no pooled connection may hold the old database open
+    try:
+        backup.restore(Path(archive), url, head_revision(), all_revisions())
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if keys_path:
+        if key_file.exists():
+            key_file.replace(key_file.with_name(f"keys.json.fore-aterstallning-{manifest.created}"))
+        write_key_file(key_file, keys)
+        current_app.extensions["keyring"] = keyring_from_dict(keys)
+    upgrade(url)
+    click.echo(f"Återställd från {archive} (säkerhetskopia {manifest.created}). Databasen är uppdaterad.")

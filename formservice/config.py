@@ -22,7 +22,28 @@ DEFAULTS = {
     # Encryption keys for personal data: {"active", "data_keys", "index_key"}; None = instance/keys.json.
     "KEYS": None,
     "DOCUMENT_SIGNING_KEY": None,  # None: derived from SECRET_KEY
+    # Behind a reverse proxy: how many proxies in front of us set X-Forwarded-For/-Proto/-Host.
+    # 0 = none (X-Forwarded-* ignored; the peer address is the client).
+    "TRUSTED_PROXIES": 0,
+    # Sign-in: password login can be turned off when the organisation's identity provider is used.
+    "PASSWORD_LOGIN": True,
+    # OpenID Connect (authorization code flow with PKCE); on when ISSUER and CLIENT_ID are set.
+    "OIDC_ISSUER": None,
+    "OIDC_CLIENT_ID": None,
+    "OIDC_CLIENT_SECRET": None,
+    "OIDC_SCOPES": "openid profile email",
+    "OIDC_USER_CLAIM": "sub",  # the claim a user is matched on (User.external_id): sub, an HSA-id, email
+    "OIDC_UNKNOWN_USERS": "refuse",  # "refuse" or "pending" (created inactive for an admin to approve)
+    "OIDC_BUTTON_LABEL": "Logga in med organisationens inloggning",
+    # The enhet a user created at a first sign-in ("pending") belongs to until an admin moves them;
+    # None: unknown users are refused even with "pending".
+    "OIDC_PENDING_ENHET_ID": None,
+    "OIDC_LEEWAY_SECONDS": 60,  # clock difference tolerated between us and the provider (exp, iat)
 }
+
+def _flag(text: str) -> bool:
+    return text.strip().lower() in {"1", "true", "yes", "on", "ja"}
+
 
 # Environment variables that override a setting, and how to read their text.
 _ENV = {
@@ -30,13 +51,24 @@ _ENV = {
     "SECRET_KEY": str,
     "ORGANISATION_NAME": str,
     "SESSION_LIFETIME_MINUTES": int,
-    "SESSION_COOKIE_SECURE": lambda v: v.strip().lower() in {"1", "true", "yes", "on"},
+    "SESSION_COOKIE_SECURE": _flag,
     "LOGIN_MAX_FAILURES_PER_ACCOUNT": int,
     "LOGIN_MAX_FAILURES_PER_CLIENT": int,
     "LOGIN_LOCKOUT_MINUTES": int,
     "MAX_CONTENT_LENGTH": int,
     "UPLOAD_MAX_BYTES": int,
     "KEYS": lambda v: __import__("json").loads(v),
+    "TRUSTED_PROXIES": int,
+    "PASSWORD_LOGIN": _flag,
+    "OIDC_ISSUER": str,
+    "OIDC_CLIENT_ID": str,
+    "OIDC_CLIENT_SECRET": str,
+    "OIDC_SCOPES": str,
+    "OIDC_USER_CLAIM": str,
+    "OIDC_UNKNOWN_USERS": str,
+    "OIDC_BUTTON_LABEL": str,
+    "OIDC_PENDING_ENHET_ID": int,
+    "OIDC_LEEWAY_SECONDS": int,
 }
 
 

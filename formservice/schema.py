@@ -33,3 +33,8 @@ def current_revision(engine) -> str | None:
 
 def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def all_revisions() -> set[str]:
+    """Every migration this version knows (a database at one of them can be upgraded)."""
+    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config("sqlite://")).walk_revisions()}

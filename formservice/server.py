@@ -1,6 +1,8 @@
 """gunicorn as the WSGI server, started from the formservice command."""
 from __future__ import annotations
 
+import os
+
 from gunicorn.app.base import BaseApplication
 
 # %(U)s is the path without the query string: a search term must never reach the access log.
@@ -8,7 +10,8 @@ ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, options: dict):
+    def __init__(self, app, options: dict):
+        self.application = app
         self.options = options
         super().__init__()
 
@@ -17,25 +20,36 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from . import create_app
-
-        return create_app()
+        return self.application  # built (and its configuration checked) before forking
 
 
-def serve(host: str, port: int, workers: int) -> None:
-    _Gunicorn({
+def serve(app, host: str, port: int, workers: int, threads: int) -> None:
+    _Gunicorn(app, {
         "bind": f"{host}:{port}",
         "workers": workers,
+        # Threads per worker: a slow client (or a slow upload) holds one thread, not a whole worker.
+        "worker_class": "gthread",
+        "threads": threads,
         "accesslog": "-",
         "access_log_format": ACCESS_LOG_FORMAT,
         "timeout": 60,
-        "preload_app": True,  # fail fast on a broken configuration, before forking
+        "graceful_timeout": 30,
+        "keepalive": 5,
+        # Limits on the request line and headers: a hostile client cannot make us buffer megabytes.
+        "limit_request_line": 8190,
+        "limit_request_fields": 100,
+        # The control socket belongs to this instance (gunicorn's default is one per home folder, so a
+        # second instance on the host would take it over).
+        "control_socket": os.path.join(app.instance_path, "gunicorn.ctl"),
+        "preload_app": True,
         "post_fork": _warm_up,
     }).run()
 
 
-def _warm_up(_server, _worker) -> None:
-    # Per worker, after the fork: WeasyPrint's font configuration must not be shared across processes.
+def _warm_up(server, _worker) -> None:
+    # Per worker, after the fork: database connections and WeasyPrint's font configuration must not
+    # be shared across processes.
+    server.app.application.extensions["db_engine"].dispose(close=False)
     from .rendering.pdf import warm_up
 
     warm_up()

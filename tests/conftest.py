@@ -11,6 +11,8 @@ from sqlalchemy import create_engine, text
 from formservice import create_app
 from formservice.schema import upgrade
 
+from .oidc.server import oidc_provider  # noqa: F401 — one real OpenID provider for the whole session
+
 TEST_PERSONNUMMER = "191212121212"  # Skatteverket's well-known test number; never a real person
 PASSWORD = "rätt-lösenord-123"
 PG_URL = os.environ.get("FORMSERVICE_TEST_DATABASE_URL")

@@ -10,6 +10,7 @@ class _FormParser(HTMLParser):
         self.index, self.current, self.forms = index, -1, []
         self.in_form = False
         self.textarea: str | None = None
+        self.select: str | None = None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -35,6 +36,14 @@ class _FormParser(HTMLParser):
             form["names"].append(name)
             self.textarea = name
             form["fields"][name] = ""
+        elif tag == "select" and name:
+            form["names"].append(name)
+            self.select = name
+            form["fields"][name] = None
+        elif tag == "option" and self.select:
+            # A browser submits the selected option, else the first one.
+            if form["fields"][self.select] is None or "selected" in a:
+                form["fields"][self.select] = a.get("value", "")
 
     def handle_data(self, data):
         if self.textarea:
@@ -43,6 +52,8 @@ class _FormParser(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "textarea":
             self.textarea = None
+        elif tag == "select":
+            self.select = None
         elif tag == "form":
             self.in_form = False
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import abort, g, request
 from sqlalchemy import select
@@ -22,19 +22,27 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(user: User, name: str) -> str:
-    """Store a new token for the user and return it; it is shown once and never stored in clear."""
+def issue_token(user: User, name: str, *, expires_at: datetime | None = None) -> tuple[str, ApiToken]:
+    """A new token for the user (the caller commits). The token itself is returned to be shown
+    once; only its SHA-256 is stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, name=name, token_hash=_digest(token), expires_at=expires_at)
     dbs = db.session()
-    dbs.add(ApiToken(user_id=user.id, name=name, token_hash=_digest(token)))
-    dbs.commit()
+    dbs.add(row)
+    dbs.flush()
+    return token, row
+
+
+def create_token(user: User, name: str) -> str:
+    token, _row = issue_token(user, name)
+    db.session().commit()
     return token
 
 
 def user_for_token(token: str) -> User | None:
     dbs = db.session()
     row = dbs.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked.is_(False)))
-    if row is None or not row.user.active:
+    if row is None or not row.user.active or (row.expires_at is not None and row.expires_at < utcnow()):
         return None
     if row.last_used_at is None or utcnow() - row.last_used_at > timedelta(minutes=5):
         row.last_used_at = utcnow()

@@ -11,7 +11,7 @@ from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from formservice import db
+from formservice import audit, db
 from formservice.db import utcnow
 
 from .models import LoginAttempt, User
@@ -22,8 +22,16 @@ _HASH_METHOD = "scrypt"
 _DUMMY_HASH = generate_password_hash("not-a-password", method=_HASH_METHOD)
 
 
+# The stored hash of a user who signs in only through the identity provider: matches no password.
+UNUSABLE_PASSWORD = "!"
+
+
 def hash_password(password: str) -> str:
     return generate_password_hash(password, method=_HASH_METHOD)
+
+
+def has_password(user: User) -> bool:
+    return user.password_hash != UNUSABLE_PASSWORD
 
 
 def _keyed(text: str) -> str:
@@ -54,22 +62,44 @@ def _locked_message(minutes: int) -> str:
             "eller kontakta din administratör.")
 
 
+def account_key(username: str) -> str:
+    """The keyed hash that login attempts on an account are counted under."""
+    return _keyed("account:" + normalise_username(username))
+
+
+def _lockout_start():
+    return utcnow() - timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
+
+
+def is_locked(user: User) -> bool:
+    """Whether the account has reached the login limit (an admin can unlock it)."""
+    return (_recent_failures(LoginAttempt.account_key, account_key(user.username), _lockout_start())
+            >= current_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"])
+
+
+def unlock(user: User) -> int:
+    """Forget the account's failed attempts; returns how many. Caller commits."""
+    return db.session().query(LoginAttempt).filter(
+        LoginAttempt.account_key == account_key(user.username), LoginAttempt.success.is_(False)).delete()
+
+
 def attempt_login(username: str, password: str, client: str) -> LoginResult:
     """Check the password; rate limited per account and per client (address)."""
     cfg = current_app.config
-    window = timedelta(minutes=cfg["LOGIN_LOCKOUT_MINUTES"])
-    since = utcnow() - window
-    account_key = _keyed("account:" + normalise_username(username))
+    since = _lockout_start()
+    account_key_ = account_key(username)
     client_key = _keyed("client:" + client)
-    if (_recent_failures(LoginAttempt.account_key, account_key, since) >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    if (_recent_failures(LoginAttempt.account_key, account_key_, since) >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
             or _recent_failures(LoginAttempt.client_key, client_key, since) >= cfg["LOGIN_MAX_FAILURES_PER_CLIENT"]):
         return LoginResult(error=_locked_message(cfg["LOGIN_LOCKOUT_MINUTES"]))
 
     dbs = db.session()
     user = dbs.scalar(select(User).where(User.username == normalise_username(username)))
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    usable = user is not None and has_password(user)
+    # The same scrypt work whether or not the account exists or has a password: timing reveals neither.
+    ok = check_password_hash(user.password_hash if usable else _DUMMY_HASH, password) and usable
     ok = ok and user is not None and user.active
-    dbs.add(LoginAttempt(account_key=account_key, client_key=client_key, success=ok))
+    dbs.add(LoginAttempt(account_key=account_key_, client_key=client_key, success=ok))
     dbs.commit()
     if not ok:
         return LoginResult(error="Fel användarnamn eller lösenord.", account=user)
@@ -110,8 +140,12 @@ def current_user() -> User | None:
 def login_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        if current_user() is None:
+        user = current_user()
+        if user is None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if user.must_change_password and request.endpoint != "auth.change_password":
+            # A temporary password from an admin opens only the page that replaces it.
+            return redirect(url_for("auth.change_password"))
         return view(*args, **kwargs)
 
     return wrapped
@@ -145,6 +179,14 @@ def change_password(user: User, current: str, new: str, repeat: str) -> dict[str
     if not errors:
         user.password_hash = hash_password(new)
         user.password_changed_at = utcnow()
+        user.must_change_password = False
+        # Whoever may have had the old password is signed out everywhere else; this session
+        # continues under a new id.
+        from .sessions import end_sessions
+
+        end_sessions(user.id, keep=session)
+        session.rotate()
+        audit.record("password_changed", user=user, object_type="anvandare", object_id=str(user.id), commit=False)
         db.session().commit()
     return errors
 

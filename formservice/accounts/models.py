@@ -26,6 +26,16 @@ ORGANISATION_TYPES = {
     "samordningsforbund": "Samordningsförbund",
 }
 
+# What kind of unit an enhet is: which party of the process it belongs to.
+ENHET_TYPES = {
+    "socialtjanst": "Socialtjänsten (ekonomiskt bistånd)",
+    "vard": "Hälso- och sjukvården",
+    "forsakringskassan": "Försäkringskassan",
+    "arbetsformedlingen": "Arbetsförmedlingen",
+    "jobbtorg": "Jobbtorg",
+    "finsam": "Finsamteam / Samordningsförbundet",
+    "annan": "Annan",
+}
 
 
 class Organisation(Base):
@@ -50,6 +60,8 @@ class Enhet(Base):
     postnummer: Mapped[str] = mapped_column(String(10), default="")
     ort: Mapped[str] = mapped_column(String(100), default="")
     telefon: Mapped[str] = mapped_column(String(40), default="")
+    typ: Mapped[str] = mapped_column(String(40), default="socialtjanst")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     organisation: Mapped[Organisation] = relationship(back_populates="enheter")
     users: Mapped[list["User"]] = relationship(back_populates="enhet")
@@ -74,6 +86,13 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # A temporary password set by an admin: every page leads to "byt lösenord" until it is changed.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The identity provider's value of the configured claim (sub, HSA-id, e-mail), for OIDC sign-in.
+    external_id: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
+    # Created at a first OIDC sign-in when the organisation approves new users by hand.
+    pending_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     enhet: Mapped[Enhet] = relationship(back_populates="users")
 
@@ -127,5 +146,7 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     user: Mapped[User] = relationship()

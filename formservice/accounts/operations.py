@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from formservice import db
 
-from .login import hash_password, normalise_username
+from .login import normalise_username
 from .models import ROLES, Enhet, User
 
 
@@ -13,8 +13,8 @@ class AccountError(Exception):
     """A Swedish message for the person creating the account."""
 
 
-def create_user(*, username: str, password: str, role: str, enhet_id: int, namn: str,
-                titel: str = "", telefon: str = "", epost: str = "", min_length: int = 10) -> User:
+def check_new_user(username: str, role: str, enhet_id: int) -> str:
+    """The normalised username of a user about to be created; AccountError for what must be corrected."""
     dbs = db.session()
     if role not in ROLES:
         raise AccountError(f"Okänd roll: {role}.")
@@ -23,14 +23,20 @@ def create_user(*, username: str, password: str, role: str, enhet_id: int, namn:
     name = normalise_username(username)
     if not name:
         raise AccountError("Användarnamnet får inte vara tomt.")
+    if len(name) > 120 or any(c.isspace() for c in name):
+        raise AccountError("Användarnamnet får inte innehålla mellanslag och får vara högst 120 tecken.")
     if dbs.scalar(select(User).where(User.username == name)) is not None:
         raise AccountError(f"Användarnamnet {name} är upptaget.")
-    if len(password) < min_length:
-        raise AccountError(f"Lösenordet måste ha minst {min_length} tecken.")
-    user = User(username=name, password_hash=hash_password(password), role=role, enhet_id=enhet_id,
-                namn=namn, titel=titel, telefon=telefon, epost=epost)
-    dbs.add(user)
-    dbs.commit()
+    return name
+
+
+def create_user(*, username: str, password: str, role: str, enhet_id: int, namn: str,
+                titel: str = "", telefon: str = "", epost: str = "") -> User:
+    """A user with a password of their own (command line, demo data, tests)."""
+    from .administration import UserData, create_user as create
+
+    user, _ = create(None, username, UserData(namn=namn, role=role, enhet_id=enhet_id, titel=titel,
+                                               telefon=telefon, epost=epost), password=password)
     return user
 
 

@@ -126,3 +126,12 @@ def purge_expired(dbs, older_than: timedelta) -> int:
     n = dbs.query(WebSession).filter(WebSession.last_seen < utcnow() - older_than).delete()
     dbs.commit()
     return n
+
+
+def end_sessions(user_id: int, *, keep: ServerSession | None = None) -> int:
+    """Sign a user out everywhere (deactivation, a new password), except the session ``keep``.
+    The rows go at once, so the next request from another browser meets the login page. Caller commits."""
+    query = db.session().query(WebSession).filter(WebSession.user_id == user_id)
+    if keep is not None and keep.token:
+        query = query.filter(WebSession.id != _digest(keep.token))
+    return query.delete(synchronize_session=False)

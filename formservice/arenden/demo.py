@@ -82,6 +82,12 @@ def _seed_arende(dbs) -> None:
     arenden.create(user, DEMO_INDIVID, lane="soc1", ruta="soc1.1b")
 
 
+def is_present() -> bool:
+    """Whether the demo accounts are in this database (their password is in the README)."""
+    names = [u[0] for u in DEMO_USERS]
+    return db.session().scalar(select(func.count()).select_from(User).where(User.username.in_(names))) > 0
+
+
 def login_help(password: str) -> str:
     lines = ["Demoinloggning (lösenord för alla: %s):" % password]
     for username, role, namn, *_rest, enhet_key in DEMO_USERS:

@@ -30,6 +30,15 @@ class Catalogue:
         """The blanketter a ruta can produce (bilagor travel with them)."""
         return {k: b for k, b in self.blanketter.items() if b.kind == "blankett"}
 
+    def config_usage(self) -> dict[str, list[Blankett]]:
+        """For each organisation text (config.<key>): the blanketter that print it."""
+        usage: dict[str, list[Blankett]] = {}
+        for b in self.blanketter.values():
+            refs = {f.prefill for f in b.fields if f.prefill} | ({b.send_to} if b.send_to else set())
+            for ref in sorted(r for r in refs if r.startswith("config.")):
+                usage.setdefault(ref[len("config."):], []).append(b)
+        return usage
+
     def summary(self) -> str:
         n_rutor = len(self.process_map.rutor)
         n_fields = sum(len(b.fields) for b in self.blanketter.values())

@@ -15,7 +15,7 @@ from typing import Any
 
 
 __all__ = [
-    "BLANKETT_IDS", "CONFIG_DEFAULTS", "FIELD_TYPES", "FILLABLE_ROLES", "KNOWN_PREFILL_SOURCES", "ROLES",
+    "BLANKETT_IDS", "CONFIG_DEFAULTS", "CONFIG_LABELS", "FIELD_TYPES", "FILLABLE_ROLES", "KNOWN_PREFILL_SOURCES", "ROLES",
     "Blankett", "Choice", "DefinitionError", "Field", "GridRow", "Section", "Signature",
     "blankett_ids", "config_text", "field_role", "fill_placeholders",
 ]
@@ -67,6 +67,21 @@ CONFIG_DEFAULTS: dict[str, str] = {
                              "mot arbete eller studier.",
     "finsam_samtycke_giltighet": "Till och med teamets uppföljning av planen efter sex "
                                  "månader, dock längst 12 månader från underskriften.",
+}
+
+# What each organisation text is, for the administrator who edits it (same keys as CONFIG_DEFAULTS).
+CONFIG_LABELS: dict[str, tuple[str, str]] = {
+    "fk_inlasningscentral_adress": ("Försäkringskassans adress",
+                                    "Dit ansökan om samordning av rehabiliteringsinsatser skickas."),
+    "finsam_koordinator_adress": ("Finsam-koordinatorns adress",
+                                  "Dit anmälan till Finsamteam skickas. Fyll i gatuadress eller box."),
+    "sip_lagrum": ("Lagrum för SIP", "Står i kallelsen till samordnad individuell plan."),
+    "sekretess_uppgifter": ("Sekretessmedgivande: vilka uppgifter", "Vad individen samtycker till att lämna ut."),
+    "sekretess_syfte": ("Sekretessmedgivande: syfte", "Varför uppgifterna behövs."),
+    "sekretess_giltighet": ("Sekretessmedgivande: giltighet", "Hur länge medgivandet gäller."),
+    "finsam_samtycke_uppgifter": ("Finsamteam-samtycke: vilka uppgifter", "Vad teamets parter får utbyta."),
+    "finsam_samtycke_syfte": ("Finsamteam-samtycke: syfte", "Varför uppgifterna utbyts."),
+    "finsam_samtycke_giltighet": ("Finsamteam-samtycke: giltighet", "Hur länge samtycket gäller."),
 }
 
 KNOWN_PREFILL_SOURCES = frozenset({

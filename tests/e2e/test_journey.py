@@ -217,7 +217,8 @@ def test_journey_to_a_downloaded_rehabiliteringsforfragan(page, live_server, tmp
     # The administrator's log records the work, and is accessible too.
     page.get_by_role("button", name="Logga ut").click()
     login(page, live_server, "admin.demo", DEMO_PASSWORD)
-    page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Granskningslogg").click()
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Administration").click()
+    page.get_by_role("navigation", name="Administration").get_by_role("link", name="Granskningslogg").click()
     expect(h1(page)).to_have_text("Granskningslogg")
     expect(page.get_by_role("table")).to_contain_text("arende")
     check(page, "17-granskningslogg")
