@@ -44,6 +44,8 @@ ACTIONS = {
     "document_downloaded": "Dokument hämtat",
     "document_uploaded": "Dokument uppladdat",
     "document_status": "Dokumentstatus ändrad",
+    "answers_viewed": "Läkarens svar visat",
+    "api_render": "Blankett framtagen via API",
     "audit_exported": "Loggen exporterad",
     "organisation_created": "Organisation skapad",
     "organisation_changed": "Organisation ändrad",

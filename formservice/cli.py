@@ -390,3 +390,30 @@ def restore_command(archive, keys_path, yes):
         current_app.extensions["keyring"] = keyring_from_dict(keys)
     upgrade(url)
     click.echo(f"Återställd från {archive} (säkerhetskopia {manifest.created}). Databasen är uppdaterad.")
+
+
+# ---------------------------------------------------------------- housekeeping
+@main.command("gallra")
+@click.option("--dry-run", is_flag=True, help="Räkna bara: visa vad som skulle tas bort.")
+@with_appcontext
+def gallra(dry_run):
+    """Ta bort det som ska bort (kör dagligen, t.ex. med en systemd-timer)."""
+    from datetime import timedelta
+
+    from . import db
+    from .accounts.api_tokens import purge_requests
+    from .accounts.login import purge_attempts
+    from .accounts.sessions import purge_expired
+    from .doctor.answers import purge_pending
+
+    dbs = db.session()
+    lifetime = current_app.permanent_session_lifetime + timedelta(hours=12)
+    counts = {
+        "obekräftade läkarsvar (äldre än 24 timmar)": purge_pending(timedelta(hours=24), dry_run=dry_run),
+        "utgångna sessioner": purge_expired(dbs, lifetime, dry_run=dry_run),
+        "inloggningsförsök (äldre än ett dygn)": purge_attempts(timedelta(days=1), dry_run=dry_run),
+        "räknade API-anrop (äldre än ett dygn)": purge_requests(timedelta(days=1), dry_run=dry_run),
+    }
+    dbs.commit()
+    for what, n in counts.items():
+        click.echo(f"{'Skulle ta bort' if dry_run else 'Tog bort'} {n} {what}")

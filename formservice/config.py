@@ -19,6 +19,7 @@ DEFAULTS = {
     "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,  # a returned PDF; requests may be a little larger (form fields)
     "MAX_CONTENT_LENGTH": None,  # None: UPLOAD_MAX_BYTES + 1 MB
     "PASSWORD_MIN_LENGTH": 10,
+    "API_RENDERS_PER_MINUTE": 30,  # per API token (or logged-in user); each render costs ~0.3 s of CPU
     # Encryption keys for personal data: {"active", "data_keys", "index_key"}; None = instance/keys.json.
     "KEYS": None,
     "DOCUMENT_SIGNING_KEY": None,  # None: derived from SECRET_KEY
@@ -59,6 +60,7 @@ _ENV = {
     "UPLOAD_MAX_BYTES": int,
     "KEYS": lambda v: __import__("json").loads(v),
     "TRUSTED_PROXIES": int,
+    "API_RENDERS_PER_MINUTE": int,
     "PASSWORD_LOGIN": _flag,
     "OIDC_ISSUER": str,
     "OIDC_CLIENT_ID": str,

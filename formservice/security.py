@@ -1,6 +1,8 @@
 """Security applied to every request and response: idle timeout, headers, CSRF."""
 from __future__ import annotations
 
+import re
+
 from flask import flash, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
@@ -30,8 +32,38 @@ HEADERS = {
 }
 
 
+# A host name (labels of 1-63 letters, digits and hyphens), an IPv4 address or a bracketed IPv6
+# address, with an optional port. Anything else in the Host header cannot be a real request to us.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST = re.compile(rf"^(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]{{2,45}}\])(?::[0-9]{{1,5}})?$")
+_BAD_HOST = ("<!doctype html><html lang=\"sv\"><meta charset=\"utf-8\"><title>Felaktig begäran</title>"
+             "<h1>Felaktig begäran</h1><p>Adressen (Host) i begäran är inte giltig.</p></html>").encode()
+
+
+def valid_host(host: str) -> bool:
+    return len(host) <= 260 and bool(_HOST.match(host))
+
+
+class HostCheck:
+    """Outermost WSGI layer: a request whose Host header is not a host name gets a plain 400 here,
+    before Flask tries to build URLs from it (which would fail, error page included)."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        if not valid_host(host):
+            start_response("400 Bad Request", [("Content-Type", "text/html; charset=utf-8"),
+                                               ("Content-Length", str(len(_BAD_HOST))),
+                                               ("Cache-Control", "no-store")])
+            return [_BAD_HOST]
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app) -> None:
     csrf.init_app(app)
+    app.wsgi_app = HostCheck(app.wsgi_app)
 
     @app.before_request
     def _idle_timeout():

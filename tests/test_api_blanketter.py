@@ -2,6 +2,7 @@ import io
 import zipfile
 
 import pytest
+from sqlalchemy import select
 from pypdf import PdfReader
 
 from formservice.cli import main
@@ -117,10 +118,42 @@ def test_session_post_to_api_needs_csrf(client, auth, make_user):
     assert res.status_code == 400
 
 
-def test_openapi(client):
+def test_openapi(client, app):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
-    assert "/blanketter/{blankett_id}/pdf" in doc["paths"]
+    # One render path per blankett and format, with the blankett's own schema and required fields.
+    for blankett_id in app.extensions["catalogue"].blanketter:
+        for fmt in ("pdf", "docx", "zip"):
+            post = doc["paths"][f"/blanketter/{blankett_id}/{fmt}"]["post"]
+            assert {"200", "400", "401", "422", "429"} <= set(post["responses"])
+            assert "Retry-After" in post["responses"]["429"]["headers"]
+    body = doc["paths"]["/blanketter/forandringsplan/pdf"]["post"]["requestBody"]["content"]["application/json"]
+    assert "individ_personnummer" in body["schema"]["required"]
+    assert body["schema"]["properties"]["individ_personnummer"]["pattern"]
+    for path in ("/processkarta", "/blanketter"):
+        assert "401" in doc["paths"][path]["get"]["responses"]
+
+
+def test_method_not_allowed_names_the_allowed_ones(client):
+    res = client.open("/api/v1/blanketter", method="TRACE")
+    assert res.status_code == 405 and "GET" in res.headers["Allow"]
+    res = client.open("/logga-in", method="TRACE")
+    assert res.status_code == 405 and "POST" in res.headers["Allow"]
+
+
+def test_api_renders_are_rate_limited_per_token_and_audited(app, api, dbs):
+    from formservice.audit import AuditEntry
+
+    app.config["API_RENDERS_PER_MINUTE"] = 2
+    values = values_for(app, "forandringsplan")
+    assert [api.post("/api/v1/blanketter/forandringsplan/pdf", values).status_code for _ in range(3)] == [
+        200, 200, 429]
+    limited = api.post("/api/v1/blanketter/forandringsplan/pdf", values)
+    assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert "För många anrop" in limited.get_json()["error"]
+    rows = dbs.scalars(select(AuditEntry).where(AuditEntry.action == "api_render")).all()
+    assert [r.object_id for r in rows] == ["forandringsplan", "forandringsplan"]
+    assert all("token:" in r.detail for r in rows)
 
 
 def test_cli_render(tmp_path, app):

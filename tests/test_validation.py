@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from formservice.blanketter.loader import load_definitions
+from formservice.blanketter.validation import _luhn_ok  # the check digit of a made-up test number
 from formservice.blanketter.validation import (
     ValidationError, format_personnummer, is_samordningsnummer, normalize_personnummer,
     normalize_phone, parse_checkbox, parse_choice, parse_date, parse_percent, parse_scale,
@@ -309,3 +310,33 @@ def test_validate_values_too_many_rows(forandringsplan):
     raw = complete_plan(hinder=[{"hinder": f"Hinder {i}"} for i in range(11)])
     _, errors = validate_values(forandringsplan, raw)
     assert errors["hinder"].endswith("högst 10 rader.")
+
+
+# ---------------------------------------------------------------- personnummer by Skatteverket's rules, strictly
+@pytest.mark.parametrize("text, message", [
+    ("20300101-1232", "framtiden"),
+    ("12121212-1212", "inte rimligt"),
+    ("18500101-0008", "inte rimligt"),
+])
+def test_personnummer_impossible_birth_dates_are_refused(text, message):
+    with pytest.raises(ValidationError, match=message):
+        normalize_personnummer(text, today=date(2026, 11, 27))
+
+
+@pytest.mark.parametrize("typed", [
+    "١٩١٢١٢١٢-١٢١٢",            # Arabic-Indic digits
+    "１９１２１２１２－１２１２",  # full-width digits and hyphen
+    "19121212\u22121212",        # a minus sign pasted from a word processor
+    "19121212\u20131212",        # an en dash
+])
+def test_personnummer_other_digits_are_stored_as_ascii(typed):
+    assert normalize_personnummer(typed, today=date(2026, 11, 27)) == "191212121212"
+
+
+def test_personnummer_born_today_is_accepted_but_tomorrow_is_not():
+    today = date(2026, 11, 27)
+    twelve = "20261127" + "000"
+    check = next(d for d in "0123456789" if _luhn_ok((twelve + d)[2:]))
+    assert normalize_personnummer(f"{twelve[:8]}-{twelve[8:]}{check}", today=today) == twelve + check
+    with pytest.raises(ValidationError, match="framtiden"):
+        normalize_personnummer(f"{twelve[:8]}-{twelve[8:]}{check}", today=date(2026, 11, 26))

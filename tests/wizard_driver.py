@@ -92,7 +92,7 @@ def fill_blankett(client, pid: str, blankett_id: str, catalogue, overrides=None)
         assert res.status_code == 302, f"{url}: {res.status_code}\n" + re.sub(r"\s+", " ", res.get_data(as_text=True))[:3000]
     assert res.headers["Location"].endswith("/granska"), res.headers.get("Location")
     review = client.get(res.headers["Location"]).get_data(as_text=True)
-    res = client.post(res.headers["Location"], data={"csrf_token": csrf_token(review)})
+    res = client.post(res.headers["Location"], data=form_with(review, "utkast")["fields"])
     assert res.status_code == 302, re.sub(r"\s+", " ", res.get_data(as_text=True))[:3000]
     done = client.get(res.headers["Location"]).get_data(as_text=True)
     pdf_url = re.search(r'href="([^"]+\.pdf)"', done).group(1)

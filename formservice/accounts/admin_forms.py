@@ -1,11 +1,11 @@
 """WTForms for the administration pages (CSRF through Flask-WTF, Swedish messages)."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from .forms import TextForm
 from .models import ENHET_TYPES, ORGANISATION_TYPES, ROLES
 
 
@@ -36,12 +36,12 @@ def _text(label: str, maximum: int, *, required: str | None = None, **kw) -> Str
     return StringField(label, validators=[*checks, Length(max=maximum, message=f"Högst {maximum} tecken.")], **kw)
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(TextForm):
     namn = _text("Organisationens namn", 200, required="Skriv organisationens namn.")
     typ = Choice("Typ av organisation", choices=options(ORGANISATION_TYPES.items()))
 
 
-class EnhetForm(FlaskForm):
+class EnhetForm(TextForm):
     namn = _text("Enhetens namn", 200, required="Skriv enhetens namn.",
                  description="Som det ska stå på blanketterna, t.ex. ”Skärholmen – Ekonomiskt bistånd”.")
     typ = Choice("Sorts enhet", choices=options(ENHET_TYPES.items()))
@@ -51,7 +51,7 @@ class EnhetForm(FlaskForm):
     telefon = _text("Telefon", 40, render_kw={"autocomplete": "tel"})
 
 
-class UserForm(FlaskForm):
+class UserForm(TextForm):
     namn = _text("Namn", 200, required="Skriv användarens namn.", render_kw={"autocomplete": "off"})
     role = Choice("Roll", choices=options(ROLES.items()))
     enhet_id = Choice("Enhet", coerce=int, choices=[])
@@ -72,7 +72,7 @@ class NewUserForm(UserForm):
         render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"})
 
 
-class TokenForm(FlaskForm):
+class TokenForm(TextForm):
     name = _text("Vad nyckeln används till", 200, required="Ge nyckeln ett namn som säger vad den används till.",
                  description="T.ex. namnet på systemet som anropar API:t.")
     user_id = Choice("Användare som nyckeln agerar som", coerce=int, choices=[])

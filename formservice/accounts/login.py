@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import functools
+import unicodedata
 import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import unquote, urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy import func, select
@@ -119,8 +121,14 @@ def _purge_stale() -> None:
 
     dbs = db.session()
     purge_expired(dbs, current_app.permanent_session_lifetime + timedelta(hours=12))
-    dbs.query(LoginAttempt).filter(LoginAttempt.at < utcnow() - timedelta(days=1)).delete()
+    purge_attempts(timedelta(days=1))
     dbs.commit()
+
+
+def purge_attempts(older_than: timedelta, *, dry_run: bool = False) -> int:
+    """Forget login attempts older than the lockout could ever look back (caller commits)."""
+    query = db.session().query(LoginAttempt).filter(LoginAttempt.at < utcnow() - older_than)
+    return query.count() if dry_run else query.delete()
 
 
 def end_session() -> None:
@@ -192,5 +200,18 @@ def change_password(user: User, current: str, new: str, repeat: str) -> dict[str
 
 
 def is_safe_next(target: str | None) -> bool:
-    """Only local paths: an open redirect would let a phishing link borrow our login page."""
-    return bool(target) and target.startswith("/") and not target.startswith("//") and "\\" not in target
+    """Only a local path: an open redirect would let a phishing link borrow our login page.
+    Browsers drop tabs and newlines from URLs ("/\t/evil.example" becomes "//evil.example"), so any
+    control character or white space is refused outright, as are a scheme, a host and "\\"."""
+    if not target or len(target) > 2000:
+        return False
+    # Checked as given and percent-decoded once more: "/%09/evil.example" must not pass either.
+    for text in (target, unquote(target)):
+        if not text.startswith("/") or text.startswith(("//", "/\\")) or "\\" in text:
+            return False
+        if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in text):
+            return False
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc:
+            return False
+    return True

@@ -150,3 +150,16 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     user: Mapped[User] = relationship()
+
+
+class ApiRequest(Base):
+    """A costly API request (a render), counted per caller ("token:<id>" or "user:<id>") for the rate
+    limit; the database makes the limit one for all workers."""
+
+    __tablename__ = "api_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caller: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_api_request_caller_at", "caller", "at"),)

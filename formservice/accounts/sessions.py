@@ -122,8 +122,11 @@ class DatabaseSessionInterface(SessionInterface):
         return app.permanent_session_lifetime + timedelta(hours=12)
 
 
-def purge_expired(dbs, older_than: timedelta) -> int:
-    n = dbs.query(WebSession).filter(WebSession.last_seen < utcnow() - older_than).delete()
+def purge_expired(dbs, older_than: timedelta, *, dry_run: bool = False) -> int:
+    query = dbs.query(WebSession).filter(WebSession.last_seen < utcnow() - older_than)
+    if dry_run:
+        return query.count()
+    n = query.delete()
     dbs.commit()
     return n
 

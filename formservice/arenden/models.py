@@ -118,5 +118,9 @@ class Dokument(Base):
     docx_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     fillable_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # the doctor's fillable PDF
     values_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    # "<utkast id>:<version>" the document was produced from: the same draft version gives one document.
+    utkast_ref: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
     creator: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ux_dokument_arende_utkast", "arende_id", "utkast_ref", unique=True),)

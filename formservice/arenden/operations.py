@@ -7,16 +7,19 @@ Personal data is encrypted with the app's keyring before it reaches the database
 from __future__ import annotations
 
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session
 
 from formservice import db
 from formservice.accounts.models import Enhet, User
-from formservice.blanketter.validation import ValidationError, normalize_personnummer
+from formservice.blanketter.validation import ValidationError, ascii_digits, normalize_personnummer
 from formservice.crypto import Keyring, name_prefixes, name_tokens
 from formservice.db import utcnow
 
@@ -161,7 +164,7 @@ def search(user: User, *, query: str = "", lane: str | None = None, ruta: str | 
     """The user's ärenden, newest first; `query` is an exact personnummer or the start of names."""
     kr = keyring()
     stmt = visible_to(user)
-    query = (query or "").strip()
+    query = ascii_digits(query or "").strip()
     if query:
         digits = query.replace("-", "").replace("+", "").replace(" ", "")
         if digits.isdigit():
@@ -233,23 +236,54 @@ def draft_values(d: Utkast | None) -> dict[str, Any]:
 
 
 def save_draft(user: User, arende: Arende, blankett_id: str, values: Mapping[str, Any],
-               expected_version: int | None) -> Utkast:
-    """Merge `values` into the draft. A draft changed by someone else since the form was shown
-    (expected_version differs) raises Conflict instead of overwriting."""
+               expected_version: int) -> Utkast:
+    """Merge `values` into the draft. ``expected_version`` is the draft's version when the form was
+    shown (0: there was no draft yet). A draft changed by someone else since — or saved by someone
+    else at the same moment — raises Conflict instead of overwriting."""
     dbs = db.session()
     d = draft(arende, blankett_id)
     if d is None:
         d = Utkast(arende_id=arende.id, blankett_id=blankett_id, values_enc=keyring().encrypt_json({}))
         dbs.add(d)
-    elif expected_version is not None and d.version != expected_version:
+    elif d.version != expected_version:
         raise Conflict(draft_values(d), d.version)
     merged = draft_values(d) if d.id else {}
     merged.update(values)
     d.values_enc = keyring().encrypt_json(merged)
     d.updated_at = utcnow()
     d.updated_by = user.id
-    dbs.commit()
+    with _conflict_on_race(arende, blankett_id):
+        dbs.commit()
     return d
+
+
+@contextmanager
+def _conflict_on_race(arende: Arende, blankett_id: str):
+    """Two saves of one draft at the same moment: the database lets one through (version column,
+    unique draft per blankett); the other becomes a Conflict showing what was stored, never a 500."""
+    try:
+        yield
+    except (StaleDataError, IntegrityError):
+        dbs = db.session()
+        dbs.rollback()
+        current = draft(arende, blankett_id)
+        raise Conflict(draft_values(current), current.version if current else 0) from None
+
+
+def ensure_draft(user: User, arende: Arende, blankett_id: str) -> Utkast:
+    """The draft of this blankett, created empty if there is none yet (Granska always reviews a
+    draft version, so producing from it can be made exactly once)."""
+    d = draft(arende, blankett_id)
+    if d is not None:
+        return d
+    try:
+        return save_draft(user, arende, blankett_id, {}, 0)
+    except Conflict:
+        return draft(arende, blankett_id)
+
+
+def draft_ref(d: Utkast) -> str:
+    return f"{d.id}:{d.version}"
 
 
 def drafts(arende: Arende) -> list[Utkast]:

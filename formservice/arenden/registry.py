@@ -5,6 +5,8 @@ import secrets
 from typing import Any, Callable, Mapping
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from formservice import audit, db
 from formservice.accounts.models import User
@@ -43,9 +45,29 @@ def new_document_number() -> str:
         "".join(secrets.choice(_ALPHABET) for _ in range(4))
 
 
+class AlreadyProduced(Exception):
+    """This draft version has already become a document (a double click, or two tabs)."""
+
+    def __init__(self, dokument: Dokument):
+        self.dokument = dokument
+        super().__init__(dokument.document_number)
+
+
+def by_utkast_ref(arende: Arende, utkast_ref: str) -> Dokument | None:
+    if not utkast_ref:
+        return None
+    return db.session().scalar(select(Dokument).where(Dokument.arende_id == arende.id,
+                                                      Dokument.utkast_ref == utkast_ref))
+
+
 def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any],
-            official: Mapping[str, Any] | None = None) -> Dokument:
-    """Render the blankett (PDF packet and DOCX) from validated values and file it in the ärende."""
+            official: Mapping[str, Any] | None = None, *, utkast_ref: str | None = None) -> Dokument:
+    """Render the blankett (PDF packet and DOCX) from validated values and file it in the ärende.
+    ``utkast_ref`` names the draft version the values come from: it becomes one document only
+    (AlreadyProduced otherwise, also when two requests race)."""
+    existing = by_utkast_ref(arende, utkast_ref)
+    if existing is not None:
+        raise AlreadyProduced(existing)
     number = new_document_number()
     ctx = document_context(user, number)
     pdf = documents.produce_pdf(catalogue, blankett_id, values, ctx, official)
@@ -55,7 +77,7 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
     dok = Dokument(public_id=new_public_id(), arende_id=arende.id, blankett_id=blankett_id,
                    blankett_version=blankett.version, document_number=number, created_by=user.id,
                    pdf_enc=kr.encrypt(pdf.content), docx_enc=kr.encrypt(docx.content),
-                   values_enc=kr.encrypt_json(dict(values)))
+                   values_enc=kr.encrypt_json(dict(values)), utkast_ref=utkast_ref or None)
     for make_copy in _fillable_copy_makers:
         fillable = make_copy(blankett, values, ctx, dok, arende)
         if fillable is not None:
@@ -65,10 +87,17 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
     store_answers(arende, values)
     dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="dokument", from_ruta=arende.ruta,
                      to_ruta=arende.ruta, beslut=f"{blankett.title} ({number})"))
-    dbs.flush()
-    audit.record("document_produced", user=user, object_type="dokument", object_id=dok.public_id,
-                 detail=blankett_id, commit=False)
-    dbs.commit()
+    try:
+        dbs.flush()
+        audit.record("document_produced", user=user, object_type="dokument", object_id=dok.public_id,
+                     detail=blankett_id, commit=False)
+        dbs.commit()
+    except (IntegrityError, StaleDataError):
+        dbs.rollback()
+        existing = by_utkast_ref(arende, utkast_ref)
+        if existing is not None:
+            raise AlreadyProduced(existing) from None
+        raise
     return dok
 
 

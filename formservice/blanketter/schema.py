@@ -34,6 +34,9 @@ def field_schema(field: Field) -> dict[str, Any]:
             schema["format"] = "email"
         elif t == "personnummer":
             schema["description"] = "Personnummer eller samordningsnummer, 10 eller 12 siffror"
+            schema["pattern"] = r"^\s*[0-9]{6}([0-9]{2})?\s*[-+]?\s*[0-9]{4}\s*$"
+        if field.required and "pattern" not in schema and "format" not in schema:
+            schema["pattern"] = r"\S"  # required: not empty, not only spaces
     schema["title"] = field.label
     if field.help:
         schema["description"] = (schema.get("description", "") + ". " if "description" in schema else "") + field.help

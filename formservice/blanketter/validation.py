@@ -8,6 +8,7 @@ bool for checkboxes, int for percent and scale, list[dict] for rows.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
@@ -26,7 +27,18 @@ class ValidationError(ValueError):
 
 # --- personnummer -----------------------------------------------------------------------
 
-_PNR = re.compile(r"^(\d{6}|\d{8})([-+]?)(\d{4})$")
+_PNR = re.compile(r"^([0-9]{6}|[0-9]{8})([-+]?)([0-9]{4})$")
+# The oldest birth year taken as plausible: nobody alive was born more than 130 years ago.
+_MAX_AGE_YEARS = 130
+# Dashes people paste from word processors and web pages, read as the hyphen they mean.
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d"), "-")
+
+
+def ascii_digits(text: str) -> str:
+    """Every decimal digit as its ASCII digit ("١٢" or full-width "１２" → "12") and typographic dashes
+    as "-": a personnummer is stored, hashed and searched in one form, whatever keyboard typed it."""
+    return "".join(str(unicodedata.digit(ch)) if ch.isdecimal() and not ch.isascii() else ch
+                   for ch in text.translate(_DASHES))
 
 
 def _luhn_ok(ten: str) -> bool:
@@ -55,7 +67,7 @@ def normalize_personnummer(text: Any, *, today: date | None = None) -> str:
     """
     if not isinstance(text, str):
         raise ValidationError("Ange personnumret som text, t.ex. ÅÅÅÅMMDD-NNNN.")
-    match = _PNR.match(re.sub(r"\s+", "", text))
+    match = _PNR.match(re.sub(r"\s+", "", ascii_digits(text)))
     if not match:
         raise ValidationError("Skriv personnumret med 10 eller 12 siffror, "
                               "t.ex. ÅÅÅÅMMDD-NNNN.")
@@ -73,8 +85,14 @@ def normalize_personnummer(text: Any, *, today: date | None = None) -> str:
             year -= 100
         if sign == "+":
             year -= 100
-    if _birth_date(year, month, day) is None:
+    born = _birth_date(year, month, day)
+    if born is None:
         raise ValidationError("Personnumret innehåller ett datum som inte finns.")
+    today = today or date.today()
+    if born > today:
+        raise ValidationError("Födelsedatumet i personnumret ligger i framtiden.")
+    if year < today.year - _MAX_AGE_YEARS:
+        raise ValidationError(f"Födelseåret {year} är inte rimligt. Kontrollera personnumret.")
     twelve = f"{year:04d}{head[-4:]}{tail}"
     if not _luhn_ok(twelve[2:]):
         raise ValidationError("Kontrollsiffran stämmer inte.")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any, Mapping
 
 from flask import current_app
@@ -18,6 +20,7 @@ from formservice import audit, db
 from formservice.accounts.models import User
 from formservice.arenden.models import Arende, Dokument, Handelse
 from formservice.arenden.operations import keyring, move, new_public_id, store_answers
+from formservice.arenden.registry import document_context
 from formservice.blanketter.model import FILLABLE_ROLES, Blankett, field_role
 from formservice.blanketter.validation import validate_fields
 from formservice.db import utcnow
@@ -83,7 +86,9 @@ def fillable_pdf(blankett: Blankett, values: Mapping[str, Any], ctx, dok: Dokume
 
 # ---------------------------------------------------------------- receiving
 def receive_pdf(user: User, arende: Arende, dok: Dokument, data: bytes, blankett: Blankett) -> Svar:
-    """Read a returned PDF; raises readback.ReturnedPdfError with a Swedish message, storing nothing."""
+    """Read a returned PDF; raises readback.ReturnedPdfError with a Swedish message, storing nothing.
+    The answers read wait (status granskas) for the socialsekreterare's confirmation; the uploaded
+    file itself is never kept (the archive copy is rendered from the confirmed answers)."""
     returned = readback.open_returned(data, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
     ref = readback.check_reference(returned, signing_secret(), arende_id=arende.public_id,
                                    organisation_id=arende.enhet.organisation_id)
@@ -95,7 +100,7 @@ def receive_pdf(user: User, arende: Arende, dok: Dokument, data: bytes, blankett
     clean, _errors = validate_fields(doctor_fields(blankett), raw, partial=True)
     raw.update(clean)
     svar = Svar(public_id=new_public_id(), arende_id=arende.id, dokument_id=dok.id, source="pdf",
-                answers_enc=keyring().encrypt_json(raw), pdf_enc=keyring().encrypt(data), created_by=user.id)
+                answers_enc=keyring().encrypt_json(raw), created_by=user.id)
     dbs = db.session()
     dbs.add(svar)
     dbs.flush()
@@ -136,8 +141,7 @@ def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Map
         db.session().commit()
         return errors
     kr = keyring()
-    if svar.pdf_enc is not None:
-        svar.pdf_enc = kr.encrypt(readback.flatten_archive(kr.decrypt(svar.pdf_enc)))
+    svar.pdf_enc = kr.encrypt(archive_pdf(user, arende, svar.dokument, blankett, clean))
     svar.answers_enc = kr.encrypt_json(clean)
     svar.status = "bekraftad"
     svar.confirmed_at = utcnow()
@@ -157,6 +161,37 @@ def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Map
     if target:
         move(user, arende, target, kind="ruta", beslut="Kompletteringen från vården har kommit in")
     return {}
+
+
+def archive_pdf(user: User, arende: Arende, dok: Dokument, blankett: Blankett, answers: Mapping[str, Any]
+                ) -> bytes:
+    """The förfrågan as it now stands, answered: the caseworker's part as produced and the doctor's
+    confirmed answers, rendered anew (nothing of an uploaded file is copied into the archive)."""
+    from formservice.rendering.pdf import render_pdf
+
+    values = dict(keyring().decrypt_json(dok.values_enc, {}), **answers)
+    ctx = replace(document_context(user, dok.document_number), created=dok.created_at.date())
+    return render_pdf(blankett, values, ctx).pdf
+
+
+def cancel(svar: Svar) -> bool:
+    """Throw away answers that were read or started but not confirmed ("Avbryt")."""
+    if svar.status != "granskas":
+        return False
+    db.session().delete(svar)
+    db.session().commit()
+    return True
+
+
+def purge_pending(older_than: timedelta, *, dry_run: bool = False) -> int:
+    """Answers left unconfirmed (an abandoned upload or paper registration) are deleted after a while."""
+    stale = select(Svar).where(Svar.status == "granskas", Svar.created_at < utcnow() - older_than)
+    rows = db.session().scalars(stale).all()
+    if not dry_run:
+        for row in rows:
+            db.session().delete(row)
+        db.session().commit()
+    return len(rows)
 
 
 def confirmed(arende: Arende) -> list[tuple[Svar, dict[str, Any]]]:

@@ -25,7 +25,7 @@ class Svar(Base):
     source: Mapped[str] = mapped_column(String(20))  # "pdf" | "papper"
     status: Mapped[str] = mapped_column(String(20), default="granskas")
     answers_enc: Mapped[bytes] = mapped_column(LargeBinary)
-    pdf_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # flattened archive once confirmed
+    pdf_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # archive copy rendered from the confirmed answers
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

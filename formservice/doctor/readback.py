@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from formservice.blanketter.model import FILLABLE_ROLES, field_role
 from formservice.blanketter.validation import validate_fields
-from formservice.rendering import packets, untrusted_pdf
+from formservice.rendering import untrusted_pdf
 from formservice.rendering.untrusted_pdf import MAX_BYTES
 
 from . import reference
@@ -21,7 +21,7 @@ from .reference import DocumentReferenceError, Reference
 
 __all__ = [
     "MAX_BYTES", "REQUIRED_DOCTOR_FIELDS", "Activity", "ReturnedPdf", "ReturnedPdfError",
-    "activities", "check_reference", "doctor_answers", "doctor_fields", "flatten_archive",
+    "activities", "check_reference", "doctor_answers", "doctor_fields",
     "open_returned", "validate_doctor_answers",
 ]
 
@@ -158,12 +158,3 @@ def validate_doctor_answers(blankett: Any, raw: Mapping[str, Any]
         if blankett.has_field(name) and name not in clean and name not in errors:
             errors[name] = f"{blankett.field(name).label}: måste fyllas i."
     return clean, errors
-
-
-# ------------------------------------------------------------------- archive
-
-
-def flatten_archive(pdf: bytes) -> bytes:
-    """An archive copy of a filled PDF: the typed values burnt into the page content, no form
-    fields left (empty ones dropped, as they show nothing)."""
-    return packets.flatten(pdf)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
+from formservice import audit
+from formservice.accounts import api_tokens
 from formservice.accounts.api_tokens import api_login_required
 from formservice.arenden.registry import document_context
 from formservice.blanketter.schema import blankett_schema
@@ -25,7 +27,9 @@ def catalogue():
 def openapi():
     from importlib.metadata import version
 
-    return jsonify(openapi_document(sorted(catalogue().blanketter), version("formservice")))
+    cat = catalogue()
+    schemas = {bid: (b.title, blankett_schema(documents.parts_of(cat, bid))) for bid, b in cat.blanketter.items()}
+    return jsonify(openapi_document(schemas, version("formservice")))
 
 
 @bp.get("/processkarta")
@@ -73,11 +77,19 @@ def render(blankett_id: str, fmt: str):
     if not isinstance(raw, dict):
         return jsonify(error="Skicka fältvärdena som ett JSON-objekt (Content-Type: application/json)."), 400
     try:
+        api_tokens.count_costly_request(current_app.config["API_RENDERS_PER_MINUTE"])
+    except api_tokens.TooManyRequests as exc:
+        return (jsonify(error=f"För många anrop. Försök igen om {exc.retry_after} sekunder."), 429,
+                {"Retry-After": str(exc.retry_after)})
+    try:
         doc = documents.produce(catalogue(), blankett_id, raw, document_context(g.api_user), fmt,
                                 current_app.extensions["official_pdfs"])
     except documents.InvalidValues as exc:
         return jsonify(error="Fälten klarade inte valideringen.", errors=exc.errors), 422
     current_app.logger.info("api render blankett=%s format=%s user_id=%s", blankett_id, fmt, g.api_user.id)
+    # The values may be personal data: who had which blankett made is in the audit log (never the values).
+    audit.record("api_render", user=g.api_user, object_type="blankett", object_id=blankett_id,
+                 detail=f"{fmt} ({g.api_caller})")
     response = current_app.response_class(doc.content, mimetype=doc.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{doc.filename}"'
     return response

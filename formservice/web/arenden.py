@@ -13,6 +13,8 @@ from formservice.doctor import answers as doctor_answers
 from formservice.processkarta.model import UnknownIdError
 from formservice.rendering.display import format_value
 
+from .paging import page_number, posted_version
+
 bp = Blueprint("arenden", __name__, url_prefix="/arenden")
 
 
@@ -25,12 +27,6 @@ def load(public_id: str):
         return arenden.get(current_user(), public_id)
     except arenden.NotFound:
         abort(404)
-
-
-def _posted_version() -> int:
-    """The version the form was shown at; a missing or garbled one counts as stale, never a 500."""
-    value = request.form.get("version", "")
-    return int(value) if value.isdigit() else -1
 
 
 @bp.app_template_filter("pnr")
@@ -47,10 +43,7 @@ def index():
     query = request.form.get("q", "").strip() if request.method == "POST" else ""
     lane = request.values.get("bana") or None
     ruta = request.values.get("ruta") or None
-    try:
-        page = max(1, int(request.args.get("sida", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(request.args.get("sida"))
     rows, total = arenden.search(user, query=query, lane=lane, ruta=ruta, limit=50, offset=(page - 1) * 50)
     if query:
         audit.record("arende_searched", user=user, detail=f"{total} träffar")
@@ -98,7 +91,7 @@ def edit_individ(public_id: str):
         data, errors = arenden.clean_individ(request.form)
         if not errors:
             try:
-                arenden.update_individ(user, arende, data, _posted_version())
+                arenden.update_individ(user, arende, data, posted_version())
             except arenden.Conflict as exc:
                 conflict = exc
             else:
@@ -142,7 +135,7 @@ def where(public_id: str):
         except UnknownIdError:
             flash("Välj en ruta.", "error")
             return redirect(url_for("arenden.where", public_id=public_id, bana=request.form.get("bana")))
-        if _posted_version() != arende.version:
+        if posted_version() != arende.version:
             flash("Ärendet har ändrats av någon annan medan du valde. Kontrollera var det står och välj igen.",
                   "warning")
             return redirect(url_for("arenden.where", public_id=public_id))
@@ -170,7 +163,7 @@ def step(public_id: str):
     ruta = pm().ruta(arende.ruta)
     errors = {}
     if request.method == "POST":
-        if _posted_version() != arende.version:
+        if posted_version() != arende.version:
             flash("Ärendet har flyttats av någon annan under tiden. Här är var det står nu.", "warning")
             return redirect(url_for("arenden.step", public_id=public_id))
         choice = request.form.get("val", "")

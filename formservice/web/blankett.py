@@ -13,6 +13,8 @@ from formservice.doctor import answers as doctor_answers
 from formservice.rendering import documents
 from formservice.rendering.display import format_value
 
+from .paging import posted_version
+
 bp = Blueprint("blankett", __name__, url_prefix="/arenden/<public_id>/blankett/<blankett_id>")
 
 
@@ -83,10 +85,8 @@ def page(public_id: str, blankett_id: str, number: int):
         for f in pg.fields:  # rows replace the whole list, also when emptied
             if f.type == "rows" and f.name not in to_save and not any(k.startswith(f.name + ".") for k in errors):
                 to_save[f.name] = []
-        version = request.form.get("version")
         try:
-            arenden.save_draft(c.user, c.arende, blankett_id, to_save,
-                               int(version) if version and version.isdigit() else None)
+            arenden.save_draft(c.user, c.arende, blankett_id, to_save, posted_version())
         except arenden.Conflict as exc:
             return c.render("web/blankett/conflict.html", 409, page=pg, mine=clean, theirs=exc.theirs,
                             version=exc.version, format_value=format_value)
@@ -104,7 +104,7 @@ def page(public_id: str, blankett_id: str, number: int):
     asked = [p for p in c.pages if wizard.needs_input(p, c.origin)]
     position = next((i + 1 for i, p in enumerate(asked) if p.number == number), None)
     return c.render("web/blankett/page.html", 400 if errors else 200, page=pg, values=values, errors=errors,
-                    error_id=_error_id, version=draft.version if draft else "", position=position,
+                    error_id=_error_id, version=draft.version if draft else 0, position=position,
                     total=len(asked), from_review=request.values.get("from_review"))
 
 
@@ -113,20 +113,40 @@ def page(public_id: str, blankett_id: str, number: int):
 def review(public_id: str, blankett_id: str):
     c = Context(public_id, blankett_id)
     errors: dict[str, str] = {}
+    changed = False
     if request.method == "POST":
-        asked = wizard.asked_fields(c.parts)
-        clean, errors = validate_fields(asked, c.values)
-        if not errors:
-            # Fields nobody types here (the doctor's part) are left empty for the paper form.
-            dok = registry.produce(c.user, c.arende, c.catalogue, blankett_id, clean,
-                                   current_app.extensions["official_pdfs"])
-            arenden.discard_draft(c.arende, blankett_id)
-            flash(f"{c.blankett.title} är framtagen ({dok.document_number}).", "success")
-            return redirect(url_for("blankett.done", public_id=public_id, blankett_id=blankett_id,
-                                    doc_id=dok.public_id))
+        posted = request.form.get("utkast", "")
+        if c.draft is None or arenden.draft_ref(c.draft) != posted:
+            earlier = registry.by_utkast_ref(c.arende, posted)
+            if earlier is not None:  # a double click, or the same review in two tabs
+                return _already_produced(c, earlier)
+            changed = True  # someone changed the draft after this review was shown: review again
+        else:
+            asked = wizard.asked_fields(c.parts)
+            clean, errors = validate_fields(asked, c.values)
+            if not errors:
+                # Fields nobody types here (the doctor's part) are left empty for the paper form.
+                try:
+                    dok = registry.produce(c.user, c.arende, c.catalogue, blankett_id, clean,
+                                           current_app.extensions["official_pdfs"], utkast_ref=posted)
+                except registry.AlreadyProduced as exc:
+                    return _already_produced(c, exc.dokument)
+                arenden.discard_draft(c.arende, blankett_id)
+                flash(f"{c.blankett.title} är framtagen ({dok.document_number}).", "success")
+                return redirect(url_for("blankett.done", public_id=public_id, blankett_id=blankett_id,
+                                        doc_id=dok.public_id))
+    draft = arenden.ensure_draft(c.user, c.arende, blankett_id)
     page_of = {f.name: p.number for p in c.pages for f in p.fields}
-    return c.render("web/blankett/review.html", 400 if errors else 200, values=c.values, errors=errors,
-                    page_of=page_of, format_value=format_value, is_asked=wizard.is_asked)
+    status = 409 if changed else 400 if errors else 200
+    return c.render("web/blankett/review.html", status, values=c.values, errors=errors, changed=changed,
+                    page_of=page_of, format_value=format_value, is_asked=wizard.is_asked,
+                    utkast=arenden.draft_ref(draft))
+
+
+def _already_produced(c: Context, dok):
+    flash(f"{c.blankett.title} var redan framtagen ({dok.document_number}); inget nytt dokument skapades.",
+          "info")
+    return redirect(c.url("blankett.done", doc_id=dok.public_id))
 
 
 @bp.get("/klar/<doc_id>")

@@ -1,8 +1,14 @@
-"""Error pages in Swedish: a user never meets Werkzeug's English defaults."""
+"""Error pages in Swedish: a user never meets Werkzeug's English defaults, and an error page
+itself can never fail (a plain page is the fallback)."""
 from __future__ import annotations
 
+import logging
+
 from flask import render_template, request
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+
+from formservice import db
 
 MESSAGES = {
     401: ("Inloggning krävs", "Logga in, eller ange en giltig API-nyckel."),
@@ -10,16 +16,39 @@ MESSAGES = {
     403: ("Åtkomst nekad", "Du har inte behörighet till den här sidan."),
     404: ("Sidan finns inte", "Kontrollera adressen, eller gå tillbaka till startsidan."),
     405: ("Metoden är inte tillåten", "Sidan kan inte användas på det här sättet."),
+    409: ("Någon annan har ändrat samma sak", "Gå tillbaka, ladda om sidan och försök igen."),
     413: ("Filen är för stor", "Det du skickade är större än vad tjänsten tar emot."),
     429: ("För många försök", "Vänta en stund och försök igen."),
     500: ("Något gick fel", "Ett oväntat fel inträffade. Det du skrev har inte försvunnit; försök igen om en stund."),
 }
+_PLAIN = ("<!doctype html><html lang=\"sv\"><meta charset=\"utf-8\"><title>{title}</title>"
+          "<h1>{title}</h1><p>{text}</p><p><a href=\"/\">Till startsidan</a></p></html>")
+log = logging.getLogger(__name__)
+
+
+def _page(code: int, title: str, text: str, headers=None):
+    if request.path.startswith("/api/"):
+        return {"error": title}, code, headers or {}
+    try:
+        return render_template("web/errors/error.html", code=code, title=title, text=text), code, headers or {}
+    except Exception:  # noqa: BLE001 — the error page must answer whatever broke the real one
+        log.exception("error page for %s could not be rendered", code)
+        return _PLAIN.format(title=title, text=text), code, {"Content-Type": "text/html; charset=utf-8",
+                                                              **(headers or {})}
 
 
 def register(app) -> None:
+    @app.errorhandler(StaleDataError)
+    def _changed_meanwhile(_exc):
+        # Two requests changed the same row at once and this one lost: say so, never a 500.
+        db.session().rollback()
+        return _page(409, *MESSAGES[409])
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        if request.path.startswith("/api/"):
-            return {"error": MESSAGES.get(exc.code, (exc.name, ""))[0]}, exc.code
         title, text = MESSAGES.get(exc.code, (exc.name, exc.description))
-        return render_template("web/errors/error.html", code=exc.code, title=title, text=text), exc.code
+        # Keep what an HTTP error says about itself: Allow on 405, Retry-After on 429, ...
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        # An unhandled exception reaches here as InternalServerError (outside tests, which let it
+        # propagate); Flask has already logged it.
+        return _page(exc.code, title, text, headers)

