@@ -70,13 +70,18 @@ def paper(public_id: str, doc_id: str):
     return redirect(url_for("svar.confirm", public_id=public_id, svar_id=svar.public_id))
 
 
-@bp.route("/svar/<svar_id>", methods=["GET", "POST"])
-@login_required
-def confirm(public_id: str, svar_id: str):
+def _load_svar(public_id: str, svar_id: str):
     arende, _ = _load(public_id)
     svar = doctor_answers.get_svar(arende, svar_id)
     if svar is None:
         abort(404)
+    return arende, svar
+
+
+@bp.route("/svar/<svar_id>", methods=["GET", "POST"])
+@login_required
+def confirm(public_id: str, svar_id: str):
+    arende, svar = _load_svar(public_id, svar_id)
     blankett = _blankett(svar.dokument)
     fields = doctor_answers.doctor_fields(blankett)
     values = doctor_answers.pending_answers(svar)
@@ -105,10 +110,7 @@ def confirm(public_id: str, svar_id: str):
 @login_required
 def cancel(public_id: str, svar_id: str):
     """Nothing read from an upload (or typed from paper) stays unless it is confirmed."""
-    arende, _ = _load(public_id)
-    svar = doctor_answers.get_svar(arende, svar_id)
-    if svar is None:
-        abort(404)
+    _arende, svar = _load_svar(public_id, svar_id)
     if doctor_answers.cancel(svar):
         flash("Svaren sparades inte.", "info")
     return redirect(url_for("arenden.show", public_id=public_id) + "#dokument")
@@ -117,9 +119,8 @@ def cancel(public_id: str, svar_id: str):
 @bp.get("/svar/<svar_id>/arkiv.pdf")
 @login_required
 def archive(public_id: str, svar_id: str):
-    arende, _ = _load(public_id)
-    svar = doctor_answers.get_svar(arende, svar_id)
-    pdf = doctor_answers.archive(svar) if svar is not None and svar.status == "bekraftad" else None
+    _arende, svar = _load_svar(public_id, svar_id)
+    pdf = doctor_answers.archive(svar) if svar.status == "bekraftad" else None
     if pdf is None:
         abort(404)
     audit.record("document_downloaded", user=current_user(), object_type="svar", object_id=svar.public_id,
