@@ -8,20 +8,63 @@ export DEBIAN_FRONTEND=noninteractive
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+note() { printf '    %s\n' "$*" >&2; }
+
+# Turns apt-get's machine-readable status lines (APT::Status-Fd) into one line per 20 % of each
+# phase (download, install), so that a long install shows progress without a line per package.
+apt_progress() {
+  local line phase pct step last_phase="" last_step=-1
+  while IFS= read -r line; do
+    [[ $line =~ ^(dl|pm)status:[^:]*(:[a-z][a-z0-9]*)?:([0-9]+)[.0-9]*:(.*)$ ]] || continue
+    if [ "${BASH_REMATCH[1]}" = dl ]; then phase="hämtar"; else phase="installerar"; fi
+    pct="${BASH_REMATCH[3]}"; step=$(( pct / 20 * 20 ))
+    if [ "$phase" != "$last_phase" ] || [ "$step" -gt "$last_step" ]; then
+      note "$(printf '%-11s %3d %%  %s' "$phase" "$step" "${BASH_REMATCH[4]}")"
+      last_phase="$phase"; last_step="$step"
+    fi
+  done
+}
 
 # Install the Debian packages given that are not installed yet (as root, or through sudo).
+# Prints what is installed and its progress; apt's own output goes to a log shown on failure.
+APT_UPDATED=""
 apt_ensure() {
   local missing=()
   for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  say "Installerar Debianpaket: ${missing[*]}"
-  local sudo=""
+  local sudo="" log started=$SECONDS
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  local apt=($sudo env DEBIAN_FRONTEND=noninteractive LC_ALL=C apt-get)
+  log="$(mktemp "${TMPDIR:-/tmp}/formservice-apt.XXXXXX")"
+  say "Installerar Debianpaket: ${missing[*]}"
+  if [ -z "$APT_UPDATED" ]; then
+    note "apt-get update"
+    if ! "${apt[@]}" update -q >"$log" 2>&1; then
+      tail -n 20 "$log" >&2; say "apt-get update misslyckades (logg: $log)"; return 1
+    fi
+    APT_UPDATED=1
+  fi
+  local count
+  count="$("${apt[@]}" install -s --no-install-recommends "${missing[@]}" 2>/dev/null | grep -c '^Inst ' || true)"
+  if [ "${count:-0}" -ge 50 ]; then
+    note "$count paket med beroenden: första gången tar det några minuter"
+  else
+    note "${count:-?} paket med beroenden"
+  fi
+  if ! { "${apt[@]}" install -y -q --no-install-recommends -o APT::Status-Fd=3 "${missing[@]}" \
+           3>&1 >>"$log" 2>&1 | apt_progress; }; then
+    tail -n 30 "$log" >&2; say "apt-get install misslyckades (logg: $log)"; return 1
+  fi
+  rm -f "$log"
+  note "klart: ${count:-?} paket på $(( SECONDS - started )) s"
 }
+
+# Debian packages: what the service itself needs (WeasyPrint renders with Pango/HarfBuzz from the
+# system; the fonts come from the package itself, formservice/static), plus any that the calling
+# script put in extra_debian_packages before sourcing this file, in one apt transaction.
+apt_ensure libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 shared-mime-info ${extra_debian_packages[@]+"${extra_debian_packages[@]}"}
 
 find_python() {
   for candidate in python3.11 python3; do
@@ -33,9 +76,6 @@ find_python() {
   echo "Python 3.11 behövs men hittades inte." >&2
   return 1
 }
-
-# WeasyPrint renders with Pango/HarfBuzz from the system; fonts come from the package itself.
-apt_ensure libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 shared-mime-info
 
 ensure_venv() {
   local extra="${1:-}"
@@ -49,9 +89,11 @@ ensure_venv() {
   local stamp="$VENV/.installed$extra"
   # Reinstall only when the dependency list changed since the last install.
   if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
+    local started=$SECONDS
     say "Installerar Pythonpaket i .venv"
     "$VENV/bin/pip" install -q --upgrade pip
     "$VENV/bin/pip" install -q -e "$ROOT$extra"
     touch "$stamp"
+    note "klart på $(( SECONDS - started )) s"
   fi
 }
