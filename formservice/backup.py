@@ -171,11 +171,17 @@ def restore(archive: Path, url: str, head_revision: str, known_revisions: set[st
     with tempfile.TemporaryDirectory(prefix="formservice-restore-") as tmp, \
             tarfile.open(archive, mode="r:gz") as tar:
         name = "database.sqlite" if kind == "sqlite" else "database.pgdump"
+        copy = Path(tmp) / name
         try:
-            tar.extract(tar.getmember(name), tmp, filter="data")
+            member = tar.getmember(name)
         except KeyError:
             raise BackupError(f"{archive} saknar {name}.") from None
-        copy = Path(tmp) / name
+        if not member.isfile():
+            raise BackupError(f"{archive}: {name} är ingen vanlig fil.")
+        # Copied by hand rather than tar.extract(): nothing in the archive decides where it is written
+        # (and Debian 12's Python 3.11.2 has no extraction filters).
+        with tar.extractfile(member) as src, open(copy, "wb") as dst:
+            shutil.copyfileobj(src, dst)
         if kind == "sqlite":
             target_path = _sqlite_path(url)
             target_path.parent.mkdir(parents=True, exist_ok=True)
