@@ -258,7 +258,7 @@ def test_empty_fields_leave_room_to_write(definitions, ctx):
 def test_signature_blocks(rendered, definitions):
     values, result = rendered["forandringsplan"]
     html = result.html
-    assert html.count('<td class="sign"></td>') == 2
+    assert html.count('<div class="td sign"></div>') == 2
     text = "".join(pdf_text(result.pdf))
     for caption in ("Namnteckning", "Namnförtydligande", "Befattning"):
         assert caption in text
@@ -291,18 +291,21 @@ def test_copy_for_one_recipient(definitions, ctx):
     assert squash("Rad 2 verksamhet slut") in first_page
 
 
-def test_one_copy_per_recipient_packs_into_one_packet(definitions, ctx):
+def test_one_copy_per_recipient_in_one_tagged_document(definitions, ctx):
     blankett = definitions["sip_kallelse"]
-    copies = pdf.render_copies(blankett, dict(text_values(blankett), sip_gemensam_kallelse=False), ctx)
-    assert [title for title, _ in copies] == [
+    parts = pdf.copies(blankett, dict(text_values(blankett), sip_gemensam_kallelse=False))
+    assert [part.title for part in parts] == [
         f"{blankett.title} – Rad {i} verksamhet slut, Rad {i} namn slut, Rad {i} kontakt slut"
         for i in (1, 2)]
-    packet = packets.build_packet([(title, r.pdf) for title, r in copies])
-    assert page_count(packet) == sum(page_count(r.pdf) for _, r in copies)
-    single = pdf.render_copies(blankett, {}, ctx)
-    assert [title for title, _ in single] == [blankett.title]
-    common = pdf.render_copies(blankett, text_values(blankett), ctx)  # sip_gemensam_kallelse ticked
-    assert [title for title, _ in common] == [blankett.title]
+    rendered = pdf.render_document(parts, ctx)
+    with pikepdf.open(io.BytesIO(rendered.pdf)) as doc:
+        assert [str(item.title) for item in doc.open_outline().root] == [p.title for p in parts]
+        assert "/StructTreeRoot" in doc.Root and str(doc.Root.Lang) == "sv"
+    single = pdf.render_document(pdf.copies(blankett, {}), ctx)
+    assert page_count(rendered.pdf) == 2 * page_count(single.pdf)
+    assert [p.title for p in pdf.copies(blankett, {})] == [blankett.title]
+    common = pdf.copies(blankett, text_values(blankett))  # sip_gemensam_kallelse ticked
+    assert [p.title for p in common] == [blankett.title]
 
 
 def test_shared_css_and_fonts_are_built_once(definitions, ctx):
@@ -430,3 +433,68 @@ def test_a_value_cannot_reference_a_file(definitions, ctx):
     html = pdf.render_html(definitions["forandringsplan"],
                            {"individ_namn": '<img src="file:///etc/passwd">'}, ctx)
     assert '<img src="file' not in html
+
+
+def _structure(doc) -> list:
+    """Every structure element of a tagged PDF as (type, attributes dict or None)."""
+    out, stack = [], [doc.Root.StructTreeRoot]
+    while stack:
+        node = stack.pop()
+        kids = node.get("/K")
+        if kids is None:
+            continue
+        for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]):
+            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                out.append((str(kid.S), kid.get("/A")))
+                stack.append(kid)
+    return out
+
+
+def _tables(doc) -> list[int]:
+    """For each /Table structure element: how many /TH it holds."""
+    def count(node, kind):
+        kids = node.get("/K")
+        kids = [] if kids is None else (kids if isinstance(kids, pikepdf.Array) else [kids])
+        return sum((str(k.S) == kind) + count(k, kind) for k in kids if isinstance(k, pikepdf.Dictionary) and "/S" in k)
+    out, stack = [], [doc.Root.StructTreeRoot]
+    while stack:
+        node = stack.pop()
+        kids = node.get("/K")
+        for kid in ([] if kids is None else (kids if isinstance(kids, pikepdf.Array) else [kids])):
+            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                if str(kid.S) == "/Table":
+                    out.append(count(kid, "/TH"))
+                stack.append(kid)
+    return out
+
+
+@pytest.mark.parametrize("blankett_id", ["rehabiliteringsforfragan", "finsamteam_anmalan", "forandringsplan"])
+def test_a_packet_is_one_tagged_pdf_ua_document(definitions, ctx, blankett_id):
+    from formservice.blanketter.catalogue import load_catalogue
+    from formservice.rendering import documents
+
+    catalogue = load_catalogue()
+    main = catalogue.blanketter[blankett_id]
+    values = {}
+    for part in documents.parts_of(catalogue, blankett_id):
+        values.update(text_values(part))
+    packet = documents.produce_pdf(catalogue, blankett_id, values, ctx).content
+    with pikepdf.open(io.BytesIO(packet)) as doc:
+        meta = doc.open_metadata()
+        assert meta.get("pdfuaid:part") == "1"
+        assert str(doc.Root.Lang) == "sv" and doc.Root.ViewerPreferences.DisplayDocTitle
+        assert str(doc.docinfo.Title) == main.title
+        titles = [str(item.title) for item in doc.open_outline().root]
+        assert titles == [p.title for p in documents.parts_of(catalogue, blankett_id)]
+        structure = _structure(doc)
+        grids = sum(1 for p in documents.parts_of(catalogue, blankett_id) for s in p.sections if s.layout == "grid")
+        rows = sum(1 for p in documents.parts_of(catalogue, blankett_id) for f in p.fields if f.type == "rows")
+        # Tables in the structure are the data grids and row lists only (a table that runs over a
+        # page break is tagged once per page), never layout: every one has header cells.
+        tables = _tables(doc)
+        assert (len(tables) >= grids + rows) and (bool(tables) == bool(grids + rows))
+        assert all(headers for headers in tables)
+        scopes = {str(a.get("/Scope")) for kind, a in structure if kind == "/TH"}
+        assert scopes <= {"/Column", "/Row"} and (not tables or "/Column" in scopes)
+    for page in pdf_text(packet):
+        assert re.search(r"Sida \d+ \(\d+\)", page)

@@ -80,25 +80,34 @@ def load_official(instance_path, catalogue: Catalogue) -> dict[str, Any]:
     return found
 
 
-def pdf_parts(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,
-              official: Mapping[str, Any] | None = None) -> list[tuple[str, bytes]]:
-    """(title, PDF) per part; a blankett with per-recipient copies (SIP-kallelse) gives one per recipient.
-    A part with an official PDF in `official` is produced by filling that PDF instead of our layout."""
-    parts = []
-    for part in parts_of(catalogue, blankett_id):
-        if official and part.id in official:
-            parts.append((part.title, official[part.id].fill(values, part)))
-            continue
-        parts += [(title, rendered.pdf) for title, rendered in pdf_rendering.render_copies(part, values, ctx)]
-    return parts
+def print_parts(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any]) -> list[pdf_rendering.Part]:
+    """Every part the blankett prints as, in order: the blankett and its bilagor, one copy per
+    recipient where the blankett has recipients (the SIP-kallelse)."""
+    return [copy for part in parts_of(catalogue, blankett_id) for copy in pdf_rendering.copies(part, values)]
 
 
 def produce_pdf(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,
                 official: Mapping[str, Any] | None = None) -> Document:
+    """The print PDF: every part laid out once as one tagged document (PDF/UA-1, a bookmark per
+    part). A part with an organisation's official PDF is filled instead, and the packet then joins
+    the PDFs page by page (the official form is not ours to tag)."""
     main = catalogue.blanketter[blankett_id]
-    parts = pdf_parts(catalogue, blankett_id, values, ctx, official)
-    content = parts[0][1] if len(parts) == 1 else packets.build_packet(parts, title=main.title)
+    parts = print_parts(catalogue, blankett_id, values)
+    if official and any(p.blankett.id in official for p in parts):
+        content = _joined_with_official(parts, ctx, official)
+    else:
+        content = pdf_rendering.render_document(parts, ctx).pdf
     return Document(_stem(main, ctx) + ".pdf", PDF, content)
+
+
+def _joined_with_official(parts, ctx: DocumentContext, official: Mapping[str, Any]) -> bytes:
+    pdfs = []
+    for part in parts:
+        if part.blankett.id in official:
+            pdfs.append((part.title, official[part.blankett.id].fill(part.values, part.blankett)))
+        else:
+            pdfs.append((part.title, pdf_rendering.render_document([part], ctx).pdf))
+    return pdfs[0][1] if len(pdfs) == 1 else packets.build_packet(pdfs, title=parts[0].blankett.title)
 
 
 def _render_docx(part: Blankett, values: Mapping[str, Any], ctx: DocumentContext) -> bytes:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import jinja2
+import pydyf
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
@@ -143,7 +144,7 @@ class _Engine:
             )
             self.jinja.globals.update(display.TEMPLATE_GLOBALS)
             self.jinja.filters["paragraphs"] = display.paragraphs
-            self.template = self.jinja.get_template("blankett.html")
+            self.template = self.jinja.get_template("document.html")
             self.ready = True
 
 
@@ -165,37 +166,75 @@ def reset_engine() -> None:
 # ------------------------------------------------------------------------ rendering
 
 
-def render_html(blankett: Any, values: Mapping[str, Any], ctx: DocumentContext, *,
-                fillable: bool = False, recipient: Mapping[str, Any] | None = None) -> str:
-    """The print HTML of ``blankett`` filled with ``values``.
+class Part(NamedTuple):
+    """One part of a printed document: a blankett, a bilaga, or one recipient's copy."""
+
+    blankett: Any
+    values: Mapping[str, Any]
+    recipient: Mapping[str, Any] | None = None
+    title: str = ""  # the part's bookmark: the blankett's title, with the recipient for a copy
+
+
+def copies(blankett: Any, values: Mapping[str, Any]) -> list[Part]:
+    """The parts one blankett prints as: one copy per recipient of a blankett with
+    ``per_recipient_rows`` (the SIP-kallelse: one per invited party), else one."""
+    rows = display.recipients(blankett, values)
+    if not rows:
+        return [Part(blankett, values, None, blankett.title)]
+    return [Part(blankett, values, row, f"{blankett.title} – {display.recipient_text(blankett, row)}")
+            for row in rows]
+
+
+def document_html(parts: list[Part], ctx: DocumentContext, *, fillable: bool = False) -> str:
+    """The print HTML of a whole document: every part in one HTML document.
 
     With ``fillable=True`` the empty fields that the doctor fills in
-    (display.FILLABLE_ROLES) become form inputs named after the field, for a
-    PDF with AcroForm fields. ``recipient`` (a row of the blankett's
-    ``per_recipient_rows`` field, see display.recipients) addresses this copy.
-    """
+    (blanketter FILLABLE_ROLES) become form inputs named after the field, for a
+    PDF with AcroForm fields."""
     engine = _ensure_engine()
+    main = parts[0].blankett
     return engine.template.render(
-        blankett=blankett,
-        values=values,
-        ctx=ctx,
-        fillable=fillable,
-        recipient=recipient,
-        header_meta=display.header_meta(blankett, values, ctx.document_number),
+        parts=parts, ctx=ctx, fillable=fillable, title=main.title,
+        description=main.title + (f" – {main.subtitle}" if main.subtitle else ""),
+        header_meta_of=display.header_meta,
     )
+
+
+def render_html(blankett: Any, values: Mapping[str, Any], ctx: DocumentContext, *,
+                fillable: bool = False, recipient: Mapping[str, Any] | None = None) -> str:
+    """The print HTML of one blankett (one copy) filled with ``values``."""
+    return document_html([Part(blankett, values, recipient, blankett.title)], ctx, fillable=fillable)
+
+
+def layout(html: str, *, forms: bool = False):
+    """Lay the HTML out once (WeasyPrint's Document): every PDF variant is written from it."""
+    engine = _ensure_engine()
+    stylesheets = [engine.css, engine.forms_css] if forms else [engine.css]
+    document = HTML(string=html, base_url=engine.base_url, url_fetcher=engine.fetcher)
+    return document.render(stylesheets=stylesheets, font_config=engine.font_config, pdf_forms=forms)
+
+
+def write(document, *, variant: str = PDF_VARIANT, forms: bool = False) -> bytes:
+    """A laid-out document as PDF: the print copy (PDF/UA-1) or the archive copy (PDF/A)."""
+    return document.write_pdf(pdf_variant=variant, pdf_forms=forms, finisher=_scope_header_cells)
+
+
+def _scope_header_cells(_document, pdf) -> None:
+    """Every header cell says what it heads (PDF/UA, WCAG 1.3.1): the column headers are the
+    table's THead cells, the row headers (th scope="row") sit in its body. WeasyPrint links data
+    cells to their headers but writes no /Scope."""
+    by_reference = {obj.reference: obj for obj in pdf.objects if isinstance(obj, pydyf.Dictionary)}
+    for obj in pdf.objects:
+        if isinstance(obj, pydyf.Dictionary) and obj.get("S") == "/TH":
+            row = by_reference.get(obj.get("P"))
+            group = by_reference.get(row.get("P")) if row is not None else None
+            in_head = group is not None and group.get("S") == "/THead"
+            obj.setdefault("A", pydyf.Dictionary({"O": "/Table"}))["Scope"] = "/Column" if in_head else "/Row"
 
 
 def html_to_pdf(html: str, *, forms: bool = False) -> bytes:
     """Render an HTML string with the shared print CSS, fonts and restricted fetcher."""
-    engine = _ensure_engine()
-    stylesheets = [engine.css, engine.forms_css] if forms else [engine.css]
-    document = HTML(string=html, base_url=engine.base_url, url_fetcher=engine.fetcher)
-    return document.write_pdf(
-        stylesheets=stylesheets,
-        font_config=engine.font_config,
-        pdf_variant=PDF_VARIANT,
-        pdf_forms=forms,
-    )
+    return write(layout(html, forms=forms), forms=forms)
 
 
 def render_pdf(blankett: Any, values: Mapping[str, Any], ctx: DocumentContext, *,
@@ -204,16 +243,35 @@ def render_pdf(blankett: Any, values: Mapping[str, Any], ctx: DocumentContext, *
     return Rendered(html, html_to_pdf(html, forms=fillable))
 
 
-def render_copies(blankett: Any, values: Mapping[str, Any],
-                  ctx: DocumentContext) -> list[tuple[str, Rendered]]:
-    """One copy per recipient of a blankett with ``per_recipient_rows`` (the
-    SIP kallelse: one per invited party), as (bookmark title, Rendered) for
-    packets.build_packet; a single untitled copy when there are none."""
-    rows = display.recipients(blankett, values)
-    if not rows:
-        return [(blankett.title, render_pdf(blankett, values, ctx))]
-    return [(f"{blankett.title} – {display.recipient_text(blankett, row)}",
-             render_pdf(blankett, values, ctx, recipient=row)) for row in rows]
+class RenderedDocument(NamedTuple):
+    html: str
+    document: Any            # WeasyPrint's laid-out Document: write more variants or parts from it
+    pdf: bytes               # the print copy, PDF/UA-1
+    part_pages: list[range]  # the pages of each part, in order
+
+    def part_pdf(self, index: int, *, variant: str = PDF_VARIANT) -> bytes:
+        """One part on its own, from the same layout (its pages are numbered within the part)."""
+        pages = [self.document.pages[i] for i in self.part_pages[index]]
+        return write(self.document.copy(pages), variant=variant)
+
+
+def render_document(parts: list[Part], ctx: DocumentContext) -> RenderedDocument:
+    """A document of one or more parts, laid out once: the print PDF (PDF/UA-1, one bookmark per
+    part), and the layout to write other variants and single parts from."""
+    html = document_html(parts, ctx)
+    document = layout(html)
+    return RenderedDocument(html, document, write(document), _part_pages(document, len(parts)))
+
+
+def _part_pages(document, count: int) -> list[range]:
+    """Which pages belong to which part: part N ends on the page holding its end marker "slut-N"
+    (document.html), and the next part starts on the following page."""
+    ranges, start = [], 0
+    for n in range(1, count + 1):
+        end = next(i for i, page in enumerate(document.pages) if f"slut-{n}" in page.anchors)
+        ranges.append(range(start, end + 1))
+        start = end + 1
+    return ranges
 
 
 def warm_up() -> None:
@@ -224,12 +282,18 @@ def warm_up() -> None:
 
 __all__ = [
     "DocumentContext",
+    "Part",
     "Rendered",
+    "RenderedDocument",
     "RestrictedURLFetcher",
+    "copies",
+    "document_html",
     "html_to_pdf",
-    "render_copies",
+    "layout",
+    "render_document",
     "render_html",
     "render_pdf",
     "reset_engine",
     "warm_up",
+    "write",
 ]
