@@ -165,7 +165,15 @@ def test_confirmed_answers_prefill_later_blanketter(soc, app, forfragan):
                 data[name] = "x"
         location = soc.post(location, data=dict(data, action="next")).headers["Location"]
     text = " ".join(pages)
-    assert "Enligt läkarens svar på rehabiliteringsförfrågan FS-" in text
-    assert "kan delta – delta i jobbtorgets verksamheter (50 %)" in text
+    reason = re.search(r'<textarea[^>]*name="finsam_anledning"[^>]*>([^<]*)</textarea>', text).group(1)
+    # The doctor's name and vårdenhet were known from the förfrågan (its sekretessmedgivande).
+    who = re.match(r"Enligt läkarens bedömning \(([^)]*)\) ", reason).group(1)
+    assert who.endswith(", 2026-12-01")
+    assert reason.removeprefix(f"Enligt läkarens bedömning ({who}) ") == (
+        "kan personen delta i Jobbtorg på 50 % och i sysselsättning på 25 %. Personen kan inte delta i "
+        "språkundervisning/utbildning (motivering: Koncentrationssvårigheter under behandlingen). "
+        "För att kunna delta i planerade aktiviteter behövs följande anpassning eller hänsynstagande: "
+        "Korta pass med pauser.")
+    assert "FS-" not in reason and ".;" not in reason and "jobbtorgets" not in reason
     fk = soc.get(soc.get(f"/arenden/{pid}/blankett/fk_ansokan_samordning").headers["Location"])
     assert fk.status_code == 200

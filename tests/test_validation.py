@@ -263,7 +263,7 @@ def test_validate_values_personnummer_message_names_field(forandringsplan):
 
 def test_validate_values_max_length(forandringsplan):
     _, errors = validate_values(forandringsplan, complete_plan(individ_namn="x" * 201))
-    assert errors["individ_namn"] == "Namn: får vara högst 200 tecken (nu 201)."
+    assert errors["individ_namn"] == "Namn: får vara högst 200 tecken, men texten har 201. Korta den med 1 tecken."
 
 
 def test_validate_values_partial_skips_required_but_not_format(forandringsplan):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from formservice.db import Base, utcnow
 
@@ -102,7 +102,7 @@ class Dokument(Base):
     """A produced document, kept exactly as produced (encrypted) so it can be downloaded again."""
 
     __tablename__ = "dokument"
-    __encrypted__ = ("pdf_enc", "docx_enc", "fillable_enc", "values_enc")
+    __encrypted__ = ("pdf_enc", "docx_enc", "fillable_enc", "archive_enc", "values_enc")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
@@ -114,13 +114,38 @@ class Dokument(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(20), default="skapad")
     status_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    pdf_enc: Mapped[bytes] = mapped_column(LargeBinary)
-    docx_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    fillable_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # the doctor's fillable PDF
-    values_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf_enc: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    docx_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+    fillable_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)  # the doctor's fillable PDF
+    archive_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)  # PDF/A archive copy
+    values_enc: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     # "<utkast id>:<version>" the document was produced from: the same draft version gives one document.
     utkast_ref: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
     creator: Mapped[User | None] = relationship()
 
     __table_args__ = (Index("ux_dokument_arende_utkast", "arende_id", "utkast_ref", unique=True),)
+
+
+class DokumentDel(Base):
+    """One part of a produced document (the blankett, a bilaga, or one recipient's copy) as PDF and
+    DOCX of its own; the title names the part (a recipient's name, so it is encrypted)."""
+
+    __tablename__ = "dokument_del"
+    __encrypted__ = ("title_enc", "pdf_enc", "docx_enc")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dokument_id: Mapped[int] = mapped_column(ForeignKey("dokument.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    blankett_id: Mapped[str] = mapped_column(String(60))
+    title_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf_enc: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    docx_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+
+    __table_args__ = (Index("ux_dokument_del_position", "dokument_id", "position", unique=True),)
+
+
+# Whether a document has a fillable or an archive copy, without loading the copy: the document
+# list asks this for every document, and the blobs themselves are deferred.
+Dokument.has_fillable = column_property(Dokument.__table__.c.fillable_enc.isnot(None))
+Dokument.has_archive = column_property(Dokument.__table__.c.archive_enc.isnot(None))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from formservice import db
 from formservice.accounts.models import Enhet, User
+from formservice.blanketter.model import Blankett, facts
 from formservice.blanketter.validation import ValidationError, ascii_digits, normalize_personnummer
 from formservice.crypto import Keyring, name_prefixes, name_tokens
 from formservice.db import utcnow
@@ -63,7 +64,7 @@ def new_public_id() -> str:
 # ---------------------------------------------------------------- individ
 def clean_individ(raw: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
     """Validate the individ's details; (clean, errors by key) with Swedish messages."""
-    from formservice.blanketter.validation import normalize_phone, validate_email
+    from formservice.blanketter.validation import normalize_phone, too_long, validate_email
 
     clean: dict[str, str] = {}
     errors: dict[str, str] = {}
@@ -74,7 +75,7 @@ def clean_individ(raw: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str
                 errors[key] = f"Fyll i {label.lower()}."
             continue
         if len(value) > max_length:
-            errors[key] = f"{label}: högst {max_length} tecken."
+            errors[key] = f"{label}: {too_long(max_length, len(value))}"
             continue
         try:
             if kind == "personnummer":
@@ -192,6 +193,20 @@ def search(user: User, *, query: str = "", lane: str | None = None, ruta: str | 
     return rows, total
 
 
+def open_in_enhet(user: User, personnummer: str) -> list[Row]:
+    """The open ärenden of the user's own enhet for this (normalised) personnummer, newest first:
+    found through the keyed hash index, so only the matches are ever decrypted."""
+    kr = keyring()
+    stmt = (select(Arende).where(Arende.enhet_id == user.enhet_id, Arende.status == "oppet",
+                                 Arende.pnr_hash == kr.keyed_hash("pnr", personnummer))
+            .order_by(Arende.updated_at.desc(), Arende.id.desc()))
+    rows = []
+    for a in db.session().scalars(stmt):
+        data = kr.decrypt_json(a.individ_enc, {})
+        rows.append(Row(a, data.get("namn", ""), data.get("personnummer", "")))
+    return rows
+
+
 # ---------------------------------------------------------------- the process
 def move(user: User, arende: Arende, to_ruta: str, *, kind: str = "ruta", beslut: str | None = None,
          note: str | None = None, lane: str | None = None) -> None:
@@ -213,14 +228,45 @@ def history(arende: Arende) -> list[tuple[Handelse, str | None]]:
 
 
 # ---------------------------------------------------------------- answers (each datum typed once)
-def answers(arende: Arende) -> dict[str, Any]:
+# Stored with the facts, encrypted with them: fact name -> number of the document it was last given
+# in. The key can never be a field name (those begin with a letter).
+_GIVEN_IN = "_dokument"
+
+
+def _stored_answers(arende: Arende) -> dict[str, Any]:
     return keyring().decrypt_json(arende.svar_enc, {}) if arende.svar_enc else {}
 
 
-def store_answers(arende: Arende, values: Mapping[str, Any]) -> None:
-    """Merge a blankett's answers into the ärende's facts (by field name); caller commits."""
-    merged = answers(arende)
-    merged.update(values)
+def answers(arende: Arende) -> dict[str, Any]:
+    """The facts of the ärende by field name (the answers every later blankett starts from)."""
+    return {k: v for k, v in _stored_answers(arende).items() if k != _GIVEN_IN}
+
+
+def answers_given_in(arende: Arende) -> dict[str, str]:
+    """For each fact, the number of the document it was last given in (absent when not known,
+    e.g. for a fact the doctor's confirmed answers changed)."""
+    return dict(_stored_answers(arende).get(_GIVEN_IN) or {})
+
+
+def store_answers(arende: Arende, values: Mapping[str, Any], definitions: Iterable[Blankett] | None = None,
+                  *, document_number: str | None = None) -> None:
+    """Merge the facts among a document's values into the ärende's answers (by field name); caller
+    commits. What the definitions (default: the app's catalogue) mark `scope: dokument` stays in the
+    document's own values and is dropped here, also from answers stored before the scope existed.
+    ``document_number`` records, per fact, the document it was given in."""
+    if definitions is None:
+        definitions = current_app.extensions["catalogue"].blanketter.values()
+    definitions = list(definitions)
+    stored = _stored_answers(arende)
+    given_in = stored.pop(_GIVEN_IN, None) or {}
+    merged = facts(definitions, stored)
+    for name, value in facts(definitions, values).items():
+        if document_number:
+            given_in[name] = document_number
+        elif merged.get(name) != value:
+            given_in.pop(name, None)  # changed by an answer from no known document
+        merged[name] = value
+    merged[_GIVEN_IN] = {k: v for k, v in given_in.items() if k in merged}
     arende.svar_enc = keyring().encrypt_json(merged)
     arende.updated_at = utcnow()
 

@@ -15,9 +15,10 @@ from formservice.blanketter.catalogue import Catalogue
 from formservice.blanketter.model import Blankett
 from formservice.db import utcnow
 from formservice.rendering import documents
+from formservice.rendering.packets import zip_documents
 from formservice.rendering.pdf import DocumentContext
 
-from .models import DOKUMENT_STATUS, Arende, Dokument, Handelse
+from .models import DOKUMENT_STATUS, Arende, Dokument, DokumentDel, Handelse
 from .operations import keyring, new_public_id, store_answers
 
 # A copy for a party who answers on the document itself (the doctor's fillable förfrågan). The wing
@@ -70,13 +71,14 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
         raise AlreadyProduced(existing)
     number = new_document_number()
     ctx = document_context(user, number)
-    pdf = documents.produce_pdf(catalogue, blankett_id, values, ctx, official)
-    docx = documents.produce_docx(catalogue, blankett_id, values, ctx)
+    printed = documents.produce_print_and_archive(catalogue, blankett_id, values, ctx, official)
+    pdf = printed.print_pdf
     kr = keyring()
     blankett = catalogue.blanketter[blankett_id]
     dok = Dokument(public_id=new_public_id(), arende_id=arende.id, blankett_id=blankett_id,
                    blankett_version=blankett.version, document_number=number, created_by=user.id,
-                   pdf_enc=kr.encrypt(pdf.content), docx_enc=kr.encrypt(docx.content),
+                   pdf_enc=kr.encrypt(pdf.content), docx_enc=kr.encrypt(printed.parts[0].docx),
+                   archive_enc=kr.encrypt(printed.archive_pdf) if printed.archive_pdf else None,
                    values_enc=kr.encrypt_json(dict(values)), utkast_ref=utkast_ref or None)
     for make_copy in _fillable_copy_makers:
         fillable = make_copy(blankett, values, ctx, dok, arende)
@@ -84,11 +86,15 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
             dok.fillable_enc = kr.encrypt(fillable)
     dbs = db.session()
     dbs.add(dok)
-    store_answers(arende, values)
+    store_answers(arende, values, catalogue.blanketter.values(), document_number=number)
     dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="dokument", from_ruta=arende.ruta,
                      to_ruta=arende.ruta, beslut=f"{blankett.title} ({number})"))
     try:
-        dbs.flush()
+        dbs.flush()  # a second request for the same draft version stops here (unique utkast_ref)
+        for position, part in enumerate(printed.parts):
+            dbs.add(DokumentDel(dokument_id=dok.id, position=position, blankett_id=part.blankett_id,
+                                title_enc=kr.encrypt_json(part.title), pdf_enc=kr.encrypt(part.pdf),
+                                docx_enc=kr.encrypt(part.docx)))
         audit.record("document_produced", user=user, object_type="dokument", object_id=dok.public_id,
                      detail=blankett_id, commit=False)
         dbs.commit()
@@ -121,7 +127,38 @@ def content(dok: Dokument, fmt: str) -> tuple[str, str, bytes]:
         return stem + ".docx", documents.DOCX, kr.decrypt(dok.docx_enc)
     if fmt == "ifyllbar" and dok.fillable_enc is not None:
         return stem + "-ifyllbar.pdf", documents.PDF, kr.decrypt(dok.fillable_enc)
+    if fmt == "arkiv" and dok.archive_enc is not None:
+        return stem + "-arkiv.pdf", documents.PDF, kr.decrypt(dok.archive_enc)
+    if fmt == "zip":
+        files = [(stem + ".pdf", kr.decrypt(dok.pdf_enc))]
+        for part in parts_of(dok):
+            name = f"{stem}-{part.position + 1}-{part.blankett_id}"
+            files += [(name + ".pdf", kr.decrypt(part.pdf_enc)), (name + ".docx", kr.decrypt(part.docx_enc))]
+        if dok.archive_enc is not None:
+            files.append((stem + "-arkiv.pdf", kr.decrypt(dok.archive_enc)))
+        return stem + ".zip", documents.ZIP, zip_documents(files)
     raise LookupError(fmt)
+
+
+def parts_of(dok: Dokument) -> list[DokumentDel]:
+    return db.session().scalars(select(DokumentDel).where(DokumentDel.dokument_id == dok.id)
+                                .order_by(DokumentDel.position)).all()
+
+
+def part_titles(dok: Dokument) -> list[tuple[DokumentDel, str]]:
+    kr = keyring()
+    return [(part, kr.decrypt_json(part.title_enc)) for part in parts_of(dok)]
+
+
+def part_content(dok: Dokument, position: int, fmt: str) -> tuple[str, str, bytes]:
+    """(filename, mimetype, bytes) of one part, exactly as produced."""
+    part = db.session().scalar(select(DokumentDel).where(DokumentDel.dokument_id == dok.id,
+                                                         DokumentDel.position == position))
+    if part is None or fmt not in ("pdf", "docx") or (fmt == "docx" and part.docx_enc is None):
+        raise LookupError(position)
+    name = f"{dok.blankett_id}-{dok.document_number}-{position + 1}-{part.blankett_id}.{fmt}"
+    blob = part.pdf_enc if fmt == "pdf" else part.docx_enc
+    return name, documents.PDF if fmt == "pdf" else documents.DOCX, keyring().decrypt(blob)
 
 
 def set_status(user: User, arende: Arende, dok: Dokument, status: str) -> None:

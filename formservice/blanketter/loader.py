@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from .model import (CONFIG_DEFAULTS, DEFAULT_MAX_LENGTH, FIELD_TYPES, KINDS, KNOWN_PREFILL_SOURCES, LAYOUTS, ROLES,
-                    WIDTHS, Blankett, Choice, DefinitionError, Field, GridRow, Section, Signature, placeholders)
+                    SCOPES, WIDTHS, Blankett, Choice, DefinitionError, Field, GridRow, Section, Signature, placeholders)
 
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
@@ -39,10 +39,10 @@ _BLANKETT_KEYS = {"id", "title", "subtitle", "version", "issuer", "kind", "attac
                   "sections"}
 _BLANKETT_REQUIRED = {"id", "title", "version", "issuer", "kind", "sections"}
 _SECTION_KEYS = {"id", "number", "title", "intro", "filled_by", "fields", "layout",
-                 "grid_columns", "grid_rows", "signatures", "page_break_before", "text_only"}
+                 "grid_columns", "grid_rows", "signatures", "page_break_before", "text_only", "scope"}
 _FIELD_KEYS = {"name", "label", "type", "help", "required", "max_length", "filled_by",
                "prefill", "choices", "scale_min", "scale_max", "scale_labels", "columns",
-               "min_rows", "max_rows", "width", "lines"}
+               "min_rows", "max_rows", "width", "lines", "scope"}
 _GRID_ROW_KEYS = {"label", "help", "fields", "label_field"}
 _SIGNATURE_KEYS = {"role", "date_field", "name_field", "title_field", "place_field"}
 
@@ -97,6 +97,8 @@ def _check_across(defs: dict[str, Blankett], errors: list[str]) -> None:
                 problem = f"valen skiljer sig från dem i {other_id}.yaml"
             elif [c.name for c in f.columns] != [c.name for c in g.columns]:
                 problem = f"kolumnerna skiljer sig från dem i {other_id}.yaml"
+            elif f.scope != g.scope:
+                problem = f"scope {f.scope!r} skiljer sig från {g.scope!r} i {other_id}.yaml"
             else:
                 continue
             errors.append(f"{b.id}.yaml: fält {f.name!r}: {problem} – samma fältnamn betyder "
@@ -173,6 +175,14 @@ class _Reader:
                               "siffror och understreck (inga å, ä, ö eller mellanslag).")
             return False
         return True
+
+    def scope(self, data: dict, where: str, default: str) -> str:
+        value = data.get("scope", default)
+        if value not in SCOPES:
+            self.error(where, f"scope {value!r} är okänd (tillåtna: arende = en uppgift i ärendet, "
+                              "dokument = gäller bara det här dokumentet).")
+            return default
+        return value
 
     def role(self, data: dict, where: str, default: str | None) -> str | None:
         value = data.get("filled_by", default)
@@ -283,6 +293,7 @@ class _Reader:
             return None
         self.name(sid, where, "id")
         role = self.role(raw, where, default_role)
+        scope = self.scope(raw, where, "arende")
         number = raw.get("number")
         number = None if number is None else str(number)
         text_only = self.flag(raw, "text_only", where)
@@ -294,7 +305,7 @@ class _Reader:
             self.error(where, "fields ska vara en lista.")
             raw_fields = []
         for j, rf in enumerate(raw_fields, 1):
-            f = self.field(rf, f"{where}, fält", j, role)
+            f = self.field(rf, f"{where}, fält", j, role, scope)
             if f is not None:
                 fields.append(f)
         names = {f.name for f in fields}
@@ -380,7 +391,7 @@ class _Reader:
                        label_field=label_field)
 
     # -- fields
-    def field(self, raw: Any, prefix: str, index: int, role: str | None, *,
+    def field(self, raw: Any, prefix: str, index: int, role: str | None, scope: str = "arende", *,
               in_rows: bool = False) -> Field | None:
         name = raw.get("name") if isinstance(raw, dict) else None
         where = f"{prefix} {name!r}" if isinstance(name, str) else f"{prefix} nr {index}"
@@ -393,6 +404,9 @@ class _Reader:
             self.error(where, f"okänd typ {ftype!r} (tillåtna: {', '.join(allowed_types)}).")
             ftype = "text"
         filled_by = self.role(raw, where, role)
+        if in_rows and "scope" in raw:
+            self.error(where, "scope gäller hela fältet av typen rows, inte en kolumn.")
+        scope = self.scope(raw, where, scope)
 
         prefill = raw.get("prefill")
         if prefill is not None:
@@ -402,6 +416,9 @@ class _Reader:
                 self.error(where, "prefill 'today' kan bara användas på fält av typen date.")
             if ftype == "rows":
                 self.error(where, "ett fält av typen rows kan inte förifyllas.")
+            if ftype == "checkbox" and scope == "dokument":
+                self.error(where, "en kryssruta med scope: dokument förifylls aldrig – den kryssas i "
+                                  "av den som fyller i just det här dokumentet.")
 
         choices = self.choices(raw, where, ftype)
         scale_min = scale_max = None
@@ -436,7 +453,7 @@ class _Reader:
                 self.error(where, "ett fält av typen rows behöver columns (minst en kolumn).")
                 raw_cols = []
             for k, rc in enumerate(raw_cols, 1):
-                col = self.field(rc, f"{where}, kolumn", k, filled_by, in_rows=True)
+                col = self.field(rc, f"{where}, kolumn", k, filled_by, scope, in_rows=True)
                 if col is not None:
                     if any(c.name == col.name for c in columns):
                         self.error(where, f"kolumnnamnet {col.name!r} förekommer två gånger.")
@@ -465,7 +482,7 @@ class _Reader:
             filled_by=filled_by, prefill=prefill if isinstance(prefill, str) else None,
             choices=choices, scale_min=scale_min, scale_max=scale_max,
             scale_labels=scale_labels, columns=tuple(columns), min_rows=min_rows,
-            max_rows=max_rows, width=width,
+            max_rows=max_rows, width=width, scope=scope,
             lines=self.integer(raw, "lines", where, 4 if ftype == "textarea" else 1,
                                minimum=1) or 1)
 

@@ -8,7 +8,7 @@ The YAML format is documented for the staff who edit it in docs/blanketter.md.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -16,8 +16,8 @@ from typing import Any
 
 __all__ = [
     "BLANKETT_IDS", "CONFIG_DEFAULTS", "CONFIG_LABELS", "FIELD_TYPES", "FILLABLE_ROLES", "KNOWN_PREFILL_SOURCES", "ROLES",
-    "Blankett", "Choice", "DefinitionError", "Field", "GridRow", "Section", "Signature",
-    "blankett_ids", "config_text", "field_role", "fill_placeholders",
+    "SCOPES", "Blankett", "Choice", "DefinitionError", "Field", "GridRow", "Section", "Signature",
+    "blankett_ids", "config_text", "facts", "field_role", "fill_placeholders",
 ]
 
 FIELD_TYPES = ("text", "textarea", "date", "time", "personnummer", "phone", "email",
@@ -27,6 +27,10 @@ DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 5000, "date": 10, "time": 5,
                       "personnummer": 15, "phone": 30, "email": 254}
 WIDTHS = ("full", "half", "third")
 KINDS = ("blankett", "bilaga")
+# What an answer belongs to. "arende": a fact of the ärende (the individ's address, the doctor's
+# name), carried to later blanketter and later copies. "dokument": this one document's own answer
+# (a meeting's date, a consent, a tick, a signature date): kept with the document, asked again.
+SCOPES = ("arende", "dokument")
 LAYOUTS = ("fields", "grid")
 # Roles that fill their part in on paper (or in a fillable PDF) after the
 # document has left the service: these fields stay empty with room to write,
@@ -135,6 +139,12 @@ class Field:
     max_rows: int | None = None
     width: str = "full"
     lines: int = 1                                   # handwriting lines when empty on paper
+    scope: str = "arende"                            # see SCOPES
+
+    @property
+    def is_fact(self) -> bool:
+        """A fact of the ärende (carried over), not an answer that belongs to one document."""
+        return self.scope == "arende"
 
     def scale_label(self, point: int) -> str:
         if self.scale_min is None or not self.scale_labels:
@@ -260,6 +270,13 @@ def placeholders(text: str | None) -> list[str]:
     if not text:
         return []
     return _PLACEHOLDER.findall(text.replace("{{", "").replace("}}", ""))
+
+
+def facts(definitions: Iterable[Blankett], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values that are facts of the ärende: all but those a definition marks `scope: dokument`
+    (a field name has the same scope on every blankett; the loader checks it)."""
+    own = {f.name for b in definitions for f in b.fields if not f.is_fact}
+    return {name: value for name, value in values.items() if name not in own}
 
 
 def field_role(field: Field, section: Section) -> str | None:

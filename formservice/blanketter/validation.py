@@ -16,7 +16,7 @@ from typing import Any
 __all__ = [
     "ValidationError", "clean_value", "format_personnummer", "is_samordningsnummer",
     "normalize_personnummer", "normalize_phone", "parse_checkbox", "parse_choice",
-    "parse_date", "parse_percent", "parse_scale", "parse_time", "validate_email",
+    "parse_date", "parse_percent", "parse_scale", "parse_time", "too_long", "validate_email",
     "validate_values",
 ]
 
@@ -261,8 +261,17 @@ def clean_value(field, value: Any) -> Any:
     else:
         raise ValidationError(f"Okänd fälttyp {kind!r}.")
     if isinstance(result, str) and field.max_length and len(result) > field.max_length:
-        raise ValidationError(f"Får vara högst {field.max_length} tecken (nu {len(result)}).")
+        raise ValidationError(too_long(field.max_length, len(result)))
     return result
+
+
+def too_long(max_length: int, length: int) -> str:
+    """The message, after "<label>: ", for a text over its field's limit. The web forms have no
+    maxlength attribute (a browser cuts a paste there without a word), so both numbers are said."""
+    def count(n: int) -> str:
+        return f"{n:,}".replace(",", "\u00a0")
+    return (f"får vara högst {count(max_length)} tecken, men texten har {count(length)}. "
+            f"Korta den med {count(length - max_length)} tecken.")
 
 
 def _message(label: str, error: ValidationError) -> str:

@@ -1,8 +1,10 @@
 """The blankett wizard's pages, derived from the definition: one section (one topic) per page.
 
 Fields that another party fills in on paper (the doctor's part of the förfrågan) are not asked.
-A page whose every field is already known from the ärende or the prefill sources is skipped on
-the way through and shown on the Granska page instead, where it can still be changed.
+A page whose every field is a fact already known from the ärende or the prefill sources is skipped
+on the way through and shown on the Granska page instead, where it can still be changed. A page
+with an answer that belongs to this one document (`scope: dokument`), or with a box ticked by a
+prefill source, is always shown: nothing is ticked on a page the user never saw.
 Pure Python: no flask import.
 """
 from __future__ import annotations
@@ -49,9 +51,18 @@ def asked_fields(parts: Sequence[Blankett]) -> list[Field]:
     return [f for page in pages(parts) for f in page.fields]
 
 
+def is_known(field: Field, origin: Mapping[str, str]) -> bool:
+    """A fact known before this blankett was started (a checkbox only from the ärende's answers)."""
+    if not field.is_fact:
+        return False
+    if field.type == "checkbox":
+        return origin.get(field.name) == "arende"
+    return origin.get(field.name) in KNOWN_ORIGINS
+
+
 def needs_input(page: Page, origin: Mapping[str, str]) -> bool:
-    """False when every field on the page was known before this blankett was started."""
-    return not all(origin.get(f.name) in KNOWN_ORIGINS for f in page.fields)
+    """False when every field on the page is a fact that was known before this blankett was started."""
+    return not all(is_known(f, origin) for f in page.fields)
 
 
 def next_page(all_pages: Sequence[Page], after: int, origin: Mapping[str, str]) -> Page | None:

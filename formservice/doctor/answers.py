@@ -166,12 +166,14 @@ def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Map
 def archive_pdf(user: User, arende: Arende, dok: Dokument, blankett: Blankett, answers: Mapping[str, Any]
                 ) -> bytes:
     """The förfrågan as it now stands, answered: the caseworker's part as produced and the doctor's
-    confirmed answers, rendered anew (nothing of an uploaded file is copied into the archive)."""
-    from formservice.rendering.pdf import render_pdf
+    confirmed answers, rendered anew as PDF/A (nothing of an uploaded file is copied into the archive)."""
+    from formservice.rendering import pdf as pdf_rendering
+    from formservice.rendering.documents import ARCHIVE_VARIANT
 
     values = dict(keyring().decrypt_json(dok.values_enc, {}), **answers)
     ctx = replace(document_context(user, dok.document_number), created=dok.created_at.date())
-    return render_pdf(blankett, values, ctx).pdf
+    rendered = pdf_rendering.render_document(pdf_rendering.copies(blankett, values), ctx)
+    return pdf_rendering.write(rendered.document, variant=ARCHIVE_VARIANT)
 
 
 def cancel(svar: Svar) -> bool:
@@ -205,28 +207,63 @@ def archive(svar: Svar) -> bytes | None:
 
 
 # ---------------------------------------------------------------- the answers as prefill for later blanketter
-def summary(blankett: Blankett, values: Mapping[str, Any], document_number: str) -> str:
-    """The doctor's assessment as a short text, e.g. for the Finsamteam anmälan's reason."""
+def summary(blankett: Blankett, values: Mapping[str, Any]) -> str:
+    """The doctor's assessment in plain sentences, e.g. as the Finsamteam anmälan's reason:
+    "Enligt läkarens bedömning (Åsa Läkarsson, Vårdcentralen Skärholmen, 2026-12-01) kan personen
+    delta i Jobbtorg på 50 % och i sysselsättning. Personen kan inte delta i språkundervisning/
+    utbildning (motivering: …)." Activities are named as in the definition's field labels."""
     rows = {n: row for s in blankett.sections if s.layout == "grid" for row in s.grid_rows for n in row.fields}
-    parts = []
+    can, cannot = [], []
     for act in readback.activities(blankett):
         row = rows[next(n for n in act[2:] if n)]
-        label = row.label.rstrip("?")
-        if row.label_field and values.get(row.label_field):
-            label = f"{label}: {values[row.label_field]}"
+        name = _in_sentence(str(values.get(row.label_field) or act.name), row.label)
+        said_as_verb = f"kan {name.lower()}" in row.label.lower()  # "… och kan söka arbete?"
         share = format_value(blankett.field(act.omfattning), values.get(act.omfattning)) if act.omfattning else ""
-        why = values.get(act.motivering) if act.motivering else ""
+        why = _clause(values.get(act.motivering) or "") if act.motivering else ""
         if (act.kan_delta and values.get(act.kan_delta) is True) or share:
-            parts.append(f"kan delta – {label.lower()}" + (f" ({share})" if share else ""))
+            can.append((said_as_verb, name + (f" på {share}" if share else "")))
         elif why or (act.kan_inte_delta and values.get(act.kan_inte_delta) is True):
-            parts.append(f"kan inte delta – {label.lower()}" + (f": {why}" if why else ""))
-    extra = [values.get(n) for n in ("lakare_anpassning", "lakare_kommentar") if values.get(n)]
-    who = ", ".join(v for v in (values.get("lakare_namn"), values.get("vardenhet")) if v)
-    text = f"Enligt läkarens svar på rehabiliteringsförfrågan {document_number}" + (f" ({who})" if who else "")
-    text += (": " + "; ".join(parts) + ".") if parts else "."
-    if extra:
-        text += " " + " ".join(str(e) for e in extra)
-    return text
+            cannot.append((said_as_verb, name + (f" (motivering: {why})" if why else "")))
+    who = ", ".join(_clause(values[n]) for n in ("lakare_namn", "vardenhet", "forfragan_svar_datum")
+                    if values.get(n))
+    opening = "Enligt läkarens bedömning" + (f" ({who})" if who else "")
+    sentences = []
+    if can:
+        sentences.append(f"{opening} kan personen {_activity_list(can, 'och')}")
+    if cannot:
+        sentences.append(("Personen kan" if can else f"{opening} kan personen") + " inte "
+                         + _activity_list(cannot, "eller"))
+    if not sentences:
+        sentences.append("Läkaren har svarat på rehabiliteringsförfrågan" + (f" ({who})" if who else ""))
+    if values.get("lakare_anpassning"):
+        label = blankett.field("lakare_anpassning").label if blankett.has_field("lakare_anpassning") else "Anpassning"
+        sentences.append(f"{label}: {_clause(values['lakare_anpassning'])}")
+    if values.get("lakare_kommentar"):
+        sentences.append(f"Läkarens kommentar: {_clause(values['lakare_kommentar'])}")
+    return " ".join(s if s.endswith(("!", "?")) else s + "." for s in sentences)
+
+
+def _clause(text: Any) -> str:
+    """Free text inside a sentence: on one line, without the full stop or semicolon it ended with."""
+    return " ".join(str(text).split()).rstrip(".;:, ")
+
+
+def _in_sentence(name: str, context: str) -> str:
+    """A name as it stands mid-sentence: "Sysselsättning" becomes "sysselsättning", while a proper
+    noun that the definition writes capitalised in running text (Jobbtorg, in "Delta i Jobbtorgets
+    verksamheter?") and an abbreviation (KBT) keep their capital."""
+    first = (name.split() or [""])[0]
+    if not name[:1].isupper() or first.isupper() or context.find(first) > 0:
+        return name
+    return name[:1].lower() + name[1:]
+
+
+def _activity_list(items: list[tuple[bool, str]], conjunction: str) -> str:
+    """ "delta i Jobbtorg på 50 %, i sysselsättning och söka arbete": nouns after "delta i", then
+    the activities the definition words as verbs."""
+    phrases = [("delta i " if i == 0 else "i ") + p for i, p in enumerate(p for verb, p in items if not verb)]
+    phrases += [p for verb, p in items if verb]
+    return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + f" {conjunction} " + phrases[-1]
 
 
 def prefill_sources(arende: Arende, blanketter: Mapping[str, Blankett]) -> dict[str, str]:
@@ -236,6 +273,6 @@ def prefill_sources(arende: Arende, blanketter: Mapping[str, Blankett]) -> dict[
         if blankett is None:
             continue
         who = ", ".join(v for v in (values.get("lakare_namn"), values.get("vardenhet")) if v)
-        return {"lakarsvar.sammanfattning": summary(blankett, values, svar.dokument.document_number),
+        return {"lakarsvar.sammanfattning": summary(blankett, values),
                 "lakarsvar.kontakt": who, "lakarsvar.finns": "1", "lakarsvar.medicinskt_underlag": "bifogas"}
     return {}

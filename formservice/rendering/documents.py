@@ -86,34 +86,68 @@ def print_parts(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any
     return [copy for part in parts_of(catalogue, blankett_id) for copy in pdf_rendering.copies(part, values)]
 
 
-def produce_pdf(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,
-                official: Mapping[str, Any] | None = None) -> Document:
-    """The print PDF: every part laid out once as one tagged document (PDF/UA-1, a bookmark per
-    part). A part with an organisation's official PDF is filled instead, and the packet then joins
-    the PDFs page by page (the official form is not ours to tag)."""
+ARCHIVE_VARIANT = "pdf/a-2a"  # PDF/A-2 with the structure tree and Unicode text kept (level A)
+
+
+@dataclass(frozen=True)
+class PrintedPart:
+    title: str
+    blankett_id: str
+    pdf: bytes
+    docx: bytes
+
+
+@dataclass(frozen=True)
+class Printed:
+    print_pdf: Document
+    archive_pdf: bytes | None  # PDF/A, written from the same layout; None for an official PDF
+    parts: list[PrintedPart]    # each part on its own, as PDF and DOCX
+
+
+def produce_print_and_archive(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any],
+                              ctx: DocumentContext, official: Mapping[str, Any] | None = None) -> Printed:
+    """The print PDF (PDF/UA-1), its archive copy (PDF/A-2a) and every part on its own (PDF and
+    DOCX), the PDFs all written from one layout."""
     main = catalogue.blanketter[blankett_id]
     parts = print_parts(catalogue, blankett_id, values)
+    packet, part_pdfs, rendered = _print(parts, ctx, official, with_parts=True)
+    archive = pdf_rendering.write(rendered.document, variant=ARCHIVE_VARIANT) if rendered else None
+    docx = [_render_docx(p.blankett, p.values, ctx, recipient=p.recipient) for p in parts]
+    return Printed(Document(_stem(main, ctx) + ".pdf", PDF, packet), archive,
+                   [PrintedPart(p.title, p.blankett.id, pdf, d) for p, pdf, d in zip(parts, part_pdfs, docx)])
+
+
+def produce_pdf(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,
+                official: Mapping[str, Any] | None = None) -> Document:
+    """The print PDF: every part laid out once as one tagged document (PDF/UA-1, a bookmark per part)."""
+    main = catalogue.blanketter[blankett_id]
+    packet, _parts, _rendered = _print(print_parts(catalogue, blankett_id, values), ctx, official)
+    return Document(_stem(main, ctx) + ".pdf", PDF, packet)
+
+
+def _print(parts: list[pdf_rendering.Part], ctx: DocumentContext, official: Mapping[str, Any] | None, *,
+           with_parts: bool = False):
+    """(packet PDF, each part's PDF when asked, the layout). A part with an organisation's official
+    PDF is filled instead, and the packet then joins the PDFs page by page (the official form is not
+    ours to tag, and there is no layout to write variants from)."""
     if official and any(p.blankett.id in official for p in parts):
-        content = _joined_with_official(parts, ctx, official)
-    else:
-        content = pdf_rendering.render_document(parts, ctx).pdf
-    return Document(_stem(main, ctx) + ".pdf", PDF, content)
+        pdfs = [official[p.blankett.id].fill(p.values, p.blankett) if p.blankett.id in official
+                else pdf_rendering.render_document([p], ctx).pdf for p in parts]
+        packet = pdfs[0] if len(pdfs) == 1 else packets.build_packet(
+            [(p.title, pdf) for p, pdf in zip(parts, pdfs)], title=parts[0].blankett.title)
+        return packet, pdfs, None
+    rendered = pdf_rendering.render_document(parts, ctx)
+    if not with_parts:
+        return rendered.pdf, [], rendered
+    pdfs = [rendered.pdf] if len(parts) == 1 else [rendered.part_pdf(i) for i in range(len(parts))]
+    return rendered.pdf, pdfs, rendered
 
 
-def _joined_with_official(parts, ctx: DocumentContext, official: Mapping[str, Any]) -> bytes:
-    pdfs = []
-    for part in parts:
-        if part.blankett.id in official:
-            pdfs.append((part.title, official[part.blankett.id].fill(part.values, part.blankett)))
-        else:
-            pdfs.append((part.title, pdf_rendering.render_document([part], ctx).pdf))
-    return pdfs[0][1] if len(pdfs) == 1 else packets.build_packet(pdfs, title=parts[0].blankett.title)
-
-
-def _render_docx(part: Blankett, values: Mapping[str, Any], ctx: DocumentContext) -> bytes:
+def _render_docx(part: Blankett, values: Mapping[str, Any], ctx: DocumentContext, *,
+                 recipient: Mapping[str, Any] | None = None) -> bytes:
     from . import docx as docx_rendering  # docxtpl/lxml loaded on first use, not at start-up
 
-    return docx_rendering.render_docx(part, values, ctx)
+    return docx_rendering.render_docx(part, values, ctx, recipient=recipient)
 
 
 def produce_docx(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,

@@ -277,10 +277,17 @@ class TemplateBuilder:
         self._header_footer()
 
     def _set_language(self) -> None:
+        """Swedish everywhere Word and LibreOffice look: the Normal style, the document defaults
+        (python-docx's template says en-US there) and the theme fonts' language."""
         rpr = self.doc.styles["Normal"].element.get_or_add_rPr()
         lang = OxmlElement("w:lang")
         lang.set(qn("w:val"), "sv-SE")
         rpr.append(lang)
+        for default in self.doc.styles.element.iter(qn("w:lang")):
+            default.set(qn("w:val"), "sv-SE")
+            default.set(qn("w:eastAsia"), "sv-SE")
+        for theme in self.doc.settings.element.iter(qn("w:themeFontLang")):
+            theme.set(qn("w:val"), "sv-SE")
 
     def _header_footer(self) -> None:
         section = self.doc.sections[0]
@@ -455,8 +462,10 @@ class TemplateBuilder:
         _para(self.doc, "", space_after=0, size=4)
 
     def signatures(self, s: Section) -> None:
+        # All the signatures of a section on one page: people sign together, and a signature block
+        # alone at the top of a page reads as signing an empty page.
+        start = len(self.doc.element.body)
         for sig in s.signatures:
-            start = len(self.doc.element.body)
             if sig.role not in (s.title, "Namnteckning", "Underskrift"):
                 p = _para(self.doc, literal(sig.role), size=9, bold=True, space_after=1)
                 p.paragraph_format.keep_with_next = True
@@ -476,10 +485,10 @@ class TemplateBuilder:
                 names.append((v(sig.title_field), "Befattning", 80))
             if names:
                 self._line_table(names, 8)
-            self._keep_together(start)
+        self._keep_together(start)
 
     def _keep_together(self, start: int) -> None:
-        """Keep a signature block on one page: every paragraph from body element
+        """Keep the signature blocks on one page: every paragraph from body element
         ``start`` on keeps with the next, except the last one."""
         paragraphs = [p for el in list(self.doc.element.body)[start:]
                       for p in el.iter(qn("w:p"))]

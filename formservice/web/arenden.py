@@ -8,7 +8,7 @@ from formservice.accounts.login import current_user, login_required
 from formservice.arenden import operations as arenden
 from formservice.arenden import registry
 from formservice.arenden.models import DOKUMENT_STATUS
-from formservice.blanketter.validation import format_personnummer
+from formservice.blanketter.validation import format_personnummer, too_long
 from formservice.doctor import answers as doctor_answers
 from formservice.processkarta.model import UnknownIdError
 from formservice.rendering.display import format_value
@@ -16,6 +16,7 @@ from formservice.rendering.display import format_value
 from .paging import page_number, posted_version
 
 bp = Blueprint("arenden", __name__, url_prefix="/arenden")
+NOTE_MAX_LENGTH = 1000  # a note to the history on a step
 
 
 def pm():
@@ -32,6 +33,14 @@ def load(public_id: str):
 @bp.app_template_filter("pnr")
 def _pnr(value: str) -> str:
     return format_personnummer(value) if value and len(value) == 12 and value.isdigit() else (value or "")
+
+
+@bp.app_template_filter("in_sentence")
+def _in_sentence(title: str) -> str:
+    """A blankett's title inside a sentence or on a button: "Fyll i anmälan till Finsamteam", "… (SIP)".
+    Only the first letter is lowered (not in an abbreviation); names keep their capitals."""
+    first = (title.split() or [""])[0]
+    return title if first.isupper() else title[:1].lower() + title[1:]
 
 
 # ---------------------------------------------------------------- list and search
@@ -57,7 +66,7 @@ def index():
 def new():
     user = current_user()
     default_lane = pm().default_lane_for_role(user.role) or pm().lanes[0]
-    data, errors = {}, {}
+    data, errors, duplicates = {}, {}, []
     if request.method == "POST":
         data, errors = arenden.clean_individ(request.form)
         start = request.form.get("ruta") or default_lane.start[0]
@@ -65,15 +74,22 @@ def new():
             pm().ruta(start)
         except UnknownIdError:
             errors["ruta"] = "Välj en ruta i processkartan."
-        if not errors:
+        if not errors and request.form.get("skapa_anda") != data["personnummer"]:
+            # A second open ärende for the same person in the enhet is most often a mistake: warn,
+            # link to the first, and create only on "Skapa ändå ett nytt ärende" for this personnummer.
+            duplicates = arenden.open_in_enhet(user, data["personnummer"])
+            if duplicates:
+                audit.record("arende_searched", user=user,
+                             detail=f"Nytt ärende: {len(duplicates)} öppna med samma personnummer")
+        if not errors and not duplicates:
             arende = arenden.create(user, data, lane=start.split(".")[0], ruta=start)
             audit.record("arende_created", user=user, object_type="arende", object_id=arende.public_id)
             flash("Ärendet är skapat.", "success")
             return redirect(url_for("arenden.show", public_id=arende.public_id))
         data = {k: request.form.get(k, "") for k, *_ in arenden.INDIVID_FIELDS}
     return render_template("web/arenden/individ_form.html", data=data, errors=errors, fields=arenden.INDIVID_FIELDS,
-                           arende=None, starts=_start_choices(), default_start=default_lane.start[0]), \
-        400 if errors else 200
+                           arende=None, starts=_start_choices(), default_start=default_lane.start[0],
+                           duplicates=duplicates, pm=pm()), 400 if errors else 200
 
 
 def _start_choices():
@@ -117,7 +133,7 @@ def show(public_id: str):
                for s, v in doctor_answers.confirmed(arende) if s.dokument.blankett_id in cat.blanketter]
     return render_template("web/arenden/show.html", arende=arende, individ=arenden.individ(arende),
                            ruta=pm().ruta(arende.ruta), lane=pm().lane(arende.lane), pm=pm(),
-                           history=arenden.history(arende), documents=registry.of(arende),
+                           history=arenden.history(arende), documents=registry.of(arende), part_titles=registry.part_titles,
                            drafts=arenden.drafts(arende), blanketter=cat.blanketter,
                            statuses=DOKUMENT_STATUS, doctor_answers=answers, format_value=format_value)
 
@@ -172,7 +188,9 @@ def step(public_id: str):
         edge = targets.get(choice)
         if edge is None:
             errors["val"] = (ruta.decision.question + " Välj Ja eller Nej.") if ruta.decision else "Välj hur ärendet går vidare."
-        else:
+        if note and len(note) > NOTE_MAX_LENGTH:
+            errors["note"] = f"Anteckningen {too_long(NOTE_MAX_LENGTH, len(note))}"
+        if not errors:
             beslut = {"yes": f"{ruta.decision.question} Ja", "no": f"{ruta.decision.question} Nej"}.get(
                 edge.kind, edge.label) if ruta.decision else edge.label
             arenden.move(user, arende, edge.target, kind="beslut" if edge.kind in ("yes", "no", "choice") else "ruta",
@@ -185,27 +203,66 @@ def step(public_id: str):
     cat = current_app.extensions["catalogue"]
     return render_template("web/arenden/step.html", arende=arende, ruta=ruta, lane=pm().lane(ruta.lane), pm=pm(),
                            individ=arenden.individ(arende), errors=errors, blanketter=cat.blanketter,
-                           drafts={d.blankett_id: d for d in arenden.drafts(arende)}), 400 if errors else 200
+                           drafts={d.blankett_id: d for d in arenden.drafts(arende)},
+                           doctor=_doctor_part(arende, ruta, cat.blanketter),
+                           note=request.form.get("note", "") if errors else ""), 400 if errors else 200
+
+
+def _doctor_part(arende, ruta, blanketter):
+    """On the ruta that waits for the doctor's answer (soc1.10) and on the one the answer leads to
+    (soc1.11) — read off the process map as doctor.answers.ruta_after_answer does — the förfrågan
+    documents still without a confirmed answer, and the confirmed answers as text; else None."""
+    waits, leads_to = set(), set()
+    for sender in pm().rutor.values():
+        for blankett_id in sender.blankett_ids:
+            if not (sender.next and doctor_answers.has_doctor_part(blanketter[blankett_id])):
+                continue
+            after = doctor_answers.ruta_after_answer(pm(), blankett_id, sender.next)
+            if ruta.id == sender.next and after:
+                waits.add(blankett_id)
+            elif ruta.id == after:
+                leads_to.add(blankett_id)
+    ids = waits | leads_to
+    if not ids:
+        return None
+    answered = [(svar, doctor_answers.summary(blanketter[svar.dokument.blankett_id], values))
+                for svar, values in doctor_answers.confirmed(arende) if svar.dokument.blankett_id in ids]
+    done = {svar.dokument_id for svar, _ in answered}
+    pending = [d for d in registry.of(arende) if d.blankett_id in ids and d.has_fillable and d.id not in done]
+    return {"waiting": bool(waits), "blanketter": [blanketter[b] for b in sorted(ids)], "pending": pending,
+            "answered": answered}
 
 
 # ---------------------------------------------------------------- documents
-@bp.get("/<public_id>/dokument/<doc_id>.<any(pdf, docx, ifyllbar):fmt>")
-@login_required
-def download(public_id: str, doc_id: str, fmt: str):
-    user = current_user()
-    arende = load(public_id)
-    dok = registry.get(arende, doc_id)
+def _send_document(public_id: str, doc_id: str, fetch, detail: str, *, inline: bool = False):
+    """A stored file of a document of this ärende, exactly as produced; audited, never a 500."""
+    dok = registry.get(load(public_id), doc_id)
     if dok is None:
         abort(404)
     try:
-        filename, mimetype, content = registry.content(dok, fmt)
+        filename, mimetype, content = fetch(dok)
     except LookupError:
         abort(404)
-    audit.record("document_downloaded", user=user, object_type="dokument", object_id=dok.public_id, detail=fmt)
+    audit.record("document_downloaded", user=current_user(), object_type="dokument", object_id=dok.public_id,
+                 detail=detail)
     response = current_app.response_class(content, mimetype=mimetype)
-    disposition = "inline" if fmt == "pdf" and request.args.get("visa") else "attachment"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
     return response
+
+
+@bp.get("/<public_id>/dokument/<doc_id>.<any(pdf, docx, ifyllbar, arkiv, zip):fmt>")
+@login_required
+def download(public_id: str, doc_id: str, fmt: str):
+    return _send_document(public_id, doc_id, lambda dok: registry.content(dok, fmt), fmt,
+                          inline=fmt == "pdf" and bool(request.args.get("visa")))
+
+
+@bp.get("/<public_id>/dokument/<doc_id>/del/<int:position>.<any(pdf, docx):fmt>")
+@login_required
+def download_part(public_id: str, doc_id: str, position: int, fmt: str):
+    """One part of a document (a bilaga, one recipient's copy) as PDF or DOCX, exactly as produced."""
+    return _send_document(public_id, doc_id, lambda dok: registry.part_content(dok, position, fmt),
+                          f"del {position + 1} {fmt}")
 
 
 @bp.post("/<public_id>/dokument/<doc_id>/status")

@@ -36,9 +36,11 @@ class Context:
         self.pages = wizard.pages(self.parts)
         self.draft = arenden.draft(self.arende, blankett_id)
         self.individ = arenden.individ(self.arende)
-        srcs = prefill.sources(individ=self.individ, user=self.user, settings=organisation_settings(self.user),
-                               extra=doctor_answers.prefill_sources(self.arende, cat.blanketter))
-        self.values, self.origin = prefill.resolve(self.parts, sources=srcs, answers=arenden.answers(self.arende),
+        self.sources = prefill.sources(individ=self.individ, user=self.user,
+                                       settings=organisation_settings(self.user),
+                                       extra=doctor_answers.prefill_sources(self.arende, cat.blanketter))
+        self.answers = arenden.answers(self.arende)
+        self.values, self.origin = prefill.resolve(self.parts, sources=self.sources, answers=self.answers,
                                                    draft=arenden.draft_values(self.draft))
 
     def page(self, number: int) -> wizard.Page:
@@ -105,7 +107,28 @@ def page(public_id: str, blankett_id: str, number: int):
     position = next((i + 1 for i, p in enumerate(asked) if p.number == number), None)
     return c.render("web/blankett/page.html", 400 if errors else 200, page=pg, values=values, errors=errors,
                     error_id=_error_id, version=draft.version if draft else 0, position=position,
-                    total=len(asked), from_review=request.values.get("from_review"))
+                    total=len(asked), from_review=request.values.get("from_review"), passed_over=_passed_over(c, pg))
+
+
+def _passed_over(c: Context, pg: wizard.Page) -> dict[str, list[str]]:
+    """The sections between the previous page asked and this one that are not asked: "known" (filled in
+    from the ärende, shown on Granska) and "doctor" (the doctor's part). Said on the page, so that a
+    heading numbered as on paper ("2. …" first) does not look as if a page went missing."""
+    page_of = {(p.part.id, p.section.id): p for p in c.pages}
+    out: dict[str, list[str]] = {"known": [], "doctor": []}
+    for part in c.parts:
+        for section in part.sections:
+            page = page_of.get((part.id, section.id))
+            if page is pg:
+                return out
+            if page is not None and wizard.needs_input(page, c.origin):
+                out = {"known": [], "doctor": []}
+            elif section.fields and not section.text_only:
+                name = (f"{part.title}: " if part.id != pg.part.id else "") + (
+                    f"{section.number}. " if section.number else "") + section.title
+                asked = any(wizard.is_asked(f, section) for f in section.fields)
+                out["known" if asked else "doctor"].append(name)
+    return out
 
 
 @bp.route("/granska", methods=["GET", "POST"])
@@ -140,7 +163,21 @@ def review(public_id: str, blankett_id: str):
     status = 409 if changed else 400 if errors else 200
     return c.render("web/blankett/review.html", status, values=c.values, errors=errors, changed=changed,
                     page_of=page_of, format_value=format_value, is_asked=wizard.is_asked,
-                    utkast=arenden.draft_ref(draft))
+                    utkast=arenden.draft_ref(draft), **_origins(c))
+
+
+def _origins(c: Context) -> dict:
+    """Where each value on Granska comes from: `origin` by field name ("utkast", "arende" or a prefill
+    source key) and, for facts carried over, `given_in`: the document they were given in."""
+    origin = prefill.provenance(c.parts, values=c.values, origin=c.origin, sources=c.sources, answers=c.answers)
+    documents_by_number = {d.document_number: d for d in registry.of(c.arende)}
+    given_in = {}
+    for name, number in arenden.answers_given_in(c.arende).items():
+        dok = documents_by_number.get(number)
+        if origin.get(name) == "arende" and dok is not None:
+            part = c.catalogue.blanketter.get(dok.blankett_id)
+            given_in[name] = (part.title if part else dok.blankett_id, dok)
+    return {"origin": origin, "given_in": given_in}
 
 
 def _already_produced(c: Context, dok):
@@ -156,13 +193,20 @@ def done(public_id: str, blankett_id: str, doc_id: str):
     dok = registry.get(c.arende, doc_id)
     if dok is None:
         abort(404)
-    return c.render("web/blankett/done.html", dok=dok)
+    # A document with a part for the doctor: the ruta after the one that sends it waits for the answer.
+    pm = c.catalogue.process_map
+    waiting = next((pm.ruta(r.next) for r in pm.rutor.values() if dok.blankett_id in r.blankett_ids and r.next),
+                   None) if dok.has_fillable else None
+    return c.render("web/blankett/done.html", dok=dok, waiting=waiting)
 
 
-@bp.post("/kasta")
+@bp.route("/kasta", methods=["GET", "POST"])
 @login_required
 def discard(public_id: str, blankett_id: str):
+    """GET asks first (WCAG 3.3.4: deleting a whole draft is not one click); POST deletes."""
     c = Context(public_id, blankett_id)
+    if request.method == "GET":
+        return c.render("web/blankett/discard.html")
     arenden.discard_draft(c.arende, blankett_id)
     flash("Utkastet är borttaget.", "info")
     return redirect(url_for("arenden.step", public_id=public_id))

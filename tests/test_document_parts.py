@@ -1,0 +1,43 @@
+"""Every part of a produced document — the blankett, each bilaga, each recipient's copy — as PDF and
+DOCX of its own in the ärende's document list, and the whole as a ZIP."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+from docx import Document as WordDocument
+from pypdf import PdfReader
+
+from .test_doctor_answers import forfragan, soc  # noqa: F401 (fixtures)
+
+
+def pdf_text(data: bytes) -> list[str]:
+    return [" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def docx_text(data: bytes) -> str:
+    doc = WordDocument(io.BytesIO(data))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return " ".join([p.text for p in doc.paragraphs] + cells)
+
+
+def test_each_part_as_pdf_and_docx_and_the_whole_as_zip(soc, forfragan):
+    pid, doc_id, _ = forfragan
+    html = soc.get(f"/arenden/{pid}").get_data(as_text=True)
+    links = re.findall(rf'href="(/arenden/{pid}/dokument/{doc_id}/del/(\d)\.(pdf|docx))"', html)
+    assert {(n, fmt) for _, n, fmt in links} == {("0", "pdf"), ("0", "docx"), ("1", "pdf"), ("1", "docx")}
+    assert "Rehabiliteringsförfrågan: " in html and "Sekretessmedgivande: " in html
+
+    bilaga = soc.get(f"/arenden/{pid}/dokument/{doc_id}/del/1.pdf")
+    pages = pdf_text(bilaga.data)
+    assert bilaga.status_code == 200 and len(pages) == 1
+    assert "Sekretessmedgivande" in pages[0] and "Sida 1 (1)" in pages[0]  # numbered within the part
+    word = soc.get(f"/arenden/{pid}/dokument/{doc_id}/del/1.docx")
+    assert "Sekretessmedgivande" in docx_text(word.data) and "Tilda Testperson" in docx_text(word.data)
+    assert soc.get(f"/arenden/{pid}/dokument/{doc_id}/del/7.pdf").status_code == 404
+
+    whole = soc.get(f"/arenden/{pid}/dokument/{doc_id}.zip")
+    names = zipfile.ZipFile(io.BytesIO(whole.data)).namelist()
+    assert len([n for n in names if n.endswith(".docx")]) == 2
+    assert len([n for n in names if n.endswith(".pdf")]) == 4  # the packet, two parts, the archive copy
