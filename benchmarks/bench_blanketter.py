@@ -61,16 +61,15 @@ class Case:
     def __init__(self, catalogue, blankett_id: str, ctx):
         from formservice.rendering import documents
         from formservice.rendering import pdf
-        from formservice.rendering.display import recipients
         from tests.sample_values import sample_values
 
         self.id = blankett_id
         self.parts = documents.parts_of(catalogue, blankett_id)
         self.raw = sample_values(*self.parts)
         self.values = documents.validate(catalogue, blankett_id, self.raw)
-        # Exactly the copies documents.pdf_parts renders: each part, one copy per recipient.
-        self.copies = [(part, r) for part in self.parts for r in (recipients(part, self.values) or [None])]
-        self.htmls = [pdf.render_html(part, self.values, ctx, recipient=r) for part, r in self.copies]
+        # Exactly what documents.produce_pdf lays out: every part (one copy per recipient) in one HTML.
+        self.copies = documents.print_parts(catalogue, blankett_id, self.values)
+        self.htmls = [pdf.document_html(self.copies, ctx)]
 
 
 class Bare:
@@ -129,7 +128,6 @@ def bench_pdf(catalogue, ctx, cases, documents, bare: Bare, runs: int, warmup: i
               ) -> list[dict]:
     from pypdf import PdfReader
 
-    from formservice.rendering import packets
     from formservice.rendering import pdf
 
     def bare_doc(case):
@@ -161,15 +159,8 @@ def bench_pdf(catalogue, ctx, cases, documents, bare: Bare, runs: int, warmup: i
     for case in cases:
         s = samples[case.id]
         validate_t = [timed(lambda: documents.validate(catalogue, case.id, case.raw))[0] for _ in range(steps_runs)]
-        html_t = [timed(lambda: [pdf.render_html(p, case.values, ctx, recipient=r) for p, r in case.copies])[0]
-                  for _ in range(steps_runs)]
-        bare_pdfs = last[(case.id, "bare")]
-        if len(bare_pdfs) > 1:
-            titled = [(p.title, b) for (p, _), b in zip(case.copies, bare_pdfs)]
-            packet_t = [timed(lambda: packets.build_packet(titled, title=case.parts[0].title))[0]
-                        for _ in range(steps_runs)]
-        else:
-            packet_t = [0.0]
+        html_t = [timed(lambda: pdf.document_html(case.copies, ctx))[0] for _ in range(steps_runs)]
+        packet_t = [0.0]  # one layout for the whole packet: there is no merge step any more
         service_pdf = last[(case.id, "service")].content
         packet_med = statistics.median(packet_t)
         bare_med, service_med = statistics.median(s["bare"]), statistics.median(s["service"])
@@ -199,7 +190,7 @@ def bench_pdf(catalogue, ctx, cases, documents, bare: Bare, runs: int, warmup: i
             "paired_ratio_p75": round(pct(paired, 75), 3),
             "cpu_ratio": round(service_cpu / bare_cpu, 3),
             "paired_cpu_ratio_median": round(statistics.median(paired_cpu), 3),
-            "bare_pdf_bytes": sum(len(b) for b in bare_pdfs),
+            "bare_pdf_bytes": sum(len(b) for b in last[(case.id, "bare")]),
             "service_pdf_bytes": len(service_pdf),
             "steps_ms_median": {
                 "validate": ms(statistics.median(validate_t)),
