@@ -88,7 +88,7 @@ EXPECTED_FIELDS = {
            for a in ("jobbtorg", "sysselsattning", "medicinsk_rehabilitering", "sprak",
                      "arbetssokande", "forrehabilitering", "annat")
            for suffix, kind in (("kan_delta", "checkbox"), ("omfattning", "percent"),
-                                ("kan_inte", "text"))},
+                                ("kan_inte", "textarea"))},  # the motivation: several lines
     },
     "sekretessmedgivande": {
         "individ_namn": "text", "individ_personnummer": "personnummer",

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .model import (CONFIG_DEFAULTS, DEFAULT_MAX_LENGTH, FIELD_TYPES, KINDS, KNOWN_PREFILL_SOURCES, LAYOUTS, ROLES,
+from .model import (CONFIG_DEFAULTS, DEFAULT_MAX_LENGTH, FIELD_TYPES, KINDS, KNOWN_PREFILL_SOURCES, LAYOUTS, MASTHEADS, ROLES,
                     SCOPES, WIDTHS, Blankett, Choice, DefinitionError, Field, GridRow, Section, Signature, placeholders)
 
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
@@ -36,13 +36,13 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 _BLANKETT_KEYS = {"id", "title", "subtitle", "version", "issuer", "kind", "attachments",
                   "legal_refs", "send_to", "intro", "filled_by", "per_recipient_rows", "per_recipient_unless",
-                  "sections"}
+                  "masthead", "sections"}
 _BLANKETT_REQUIRED = {"id", "title", "version", "issuer", "kind", "sections"}
 _SECTION_KEYS = {"id", "number", "title", "intro", "filled_by", "fields", "layout",
                  "grid_columns", "grid_rows", "signatures", "page_break_before", "text_only", "scope"}
 _FIELD_KEYS = {"name", "label", "type", "help", "required", "max_length", "filled_by",
                "prefill", "choices", "scale_min", "scale_max", "scale_labels", "columns",
-               "min_rows", "max_rows", "width", "lines", "scope"}
+               "min_rows", "max_rows", "width", "lines", "scope", "print", "print_help"}
 _GRID_ROW_KEYS = {"label", "help", "fields", "label_field"}
 _SIGNATURE_KEYS = {"role", "date_field", "name_field", "title_field", "place_field"}
 
@@ -143,8 +143,8 @@ class _Reader:
             self.error(where, f"{key} får inte vara tom.")
         return value
 
-    def flag(self, data: dict, key: str, where: str) -> bool:
-        value = data.get(key, False)
+    def flag(self, data: dict, key: str, where: str, default: bool = False) -> bool:
+        value = data.get(key, default)
         if not isinstance(value, bool):
             self.error(where, f"{key} ska vara true eller false.")
             return False
@@ -244,9 +244,17 @@ class _Reader:
             legal_refs=self.str_list(data, "legal_refs", "legal_refs"), send_to=send_to,
             intro=self.text(data, "intro", "intro"), sections=tuple(sections),
             per_recipient_rows=self.text(data, "per_recipient_rows", "per_recipient_rows"),
-            per_recipient_unless=self.text(data, "per_recipient_unless", "per_recipient_unless"))
+            per_recipient_unless=self.text(data, "per_recipient_unless", "per_recipient_unless"),
+            masthead=self.masthead(data))
         self.check_blankett(blankett)
         return blankett
+
+    def masthead(self, data: dict) -> str:
+        value = data.get("masthead", "organisation")
+        if value not in MASTHEADS:
+            self.error("masthead", f"masthead {value!r} ska vara 'organisation' eller 'issuer'.")
+            return "organisation"
+        return value
 
     def check_blankett(self, b: Blankett) -> None:
         seen_sections: set[str] = set()
@@ -279,6 +287,16 @@ class _Reader:
             if f is None or f.type != "rows":
                 self.error("per_recipient_rows",
                            f"{b.per_recipient_rows!r} ska vara namnet på ett fält av typen rows.")
+        # A field that is never printed cannot be where the paper shows it.
+        shown_elsewhere = {b.per_recipient_rows, *placeholders(b.intro)}
+        for s in b.sections:
+            shown_elsewhere.update(placeholders(s.intro))
+            shown_elsewhere.update(n for row in s.grid_rows for n in (*row.fields, row.label_field))
+            shown_elsewhere.update(n for sig in s.signatures for n in sig.field_names)
+        for f in b.fields:
+            if not f.printed and f.name in shown_elsewhere:
+                self.error(f"fält {f.name!r}", "ett fält med print: false får inte stå i en tabell, en underskrift, "
+                                               "en platshållare eller per_recipient_rows – det skrivs aldrig ut.")
         if b.per_recipient_unless is not None:
             f = b._by_name.get(b.per_recipient_unless)
             if f is None or f.type != "checkbox" or b.per_recipient_rows is None:
@@ -406,6 +424,8 @@ class _Reader:
         filled_by = self.role(raw, where, role)
         if in_rows and "scope" in raw:
             self.error(where, "scope gäller hela fältet av typen rows, inte en kolumn.")
+        if in_rows and ("print" in raw or "print_help" in raw):
+            self.error(where, "print och print_help gäller hela fältet av typen rows, inte en kolumn.")
         scope = self.scope(raw, where, scope)
 
         prefill = raw.get("prefill")
@@ -483,6 +503,8 @@ class _Reader:
             choices=choices, scale_min=scale_min, scale_max=scale_max,
             scale_labels=scale_labels, columns=tuple(columns), min_rows=min_rows,
             max_rows=max_rows, width=width, scope=scope,
+            printed=self.flag(raw, "print", where, default=True),
+            print_help=self.flag(raw, "print_help", where, default=True),
             lines=self.integer(raw, "lines", where, 4 if ftype == "textarea" else 1,
                                minimum=1) or 1)
 

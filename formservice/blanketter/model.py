@@ -15,7 +15,8 @@ from typing import Any
 
 
 __all__ = [
-    "BLANKETT_IDS", "CONFIG_DEFAULTS", "CONFIG_LABELS", "FIELD_TYPES", "FILLABLE_ROLES", "KNOWN_PREFILL_SOURCES", "ROLES",
+    "BLANKETT_IDS", "CONFIG_DEFAULTS", "CONFIG_LABELS", "FIELD_TYPES", "FILLABLE_ROLES", "KNOWN_PREFILL_SOURCES",
+    "MASTHEADS", "ROLES",
     "SCOPES", "Blankett", "Choice", "DefinitionError", "Field", "GridRow", "Section", "Signature",
     "blankett_ids", "config_text", "facts", "field_role", "fill_placeholders",
 ]
@@ -32,6 +33,9 @@ KINDS = ("blankett", "bilaga")
 # (a meeting's date, a consent, a tick, a signature date): kept with the document, asked again.
 SCOPES = ("arende", "dokument")
 LAYOUTS = ("fields", "grid")
+# Who the printed document's masthead (the page header's top left) names: the organisation that
+# prints it (standard), or the blankett's issuer, for another authority's own form (Försäkringskassan).
+MASTHEADS = ("organisation", "issuer")
 # Roles that fill their part in on paper (or in a fillable PDF) after the
 # document has left the service: these fields stay empty with room to write,
 # are not asked in the wizard, and become AcroForm inputs in a fillable PDF.
@@ -140,6 +144,10 @@ class Field:
     width: str = "full"
     lines: int = 1                                   # handwriting lines when empty on paper
     scope: str = "arende"                            # see SCOPES
+    # YAML `print: false`: a question for the one who fills in the wizard, never printed (PDF, DOCX).
+    printed: bool = True
+    # YAML `print_help: false`: the help text is shown in the wizard only, never on paper.
+    print_help: bool = True
 
     @property
     def is_fact(self) -> bool:
@@ -223,6 +231,7 @@ class Blankett:
     sections: tuple[Section, ...]
     per_recipient_rows: str | None = None  # rows field: one copy per row (SIP inbjudna)
     per_recipient_unless: str | None = None  # checkbox field: when ticked, one common copy instead
+    masthead: str = "organisation"       # see MASTHEADS
 
     @cached_property
     def fields(self) -> tuple[Field, ...]:

@@ -95,8 +95,13 @@ def receive_pdf(user: User, arende: Arende, dok: Dokument, data: bytes, blankett
     if ref.document_id != dok.public_id:
         raise readback.ReturnedPdfError("PDF-filen hör till ett annat dokument i ärendet. Ladda upp den "
                                         "under det dokument den besvarar.")
-    raw = dict(known_answers(dok, blankett), **readback.doctor_answers(blankett, returned.fields))
-    # Show normalised values where they are valid ("50 %" → 50); keep the rest as read, to be corrected.
+    # The doctor's name and unit are form fields even when known (prefilled as their default): what
+    # the returned file says wins, also when the doctor cleared it. A copy issued before they were
+    # fields has none, and then the known values count.
+    known = {k: v for k, v in known_answers(dok, blankett).items() if k not in returned.fields}
+    raw = dict(known, **readback.doctor_answers(blankett, returned.fields))
+    # Show normalised values where they are valid ("50 %" → 50); keep the rest as read ("ca 25"),
+    # to be resolved by the socialsekreterare (readback.unreadable_values) – never dropped.
     clean, _errors = validate_fields(doctor_fields(blankett), raw, partial=True)
     raw.update(clean)
     svar = Svar(public_id=new_public_id(), arende_id=arende.id, dokument_id=dok.id, source="pdf",
@@ -110,8 +115,9 @@ def receive_pdf(user: User, arende: Arende, dok: Dokument, data: bytes, blankett
 
 
 def known_answers(dok: Dokument, blankett: Blankett) -> dict[str, Any]:
-    """The doctor's fields already printed on the document (e.g. the doctor's name, when the
-    socialsekreterare knew it): they are not form fields in the fillable PDF, but they count."""
+    """The doctor's fields the socialsekreterare already filled in on the document (e.g. the
+    doctor's name and vårdenhet): in the fillable PDF they are form fields with this value as
+    their default; on paper they are printed, and they count as answered."""
     values = keyring().decrypt_json(dok.values_enc, {})
     return {f.name: values[f.name] for f in doctor_fields(blankett) if values.get(f.name) not in (None, "")}
 
@@ -140,9 +146,14 @@ def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Map
         svar.answers_enc = keyring().encrypt_json(dict(raw))  # keep what was typed
         db.session().commit()
         return errors
+    if svar.status != "granskas":
+        return {}  # confirmed already (a double submit): nothing more to do
     kr = keyring()
     svar.pdf_enc = kr.encrypt(archive_pdf(user, arende, svar.dokument, blankett, clean))
     svar.answers_enc = kr.encrypt_json(clean)
+    replaced = current_answer(svar.dokument)
+    for earlier in _confirmed_rows(svar.dokument):
+        earlier.status = SUPERSEDED  # kept in the history; only one answer is current
     svar.status = "bekraftad"
     svar.confirmed_at = utcnow()
     svar.confirmed_by = user.id
@@ -153,7 +164,8 @@ def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Map
     dbs = db.session()
     dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="status", from_ruta=arende.ruta,
                      to_ruta=arende.ruta, beslut=f"{dok.document_number}: läkarens svar registrerat "
-                     f"({'uppladdad PDF' if svar.source == 'pdf' else 'från pappersblankett'})"))
+                     f"({'uppladdad PDF' if svar.source == 'pdf' else 'från pappersblankett'})"
+                     + (f"; ersätter svaret från {_local_date(replaced.confirmed_at)}" if replaced else "")))
     audit.record("arende_changed", user=user, object_type="dokument", object_id=dok.public_id,
                  detail="läkarens svar", commit=False)
     dbs.commit()
@@ -196,10 +208,45 @@ def purge_pending(older_than: timedelta, *, dry_run: bool = False) -> int:
     return len(rows)
 
 
+SUPERSEDED = "ersatt"
+
+
+def _confirmed_rows(dok: Dokument) -> list[Svar]:
+    return list(db.session().scalars(select(Svar).where(Svar.dokument_id == dok.id, Svar.status == "bekraftad")
+                                     .order_by(Svar.confirmed_at.desc(), Svar.id.desc())))
+
+
+def current_answer(dok: Dokument) -> Svar | None:
+    """The confirmed answer that counts for the document (the latest; earlier ones are "ersatt")."""
+    rows = _confirmed_rows(dok)
+    return rows[0] if rows else None
+
+
+def superseded(dok: Dokument) -> list[Svar]:
+    """The document's earlier confirmed answers, replaced by a later one (newest first); answers
+    confirmed side by side before there was a current one count as replaced too."""
+    rows = _confirmed_rows(dok)[1:] + list(db.session().scalars(
+        select(Svar).where(Svar.dokument_id == dok.id, Svar.status == SUPERSEDED)))
+    return sorted(rows, key=lambda s: (s.confirmed_at is not None, s.confirmed_at, s.id), reverse=True)
+
+
+def _local_date(moment) -> str:
+    """A stored (naive UTC) time as the Swedish date people read."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    if moment is None:
+        return "okänt datum"
+    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Stockholm")).date().isoformat()
+
+
 def confirmed(arende: Arende) -> list[tuple[Svar, dict[str, Any]]]:
+    """The current confirmed answer of each document in the ärende (not the superseded ones)."""
     rows = db.session().scalars(select(Svar).where(Svar.arende_id == arende.id, Svar.status == "bekraftad")
-                                .order_by(Svar.confirmed_at.desc())).all()
-    return [(s, keyring().decrypt_json(s.answers_enc, {})) for s in rows]
+                                .order_by(Svar.confirmed_at.desc(), Svar.id.desc())).all()
+    seen: set[int] = set()
+    current = [s for s in rows if not (s.dokument_id in seen or seen.add(s.dokument_id))]
+    return [(s, keyring().decrypt_json(s.answers_enc, {})) for s in current]
 
 
 def archive(svar: Svar) -> bytes | None:

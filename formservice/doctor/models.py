@@ -13,7 +13,8 @@ from formservice.arenden.models import Dokument
 
 class Svar(Base):
     """The doctor's answers to a förfrågan: read from a returned fillable PDF or typed from paper,
-    checked by the socialsekreterare before they count (status granskas → bekraftad)."""
+    checked by the socialsekreterare before they count (status granskas → bekraftad). One answer
+    is current per document: confirming a new one turns the earlier into "ersatt" (kept as history)."""
 
     __tablename__ = "svar"
     __encrypted__ = ("answers_enc", "pdf_enc")
@@ -23,7 +24,7 @@ class Svar(Base):
     arende_id: Mapped[int] = mapped_column(ForeignKey("arende.id", ondelete="CASCADE"), index=True)
     dokument_id: Mapped[int] = mapped_column(ForeignKey("dokument.id", ondelete="CASCADE"), index=True)
     source: Mapped[str] = mapped_column(String(20))  # "pdf" | "papper"
-    status: Mapped[str] = mapped_column(String(20), default="granskas")
+    status: Mapped[str] = mapped_column(String(20), default="granskas")  # granskas | bekraftad | ersatt
     answers_enc: Mapped[bytes] = mapped_column(LargeBinary)
     pdf_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # archive copy rendered from the confirmed answers
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -7,6 +7,7 @@ open_returned. The bytes are parsed by rendering.untrusted_pdf. Pure Python: no 
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -22,7 +23,7 @@ from .reference import DocumentReferenceError, Reference
 __all__ = [
     "MAX_BYTES", "REQUIRED_DOCTOR_FIELDS", "Activity", "ReturnedPdf", "ReturnedPdfError",
     "activities", "check_reference", "doctor_answers", "doctor_fields",
-    "open_returned", "validate_doctor_answers",
+    "open_returned", "unreadable_values", "validate_doctor_answers",
 ]
 
 REQUIRED_DOCTOR_FIELDS = ("lakare_namn", "vardenhet")
@@ -135,15 +136,21 @@ def validate_doctor_answers(blankett: Any, raw: Mapping[str, Any]
                            ) -> tuple[dict[str, Any], dict[str, str]]:
     """Clean values and errors (field name -> Swedish message) of the doctor's
     answers. Beyond each field's own checks (percent 0–100 …): a ticked "Kan
-    inte delta" needs a motivation, at least one activity is answered, and the
+    inte delta" needs a motivation, "Kan delta" and "Kan inte delta" are not both
+    ticked for one activity, a value the reader cannot use ("ca 25" as a percent) is
+    named as the doctor wrote it, at least one activity is answered, and the
     doctor's name and care unit are given. The error for "no activity" is keyed
     by the grid section's id."""
     clean, errors = validate_fields(doctor_fields(blankett), raw)
+    errors.update(unreadable_values(blankett, raw))
     answered = False
     acts = activities(blankett)
     for act in acts:
         motivated = bool(act.motivering and clean.get(act.motivering))
         cannot = bool(act.kan_inte_delta and clean.get(act.kan_inte_delta)) or motivated
+        if act.kan_delta and clean.get(act.kan_delta) and act.kan_inte_delta and clean.get(act.kan_inte_delta):
+            errors.setdefault(act.kan_inte_delta, f"{act.name}: både ”Kan delta” och ”Kan inte delta” är "
+                                                  "ikryssade. Kryssa i bara det som läkaren menar.")
         if cannot and not motivated and act.motivering:
             errors.setdefault(act.motivering, f"{act.name}: ”Kan inte delta” är ikryssat – "
                                               "motivera varför.")
@@ -158,3 +165,30 @@ def validate_doctor_answers(blankett: Any, raw: Mapping[str, Any]
         if blankett.has_field(name) and name not in clean and name not in errors:
             errors[name] = f"{blankett.field(name).label}: måste fyllas i."
     return clean, errors
+
+
+# What the reader needs instead of free text, by field type: (what it is, how to write it).
+_READABLE_AS = {
+    "percent": ("ett tal", "Ange omfattningen som ett tal i hela procent, 0–100 (t.ex. 25)."),
+    "date": ("ett datum", "Ange datumet som ÅÅÅÅ-MM-DD."),
+    "scale": ("ett värde på skalan", "Välj ett värde på skalan."),
+}
+
+
+def unreadable_values(blankett: Any, raw: Mapping[str, Any]) -> dict[str, str]:
+    """Errors (field name -> Swedish message naming the doctor's own text) for answers that
+    were written but cannot be used as they stand: "ca 25" or "3/12 -26" in a percent field,
+    "1/12" as a date. Such a value is never dropped; the socialsekreterare resolves it."""
+    errors: dict[str, str] = {}
+    for field in doctor_fields(blankett):
+        value = raw.get(field.name)
+        if field.type not in _READABLE_AS or not isinstance(value, str) or not value.strip():
+            continue
+        if field.type == "percent" and re.fullmatch(r"\s*\d+\s*%?\s*", value):
+            continue  # a number, out of range: the field's own message says so
+        _clean, problem = validate_fields((field,), {field.name: value}, partial=True)
+        if problem:
+            what, how = _READABLE_AS[field.type]
+            errors[field.name] = (f"{field.label}: läkaren skrev ”{' '.join(value.split())}”, som inte "
+                                  f"kan läsas som {what}. {how}")
+    return errors

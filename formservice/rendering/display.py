@@ -90,8 +90,9 @@ def scale_points(field: Any) -> list[int]:
 
 def show_help(field: Any, value: Any) -> bool:
     """Whether a field's help text belongs on paper: questions and instructions
-    of multi-line fields always; those of one-line fields while empty."""
-    if not field.help:
+    of multi-line fields always; those of one-line fields while empty. Never a help text
+    meant for the wizard only (``print_help: false``)."""
+    if not field.help or not getattr(field, "print_help", True):
         return False
     return field.type not in _HELP_WHEN_EMPTY or is_empty(value)
 
@@ -116,6 +117,26 @@ def layout_lines(section: Any) -> list[Line]:
     return _cached(_layout_lines, section)
 
 
+def printed_fields(section: Any) -> tuple[Any, ...]:
+    """A section's own fields that go on paper: not those in a grid or a signature block, nor
+    the wizard-only ones (``print: false``, e.g. the SIP-kallelse's choice of one common copy)."""
+    return tuple(f for f in section.ungrouped_fields if getattr(f, "printed", True))
+
+
+def masthead(blankett: Any, organisation: str) -> str:
+    """The name at the top of every page: the organisation that prints the document, or the
+    blankett's issuer for another authority's own form (``masthead: issuer``, Försäkringskassan)."""
+    return blankett.issuer if getattr(blankett, "masthead", "organisation") == "issuer" else organisation
+
+
+def header_title(blankett: Any, organisation: str) -> str:
+    """The blankett's title in the page header, with its issuer unless the masthead names it."""
+    issuer = blankett.issuer
+    if not issuer or issuer == masthead(blankett, organisation):
+        return blankett.title
+    return f"{blankett.title} – {issuer}"
+
+
 def _cached(function: Any, key: Any) -> Any:
     """``function(key)`` memoised while ``key`` is hashable (frozen definitions)."""
     try:
@@ -134,7 +155,7 @@ def _layout_lines(section: Any) -> list[Line]:
             lines.append(Line("boxes", tuple((f, float(w * 100)) for f, w in current)))
             current.clear()
 
-    for fld in section.ungrouped_fields:
+    for fld in printed_fields(section):
         if fld.type not in INLINE_TYPES:
             flush()
             lines.append(Line(fld.type, ((fld, 100.0),)))
@@ -237,9 +258,11 @@ def header_meta(blankett: Any, values: Mapping[str, Any], document_number: str |
 
 
 def is_fillable(field: Any, section: Any, value: Any, fillable: bool) -> bool:
-    """Whether ``field`` becomes an AcroForm input in a fillable PDF: empty and
-    filled in by a role that answers on the returned document."""
-    return fillable and is_empty(value) and field_role(field, section) in FILLABLE_ROLES
+    """Whether ``field`` becomes an AcroForm input in a fillable PDF: filled in by a role that
+    answers on the returned document. A ``value`` already known (the doctor's name and vårdenhet,
+    filled in by the socialsekreterare) does not make it fixed print: it is the field's default
+    value, which the doctor can correct."""
+    return fillable and field_role(field, section) in FILLABLE_ROLES
 
 
 def recipients(blankett: Any, values: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -276,6 +299,8 @@ TEMPLATE_GLOBALS = {
     "is_empty": is_empty,
     "is_fillable": is_fillable,
     "recipient_text": recipient_text,
+    "masthead": masthead,
+    "header_title": header_title,
     "FILLED_BY_NOTE": FILLED_BY_NOTE,
     "zip": zip,
 }

@@ -158,11 +158,12 @@ def produce_docx(catalogue: Catalogue, blankett_id: str, values: Mapping[str, An
 
 def produce_zip(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,
                 official: Mapping[str, Any] | None = None) -> Document:
-    """Every document of one request: the PDF packet and a DOCX per part."""
+    """Every document of one request: the PDF packet and a DOCX per part (one per recipient's copy)."""
     main = catalogue.blanketter[blankett_id]
     files = [(d.filename, d.content) for d in (produce_pdf(catalogue, blankett_id, values, ctx, official),)]
-    for part in parts_of(catalogue, blankett_id):
-        files.append((_stem(part, ctx) + ".docx", _render_docx(part, values, ctx)))
+    for n, part in enumerate(print_parts(catalogue, blankett_id, values), start=1):
+        name = _stem(part.blankett, ctx) + (f"-{n}" if part.recipient is not None else "") + ".docx"
+        files.append((name, _render_docx(part.blankett, part.values, ctx, recipient=part.recipient)))
     return Document(_stem(main, ctx) + ".zip", ZIP, packets.zip_documents(files))
 
 

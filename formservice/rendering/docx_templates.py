@@ -8,7 +8,7 @@ Each template is an ordinary Word document with docxtpl (Jinja) tags, so an
 organisation can restyle it in Word or LibreOffice (logo, fonts) as long as the
 tags stay. The layout mirrors the print template:
 
-    header              {{ organisation }} | title – issuer / {{ header_meta }}
+    header              {{ organisation }} (or the issuer: masthead) | title / {{ header_meta }}
     footer              {{ footer }} | Sida PAGE (NUMPAGES)
     title block         title, subtitle, "Skickas till" {{ send_to }}, the intro as
                         a letter ({field} placeholders -> {{ p['field'] }})
@@ -296,8 +296,9 @@ class TemplateBuilder:
         _no_table_borders(table)
         _widths(table, (CONTENT_WIDTH * 0.45, CONTENT_WIDTH * 0.55))
         left, right = table.rows[0].cells
-        _cell_text(left, tag("organisation"), size=10.5, bold=True)
-        issuer = f" – {self.b.issuer}" if self.b.issuer else ""
+        own = self.b.masthead == "issuer"  # another authority's own form: its name, never ours
+        _cell_text(left, literal(self.b.issuer) if own else tag("organisation"), size=10.5, bold=True)
+        issuer = f" – {self.b.issuer}" if self.b.issuer and not own else ""
         p = _cell_text(right, literal(self.b.title + issuer), size=8)
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         run = p.add_run()
@@ -334,11 +335,12 @@ class TemplateBuilder:
         if b.subtitle:
             doc.add_paragraph(literal(b.subtitle), style="Subtitle")
         if b.send_to:
-            p = _para(doc, "Skickas till", size=7.5, space_after=0)
+            label = "Skicka blanketten till" if b.masthead == "issuer" else "Skickas till"
+            p = _para(doc, label, size=7.5, space_after=0)
             p.paragraph_format.keep_with_next = True
             _para(doc, tag("send_to"), size=9.5)
         if b.per_recipient_rows:
-            _para(doc, tag("recipient_line"), size=10)
+            _para(doc, tag("recipient_line"), size=10, bold=True)  # "Till: …" on a recipient's copy
         if b.intro:
             for text in display.paragraphs(b.intro):
                 _para(doc, with_placeholders(text), space_after=5)
@@ -363,7 +365,7 @@ class TemplateBuilder:
         if s.layout == "grid":
             self.grid(s)
         pending: list[Field] = []
-        for fld in s.ungrouped_fields:
+        for fld in display.printed_fields(s):  # never the wizard-only ones (print: false)
             if fld.type == "rows":
                 self.field_table(s, pending)
                 pending = []
@@ -386,7 +388,7 @@ class TemplateBuilder:
             label_cell, value_cell = row.cells
             _set_cell_shading(label_cell, LIGHT)
             _cell_text(label_cell, literal(fld.label), size=8.5)
-            if fld.help and fld.type in ("textarea", "scale", "choice", "checkbox"):
+            if fld.help and fld.print_help and fld.type in ("textarea", "scale", "choice", "checkbox"):
                 _para(label_cell, literal(fld.help), size=7.5, italic=True, space_after=0)
             if fld.type == "scale":
                 ends = [f"{p} = {fld.scale_label(p)}" for p in display.scale_points(fld)

@@ -1,6 +1,8 @@
 """The doctor's answers: upload of the returned fillable PDF, or registration from paper, then confirm."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from formservice import audit
@@ -59,7 +61,8 @@ def upload(public_id: str, doc_id: str):
                 return redirect(url_for("svar.confirm", public_id=public_id, svar_id=svar.public_id))
     limit_mb = current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024)
     return _page("web/svar/upload.html", arende, 400 if error else 200, dok=dok, blankett=blankett, error=error,
-                 limit_mb=limit_mb)
+                 limit_mb=limit_mb, current=doctor_answers.current_answer(dok),
+                 replaced=doctor_answers.superseded(dok))
 
 
 @bp.post("/dokument/<doc_id>/papper")
@@ -86,13 +89,18 @@ def confirm(public_id: str, svar_id: str):
     fields = doctor_answers.doctor_fields(blankett)
     values = doctor_answers.pending_answers(svar)
     errors: dict[str, str] = {}
-    if svar.status == "bekraftad":
+    if svar.status != "granskas":
         audit.record("answers_viewed", user=current_user(), object_type="svar", object_id=svar.public_id)
+        current = doctor_answers.current_answer(svar.dokument)
         return _page("web/svar/confirmed.html", arende, svar=svar, blankett=blankett, fields=fields, values=values,
-                     format_value=format_value)
+                     format_value=format_value, current=current if current is not svar else None,
+                     replaced=[s for s in doctor_answers.superseded(svar.dokument) if s is not svar])
     if request.method == "GET":
         audit.record("answers_viewed", user=current_user(), object_type="svar", object_id=svar.public_id,
                      detail="för granskning")
+        # What the doctor wrote but the reader cannot use ("ca 25" as a percent) is shown as written,
+        # with an error asking for a value: never an empty box, never dropped.
+        errors = readback.unreadable_values(blankett, values)
     if request.method == "POST":
         raw = {f.name: request.form.get(f.name) for f in fields}
         errors = doctor_answers.confirm(current_user(), arende, svar, blankett, raw)
@@ -100,10 +108,19 @@ def confirm(public_id: str, svar_id: str):
             flash(f"Läkarens svar på {svar.dokument.document_number} är registrerat.", "success")
             return redirect(url_for("arenden.show", public_id=public_id) + "#lakarsvar")
         values = raw
-    return _page("web/svar/confirm.html", arende, 400 if errors else 200, svar=svar, blankett=blankett,
-                 sections=doctor_answers.doctor_sections(blankett), values=values, errors=errors,
-                 required=readback.REQUIRED_DOCTOR_FIELDS,
+    return _page("web/svar/confirm.html", arende, 400 if request.method == "POST" and errors else 200, svar=svar,
+                 blankett=blankett, sections=_as_written(blankett, values),
+                 values=values, errors=errors, required=readback.REQUIRED_DOCTOR_FIELDS,
+                 current=doctor_answers.current_answer(svar.dokument),
                  error_id=lambda k: "f-" + k.replace(".", "-"))
+
+
+def _as_written(blankett, values):
+    """The doctor's sections for the review form; a field holding text that its own input cannot show
+    (a number or date box empties "ca 25") is shown as a text box with the doctor's words in it."""
+    unreadable = readback.unreadable_values(blankett, values)
+    return [(section, [replace(f, type="text") if f.name in unreadable else f for f in fields])
+            for section, fields in doctor_answers.doctor_sections(blankett)]
 
 
 @bp.post("/svar/<svar_id>/avbryt")
@@ -120,7 +137,7 @@ def cancel(public_id: str, svar_id: str):
 @login_required
 def archive(public_id: str, svar_id: str):
     _arende, svar = _load_svar(public_id, svar_id)
-    pdf = doctor_answers.archive(svar) if svar.status == "bekraftad" else None
+    pdf = doctor_answers.archive(svar) if svar.status in ("bekraftad", doctor_answers.SUPERSEDED) else None
     if pdf is None:
         abort(404)
     audit.record("document_downloaded", user=current_user(), object_type="svar", object_id=svar.public_id,

@@ -48,3 +48,51 @@ def test_upload_a_filled_pdf_and_confirm(page, live_app, live_server, tmp_path):
     if os.environ.get("FORMSERVICE_KEEP_ARTIFACTS"):
         page.screenshot(path=os.path.join(os.environ["FORMSERVICE_KEEP_ARTIFACTS"], "svar-arende.png"),
                         full_page=True)
+
+
+def test_unreadable_value_and_a_replacing_answer(page, live_app, live_server, tmp_path):
+    """ "ca 25" is shown as written with an error; a second answer warns and replaces the first."""
+    client = live_app.test_client()
+    AuthActions(client).login(username="soc.demo", password=DEMO_PASSWORD)
+    pid = create_arende(client, dict(INDIVID, namn="Rut Robust"), ruta="soc1.9")
+    fill_blankett(client, pid, "rehabiliteringsforfragan", live_app.extensions["catalogue"])
+    step(client, pid, "soc1.10")
+    html = client.get(f"/arenden/{pid}").get_data(as_text=True)
+    fillable = client.get(re.search(r'href="([^"]+\.ifyllbar)"', html).group(1)).data
+    filled = tmp_path / "svar-ca.pdf"
+    filled.write_bytes(corpus.fill_with_pypdf(fillable, dict(corpus.DOCTOR_VALUES, aktivitet_jobbtorg_omfattning="ca 25")))
+
+    login(page, live_server)
+    page.goto(f"{live_server}/arenden/{pid}")
+    page.get_by_role("link", name=re.compile("Registrera läkarens svar")).click()
+    page.get_by_label("PDF-fil från läkaren").set_input_files(str(filled))
+    page.get_by_role("button", name="Läs in svaren").click()
+    box = page.get_by_label("Jobbtorg: omfattning i %")
+    assert box.input_value() == "ca 25"
+    assert "läkaren skrev ”ca 25”" in page.locator(".error-summary").inner_text()
+    assert_accessible(page)
+    page.get_by_role("button", name="Bekräfta och spara svaren").click()
+    assert page.get_by_label("Jobbtorg: omfattning i %").input_value() == "ca 25"  # not lost
+    assert_accessible(page)
+    page.get_by_label("Jobbtorg: omfattning i %").fill("25")
+    page.get_by_role("button", name="Bekräfta och spara svaren").click()
+    assert "25 %" in page.locator("#lakarsvar").inner_text()
+
+    # A second answer, from paper: the upload page warns, and confirming replaces the first.
+    page.get_by_role("link", name=re.compile("Registrera läkarens svar")).first.click()
+    assert "Det finns redan ett bekräftat svar från" in page.get_by_role("note").inner_text()
+    assert_accessible(page)
+    page.get_by_role("button", name="Skriv in svaren från pappersblanketten").click()
+    assert "ersätter det" in page.get_by_role("note").inner_text()
+    page.get_by_label("Sysselsättning: kan delta").check()
+    page.get_by_label("För att kunna delta i planerade aktiviteter").fill("Andra svaret")
+    assert_accessible(page)
+    page.get_by_role("button", name="Bekräfta och spara svaren").click()
+    section = page.locator("#lakarsvar").inner_text()
+    assert "Andra svaret" in section and "25 %" not in section
+    page.get_by_role("link", name=re.compile("Registrera läkarens svar")).first.click()
+    assert "– ersatt" in page.get_by_role("region", name="Ersatta svar").inner_text()
+    assert_accessible(page)
+    page.get_by_role("link", name=re.compile("^Svaret från")).click()
+    assert "Det här svaret har ersatts" in page.get_by_role("note").inner_text()
+    assert_accessible(page)
