@@ -3,7 +3,9 @@ operation, every response a documented one — and never a 5xx. A bounded run fo
 full-size campaign is fuzz/api.py."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import schemathesis
@@ -15,6 +17,7 @@ from formservice.schema import upgrade
 from .conftest import TEST_KEYS
 
 _FOLDER = tempfile.mkdtemp(prefix="formservice-apifuzz-")
+atexit.register(shutil.rmtree, _FOLDER, ignore_errors=True)
 _URL = f"sqlite:///{os.path.join(_FOLDER, 'fuzz.sqlite')}"
 upgrade(_URL)
 os.environ.setdefault("FORMSERVICE_INSTANCE_PATH", os.path.join(_FOLDER, "instance"))

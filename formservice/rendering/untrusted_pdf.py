@@ -29,7 +29,7 @@ MAX_BYTES = 10 * 1024 * 1024
 # Limits of the child that parses: CPU seconds and address space. A returned förfrågan is read in
 # about 0.15 s (most of it the interpreter starting) and a few tens of MB.
 CPU_SECONDS = 2
-MEMORY_BYTES = 768 * 1024 * 1024
+MEMORY_BYTES = 512 * 1024 * 1024
 # Bounds of what a returned förfrågan can be: it has 2-4 pages and about 500 objects.
 MAX_PAGES = 50
 MAX_OBJECTS = 20_000
@@ -172,9 +172,13 @@ def _active_content(doc) -> set[str]:
             if len(seen) > MAX_OBJECTS:
                 raise _TooComplex
         if isinstance(obj, pikepdf.Array):
+            if nodes + len(obj) > MAX_NODES:  # counted before listing: a million-entry array costs seconds
+                raise _TooComplex
             children = list(obj)
         elif isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
             keys = set(obj.keys())
+            if nodes + len(keys) > MAX_NODES:
+                raise _TooComplex
             if keys & {"/JS", "/JavaScript"}:
                 found.add("javascript")
             if keys & {"/EmbeddedFiles", "/EF"} or obj.get("/Type") == pikepdf.Name.EmbeddedFile:
