@@ -157,3 +157,18 @@ def test_gallra_removes_abandoned_uploads(app, runner, soc, forfragan, dbs):
     res = runner.invoke(main, ["gallra"])
     assert res.exit_code == 0 and "Tog bort 1 obekräftade läkarsvar" in res.output
     assert _svar_count(dbs) == 0
+
+
+def test_a_too_long_note_on_where_is_refused_with_the_text_kept(client, auth, make_user):
+    from .formparse import form_with
+    from .wizard_driver import create_arende
+
+    make_user(username="sara")
+    auth.login(username="sara")
+    pid = create_arende(client)
+    form = form_with(client.get(f"/arenden/{pid}/var").get_data(as_text=True), "ruta")
+    data = {k: v for k, v in form["fields"].items() if v is not None}
+    res = client.post(f"/arenden/{pid}/var", data=dict(data, ruta="soc1.3", note="x" * 1200))
+    html = res.get_data(as_text=True)
+    assert res.status_code == 400 and "högst 1\u00a0000 tecken" in html and "x" * 1200 in html
+    assert 'value="soc1.3" checked' in html

@@ -144,7 +144,11 @@ def show(public_id: str):
 def where(public_id: str):
     user = current_user()
     arende = load(public_id)
-    if request.method == "POST":
+    note = (request.form.get("note") or "").strip()
+    error = None
+    if request.method == "POST" and len(note) > NOTE_MAX_LENGTH:
+        error = f"Anteckningen {too_long(NOTE_MAX_LENGTH, len(note))}"
+    elif request.method == "POST":
         target = request.form.get("ruta", "")
         try:
             pm().ruta(target)
@@ -157,17 +161,18 @@ def where(public_id: str):
             return redirect(url_for("arenden.where", public_id=public_id))
         if target != arende.ruta:
             arenden.move(user, arende, target, kind="placering", beslut="Placerad på processkartan",
-                         note=request.form.get("note") or None)
+                         note=note or None)
             audit.record("arende_changed", user=user, object_type="arende", object_id=arende.public_id,
                          detail="ruta")
         return redirect(url_for("arenden.step", public_id=public_id))
-    lane_id = request.args.get("bana") or arende.lane
+    lane_id = request.values.get("bana") or arende.lane
     try:
         lane = pm().lane(lane_id)
     except UnknownIdError:
         abort(404)
     return render_template("web/arenden/where.html", arende=arende, lane=lane, pm=pm(),
-                           individ=arenden.individ(arende))
+                           individ=arenden.individ(arende), note=note, error=error,
+                           chosen=request.form.get("ruta")), 400 if error else 200
 
 
 # ---------------------------------------------------------------- the ruta step
