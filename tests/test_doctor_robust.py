@@ -3,7 +3,6 @@ dropped; contradictory ticks are refused; one answer is current per förfrågan;
 and comment are multi-line; ticks show in poppler; the doctor's name and unit stay fields."""
 import io
 import re
-import shutil
 import subprocess
 from datetime import UTC
 from zoneinfo import ZoneInfo
@@ -225,7 +224,6 @@ def _need_appearances(data: bytes) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils (pdftoppm) is not installed")
 def test_ticks_show_in_poppler(tmp_path):
     filled = corpus.fill_with_pypdf(corpus.issued(), {"aktivitet_jobbtorg_kan_delta": "/on",
                                                       "aktivitet_sprak_kan_inte_delta": "/on"})
