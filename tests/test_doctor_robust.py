@@ -278,3 +278,12 @@ def test_the_doctor_can_correct_a_known_name_and_unit(soc, forfragan, dbs):
     assert 'value="Bo Läkare"' in page and f'value="{known["vardenhet"]}"' not in page
     _page, res = confirm(soc, location)
     assert res.status_code == 400 and "Vårdenhet: måste fyllas i." in res.get_data(as_text=True)
+
+
+def test_the_upload_page_title_is_plain_text(soc, forfragan):
+    import re as _re
+
+    pid, doc_id, _ = forfragan
+    html = soc.get(f"/arenden/{pid}/dokument/{doc_id}/svar").get_data(as_text=True)
+    title = _re.search(r"<title>(.*?)</title>", html, _re.S).group(1)
+    assert "<" not in title and title.startswith("Läkarens svar – ")
