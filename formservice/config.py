@@ -19,7 +19,10 @@ DEFAULTS = {
     "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,  # a returned PDF; requests may be a little larger (form fields)
     "MAX_CONTENT_LENGTH": None,  # None: UPLOAD_MAX_BYTES + 1 MB
     "PASSWORD_MIN_LENGTH": 10,
-    "API_RENDERS_PER_MINUTE": 30,  # per API token (or logged-in user); each render costs ~0.3 s of CPU
+    "API_RENDERS_PER_MINUTE": 30,
+    # Where to report an accessibility problem or ask for content in another form (tillgänglighetsredogörelsen).
+    "ACCESSIBILITY_EMAIL": None,
+    "ACCESSIBILITY_PHONE": None,  # per API token (or logged-in user); each render costs ~0.3 s of CPU
     # Encryption keys for personal data: {"active", "data_keys", "index_key"}; None = instance/keys.json.
     "KEYS": None,
     "DOCUMENT_SIGNING_KEY": None,  # None: derived from SECRET_KEY
@@ -61,6 +64,8 @@ _ENV = {
     "KEYS": lambda v: __import__("json").loads(v),
     "TRUSTED_PROXIES": int,
     "API_RENDERS_PER_MINUTE": int,
+    "ACCESSIBILITY_EMAIL": str,
+    "ACCESSIBILITY_PHONE": str,
     "PASSWORD_LOGIN": _flag,
     "OIDC_ISSUER": str,
     "OIDC_CLIENT_ID": str,

@@ -172,3 +172,18 @@ def test_a_too_long_note_on_where_is_refused_with_the_text_kept(client, auth, ma
     html = res.get_data(as_text=True)
     assert res.status_code == 400 and "högst 1\u00a0000 tecken" in html and "x" * 1200 in html
     assert 'value="soc1.3" checked' in html
+
+
+def test_the_accessibility_statement_is_public_and_linked_from_every_page(app, client, auth, make_user):
+    page = client.get("/tillganglighet")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for heading in ("Kända brister", "Tillsyn", "Hur tillgänglig är tjänsten?", "annan form"):
+        assert heading in html
+    assert "digg.se" in html
+    assert 'href="/tillganglighet"' in client.get("/logga-in").get_data(as_text=True)
+    make_user(username="sara")
+    auth.login(username="sara")
+    assert 'href="/tillganglighet"' in client.get("/").get_data(as_text=True)
+    app.config["ACCESSIBILITY_EMAIL"] = "tillganglighet@example.se"
+    assert "mailto:tillganglighet@example.se" in client.get("/tillganglighet").get_data(as_text=True)

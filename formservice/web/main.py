@@ -1,4 +1,4 @@
-"""The start page."""
+"""The start page, and the tillgänglighetsredogörelse (public: no login)."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, session, url_for
@@ -28,3 +28,12 @@ def restore():
     if not pending or pending.get("user_id") != current_user().id or not str(pending.get("path", "")).startswith("/"):
         return redirect(url_for("main.index"))
     return render_template("web/main/restore.html", pending=pending)
+
+
+@bp.get("/tillganglighet")
+def accessibility():
+    """The accessibility statement that lag (2018:1937) requires of a public-sector digital service,
+    reachable without logging in and linked from every page."""
+    cfg = current_app.config
+    return render_template("web/main/tillganglighet.html", email=cfg.get("ACCESSIBILITY_EMAIL"),
+                           phone=cfg.get("ACCESSIBILITY_PHONE"), organisation=cfg["ORGANISATION_NAME"])

@@ -38,3 +38,10 @@ def test_skip_link_is_first_and_works_with_keyboard(page, live_server):
     assert focused == "Hoppa till huvudinnehållet"
     page.keyboard.press("Enter")
     assert page.evaluate("location.hash") == "#main"
+
+
+def test_the_accessibility_statement_is_accessible_without_login(page, live_server):
+    page.goto(live_server + "/logga-in")
+    page.get_by_role("link", name="Tillgänglighetsredogörelse").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Tillgänglighetsredogörelse"
+    assert_accessible(page)
