@@ -3,6 +3,7 @@ versions, files where text is expected; and what an upload leaves behind."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -187,3 +188,21 @@ def test_the_accessibility_statement_is_public_and_linked_from_every_page(app, c
     assert 'href="/tillganglighet"' in client.get("/").get_data(as_text=True)
     app.config["ACCESSIBILITY_EMAIL"] = "tillganglighet@example.se"
     assert "mailto:tillganglighet@example.se" in client.get("/tillganglighet").get_data(as_text=True)
+
+
+def test_keepalive_needs_login_and_csrf_and_restarts_the_idle_clock(app, client, auth, make_user, dbs):
+    from formservice.accounts.models import WebSession
+
+    assert client.post("/sessionen/forlang").status_code in (302, 400)
+    make_user(username="sara")
+    auth.login(username="sara")
+    html = client.get("/").get_data(as_text=True)
+    assert 'data-keepalive-url="/sessionen/forlang"' in html and 'id="idle-dialog"' in html
+    assert client.post("/sessionen/forlang").status_code == 400  # no CSRF token
+    session_row = dbs.query(WebSession).one()
+    session_row.last_seen = utcnow() - timedelta(minutes=20)
+    dbs.commit()
+    token = re.search(r'data-csrf="([^"]+)"', html).group(1)
+    assert client.post("/sessionen/forlang", headers={"X-CSRFToken": token}).status_code == 204
+    dbs.expire_all()
+    assert utcnow() - dbs.query(WebSession).one().last_seen < timedelta(minutes=1)

@@ -13,7 +13,8 @@ def register_blueprints(app) -> None:
 
     @app.context_processor
     def _inject():
-        return {"current_user": current_user(), "organisation_name": app.config["ORGANISATION_NAME"]}
+        return {"current_user": current_user(), "organisation_name": app.config["ORGANISATION_NAME"],
+                "idle_seconds": int(app.permanent_session_lifetime.total_seconds())}
 
     @app.template_filter("lokal")
     def _local_time(value, tid: bool = True, sekunder: bool = False) -> str:

@@ -37,3 +37,11 @@ def accessibility():
     cfg = current_app.config
     return render_template("web/main/tillganglighet.html", email=cfg.get("ACCESSIBILITY_EMAIL"),
                            phone=cfg.get("ACCESSIBILITY_PHONE"), organisation=cfg["ORGANISATION_NAME"])
+
+
+@bp.post("/sessionen/forlang")
+@login_required
+def keepalive():
+    """The idle-timeout dialog's "Fortsätt vara inloggad": this request itself restarts the idle clock."""
+    session.modified = True  # written (and last_seen moved) even within the 30 s touch interval
+    return "", 204

@@ -45,3 +45,17 @@ def test_the_accessibility_statement_is_accessible_without_login(page, live_serv
     page.get_by_role("link", name="Tillgänglighetsredogörelse").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Tillgänglighetsredogörelse"
     assert_accessible(page)
+
+
+def test_a_warning_before_the_idle_logout_lets_the_user_continue(page, live_server):
+    login(page, live_server)
+    page.evaluate("window.formserviceIdle.warnNow()")  # as when the idle time is nearly up
+    dialog = page.get_by_role("dialog", name="Du loggas snart ut")
+    assert dialog.is_visible()
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Fortsätt vara inloggad"
+    assert_accessible(page)
+    with page.expect_response(lambda r: r.url.endswith("/sessionen/forlang")) as answer:
+        page.keyboard.press("Escape")  # Esc, like the first button, continues
+    assert answer.value.status == 204
+    assert not dialog.is_visible()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Välkommen")
