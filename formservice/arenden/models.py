@@ -1,9 +1,9 @@
 """Ärenden: the individ (encrypted), the search hashes, the history, drafts and produced documents."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from formservice.db import Base, utcnow
@@ -42,6 +42,10 @@ class Arende(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Closing (migration 0011): the date the caseworker gives and why, as the key of an end state
+    # of the process map or of a general reason (arenden/closing.py); None while the ärende is open.
+    closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    closed_reason: Mapped[str | None] = mapped_column(String(60), nullable=True)
 
     enhet: Mapped[Enhet] = relationship()
     handlaggare: Mapped[User | None] = relationship()
@@ -143,6 +147,38 @@ class DokumentDel(Base):
     docx_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
 
     __table_args__ = (Index("ux_dokument_del_position", "dokument_id", "position", unique=True),)
+
+
+class Samtycke(Base):
+    """A consent the individ signed (sekretessmedgivande, Finsamteam samtycke): to sharing what
+    between which parties, from when until when, and its revocation. Recorded by the caseworker
+    when the signed blankett comes back (arenden/consents.py)."""
+
+    __tablename__ = "samtycke"
+    __encrypted__ = ("given_by_enc", "scope_enc", "note_enc")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    arende_id: Mapped[int] = mapped_column(ForeignKey("arende.id", ondelete="CASCADE"), index=True)
+    # The document whose signed bilaga this is (None: a consent given on a paper made elsewhere).
+    dokument_id: Mapped[int | None] = mapped_column(ForeignKey("dokument.id", ondelete="SET NULL"), nullable=True)
+    blankett_id: Mapped[str] = mapped_column(String(60))  # the consent blankett: its kind
+    parties: Mapped[str] = mapped_column(String(200))  # party keys, comma separated (blanketter.model.PARTIES)
+    given_by_enc: Mapped[bytes] = mapped_column(LargeBinary)  # the individ or the legal representative
+    scope_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # what may be shared, why
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date, index=True)
+    revoked_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    note_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # e.g. how it was revoked
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+
+    @property
+    def party_keys(self) -> tuple[str, ...]:
+        return tuple(p for p in self.parties.split(",") if p)
+
+    def active_on(self, day: date) -> bool:
+        return self.valid_from <= day <= self.valid_until and (self.revoked_on is None or day < self.revoked_on)
 
 
 # Whether a document has a fillable or an archive copy, without loading the copy: the document
