@@ -57,14 +57,23 @@ def errors_of(path: Path) -> str:
 
 # ---------------------------------------------------------------- the real map
 RUTOR_PER_LANE = {
-    "soc1": ["1a", "1b", *map(str, range(2, 18)), "slut"],
+    "soc1": ["1a", "1b", *map(str, range(2, 18)), "slut", "slut-ingetbehov", "slut-ersattning"],
     "soc2": [*map(str, range(1, 11)), "slut"],
-    "hsv": [*map(str, range(1, 11))],
-    "fk": ["1", "2", "3", "4", "5a", "5b", "5c", "6", "7", "8", "slut"],
-    "af": [*map(str, range(1, 10)), "10a", "10b", "10c", "10d", "10e", "11", "12", "13", "14", "slut"],
+    "hsv": [*map(str, range(1, 11)), "slut-ingetbehov"],
+    "fk": ["1", "2", "3", "4", "5a", "5b", "5c", "6", "7", "8", "slut", "slut-avslag", "slut-ingetbehov"],
+    "af": [*map(str, range(1, 10)), "10a", "10b", "10c", "10d", "10e", "11", "12", "13", "14", "slut",
+           "slut-ingeninsats", "slut-ingetbehov"],
     "jobbtorg": ["1", "1a", "2", "3", "4", "5", "6a", "6b", "6c", "7", "8", "9", "10", "slut"],
-    "finsamteam": [*map(str, range(1, 10))],
-    "finsaminsats": ["1", "1a", "2", "3", "4", "5"],
+    "finsamteam": [*map(str, range(1, 10)), "slut-genomford"],
+    "finsaminsats": ["1", "1a", "2", "3", "4", "5", "slut-insats"],
+}
+# The end states added where the handläggarstöd stops a lane without saying how (issue 13): the
+# seed's own "Slut" says "självförsörjande", which these cases are not.
+HONEST_ENDS = {
+    "soc1.16": ["soc1.slut-ingetbehov", "soc1.slut-ersattning"], "hsv.9": ["hsv.slut-ingetbehov"],
+    "fk.4": ["fk.slut-avslag"], "fk.7": ["fk.slut-ingetbehov"], "af.8": ["af.slut-ingeninsats"],
+    "af.13": ["af.slut-ingetbehov"], "finsamteam.9": ["finsamteam.6", "finsamteam.slut-genomford"],
+    "finsaminsats.5": ["finsaminsats.slut-insats"],
 }
 
 
@@ -79,14 +88,14 @@ def test_lanes_in_order(process_map):
 def test_rutor_per_lane_match_the_handlaggarstod(process_map, lane_id, numbers):
     lane = process_map.lane(lane_id)
     assert [r.id for r in lane.rutor] == [f"{lane_id}.{n}" for n in numbers]
-    assert [r.label for r in lane.rutor] == ["Slut" if n == "slut" else f"Ruta {n}" for n in numbers]
+    assert [r.label for r in lane.rutor] == ["Slut" if n.startswith("slut") else f"Ruta {n}" for n in numbers]
     assert all(r.lane == lane_id and r.title and r.guidance and r.actors for r in lane.rutor)
 
 
 def test_rutor_counts(process_map):
     assert {lane.id: len(lane.rutor) for lane in process_map.lanes} == {
-        "soc1": 19, "soc2": 11, "hsv": 10, "fk": 11, "af": 19, "jobbtorg": 14, "finsamteam": 9, "finsaminsats": 6}
-    assert len(process_map.rutor) == 99
+        "soc1": 21, "soc2": 11, "hsv": 11, "fk": 13, "af": 21, "jobbtorg": 14, "finsamteam": 10, "finsaminsats": 7}
+    assert len(process_map.rutor) == 108
 
 
 @pytest.mark.parametrize("lane_id, starts", [
@@ -199,11 +208,12 @@ def test_no_other_rutor_have_links(process_map):
 @pytest.mark.parametrize("ruta_id, next_id", [
     ("soc1.1a", "soc1.2"), ("soc1.1b", "soc1.3"), ("soc1.2", "soc1.3"), ("soc1.9", "soc1.10"),
     ("soc1.10", "soc1.11"), ("soc1.12", "soc1.15"), ("soc1.13", "soc1.15"), ("soc1.14", "soc1.15"),
-    ("soc1.16", "soc1.slut"), ("soc1.17", "soc1.slut"), ("soc2.8", "soc2.9"), ("soc2.10", "soc2.slut"),
-    ("hsv.9", None), ("fk.4", None), ("fk.5c", "fk.slut"), ("fk.7", None), ("af.4", "af.slut"),
-    ("af.5", "af.slut"), ("af.8", None), ("af.10d", None), ("af.10e", "af.11"), ("af.13", None),
+    ("soc1.16", None), ("soc1.17", "soc1.slut"), ("soc2.8", "soc2.9"), ("soc2.10", "soc2.slut"),
+    ("hsv.9", "hsv.slut-ingetbehov"), ("fk.4", "fk.slut-avslag"), ("fk.5c", "fk.slut"), ("fk.7", "fk.slut-ingetbehov"),
+    ("af.4", "af.slut"), ("af.5", "af.slut"), ("af.8", "af.slut-ingeninsats"), ("af.10d", None), ("af.10e", "af.11"),
+    ("af.13", "af.slut-ingetbehov"),
     ("jobbtorg.1a", "jobbtorg.2"), ("jobbtorg.9", None), ("jobbtorg.10", None), ("finsamteam.9", None),
-    ("finsaminsats.4", "finsaminsats.5"), ("finsaminsats.5", None),
+    ("finsaminsats.4", "finsaminsats.5"), ("finsaminsats.5", "finsaminsats.slut-insats"),
 ])
 def test_next_chain(process_map, ruta_id, next_id):
     assert process_map.ruta(ruta_id).next == next_id
@@ -217,10 +227,27 @@ def test_every_lane_has_a_way_out(process_map):
 
 def test_end_states(process_map):
     ends = [r for r in process_map.rutor.values() if r.kind == "end"]
-    assert [r.id for r in ends] == ["soc1.slut", "soc2.slut", "fk.slut", "af.slut", "jobbtorg.slut"]
+    seed_ends = [r for r in ends if r.id.endswith(".slut")]
+    assert [r.id for r in seed_ends] == ["soc1.slut", "soc2.slut", "fk.slut", "af.slut", "jobbtorg.slut"]
     for ruta in ends:
         assert ruta.label == "Slut" and ruta.targets() == ()
+    for ruta in seed_ends:
         assert ruta.title.startswith("Individen blir självförsörjande genom arbete/studier/arbetssökande")
+
+
+@pytest.mark.parametrize("ruta_id, targets", HONEST_ENDS.items())
+def test_lanes_that_stopped_lead_to_an_honest_end_state(process_map, ruta_id, targets):
+    """No way out of these rutor records "självförsörjande" (the seed's Slut), which did not happen."""
+    ruta = process_map.ruta(ruta_id)
+    assert [e.target for e in ruta.targets()] == targets
+    for target in targets:
+        end = process_map.ruta(target)
+        if end.kind == "end":
+            assert "självförsörjande" not in end.title and end.guidance
+
+
+def test_every_ruta_without_a_way_on_is_an_end_state(process_map):
+    assert [r.id for r in process_map.rutor.values() if not r.targets() and r.kind != "end"] == []
 
 
 BLANKETTER = [

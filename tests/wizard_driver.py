@@ -102,5 +102,5 @@ def fill_blankett(client, pid: str, blankett_id: str, catalogue, overrides=None)
     pdf_url = re.search(r'href="([^"]+\.pdf)"', done).group(1)
     pdf = client.get(pdf_url).data
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf)).pages)
-    return {"typed": typed, "pages": pages_seen, "pdf": pdf, "text": text, "pdf_url": pdf_url,
+    return {"typed": typed, "pages": pages_seen, "pdf": pdf, "text": text, "pdf_url": pdf_url, "done": done,
             "fields": sum(len(p.fields) for p in parts)}

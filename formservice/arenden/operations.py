@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Iterable, Mapping
 
 from flask import current_app
@@ -51,6 +52,28 @@ class Conflict(Exception):
         self.theirs = dict(theirs)
         self.version = version
         super().__init__("Ärendet har ändrats av någon annan.")
+
+
+class ArendeClosed(Exception):
+    """A change to an ärende that is closed: it must be reopened first."""
+
+    def __init__(self, arende: Arende):
+        self.arende = arende
+        super().__init__("Ärendet är avslutat. Öppna det igen för att ändra i det.")
+
+
+def require_open(arende: Arende) -> None:
+    """Every change to an ärende passes here: a closed ärende is read-only."""
+    if arende.status == "avslutat":
+        raise ArendeClosed(arende)
+
+
+def parse_date(text: str) -> date | None:
+    """A date typed as ÅÅÅÅ-MM-DD; None when it is not one."""
+    try:
+        return date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
 
 
 def keyring() -> Keyring:
@@ -126,6 +149,7 @@ def create(user: User, data: Mapping[str, str], *, lane: str, ruta: str) -> Aren
 
 
 def update_individ(user: User, arende: Arende, data: Mapping[str, str], expected_version: int) -> None:
+    require_open(arende)
     if arende.version != expected_version:
         raise Conflict(individ(arende), arende.version)
     dbs = db.session()
@@ -161,8 +185,9 @@ class Row:
 
 
 def search(user: User, *, query: str = "", lane: str | None = None, ruta: str | None = None,
-           limit: int = 50, offset: int = 0) -> tuple[list[Row], int]:
-    """The user's ärenden, newest first; `query` is an exact personnummer or the start of names."""
+           status: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Row], int]:
+    """The user's ärenden, newest first; `query` is an exact personnummer or the start of names;
+    `status` "oppet" or "avslutat" (None: both)."""
     kr = keyring()
     stmt = visible_to(user)
     query = ascii_digits(query or "").strip()
@@ -183,6 +208,8 @@ def search(user: User, *, query: str = "", lane: str | None = None, ruta: str | 
         stmt = stmt.where(Arende.lane == lane)
     if ruta:
         stmt = stmt.where(Arende.ruta == ruta)
+    if status:
+        stmt = stmt.where(Arende.status == status)
     dbs = db.session()
     total = dbs.scalar(select(func.count()).select_from(stmt.subquery()))
     page = dbs.scalars(stmt.order_by(Arende.updated_at.desc(), Arende.id.desc()).limit(limit).offset(offset)).all()
@@ -211,6 +238,7 @@ def open_in_enhet(user: User, personnummer: str) -> list[Row]:
 def move(user: User, arende: Arende, to_ruta: str, *, kind: str = "ruta", beslut: str | None = None,
          note: str | None = None, lane: str | None = None) -> None:
     """Record a step on the map (a decision, a choice, a link, or a correction) and move the case."""
+    require_open(arende)
     dbs = db.session()
     dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind=kind, from_ruta=arende.ruta, to_ruta=to_ruta,
                      beslut=beslut, note_enc=keyring().encrypt_json(note) if note else None))
@@ -254,6 +282,7 @@ def store_answers(arende: Arende, values: Mapping[str, Any], definitions: Iterab
     commits. What the definitions (default: the app's catalogue) mark `scope: dokument` stays in the
     document's own values and is dropped here, also from answers stored before the scope existed.
     ``document_number`` records, per fact, the document it was given in."""
+    require_open(arende)
     if definitions is None:
         definitions = current_app.extensions["catalogue"].blanketter.values()
     definitions = list(definitions)
@@ -286,6 +315,7 @@ def save_draft(user: User, arende: Arende, blankett_id: str, values: Mapping[str
     """Merge `values` into the draft. ``expected_version`` is the draft's version when the form was
     shown (0: there was no draft yet). A draft changed by someone else since — or saved by someone
     else at the same moment — raises Conflict instead of overwriting."""
+    require_open(arende)
     dbs = db.session()
     d = draft(arende, blankett_id)
     if d is None:
@@ -338,6 +368,7 @@ def drafts(arende: Arende) -> list[Utkast]:
 
 
 def discard_draft(arende: Arende, blankett_id: str) -> None:
+    require_open(arende)
     d = draft(arende, blankett_id)
     if d is not None:
         db.session().delete(d)

@@ -19,7 +19,7 @@ from formservice.rendering.packets import zip_documents
 from formservice.rendering.pdf import DocumentContext
 
 from .models import DOKUMENT_STATUS, Arende, Dokument, DokumentDel, Handelse
-from .operations import keyring, new_public_id, store_answers
+from .operations import keyring, new_public_id, require_open, store_answers
 
 # A copy for a party who answers on the document itself (the doctor's fillable förfrågan). The wing
 # that owns that party registers the maker: (blankett, values, ctx, dokument, ärende) -> PDF bytes or
@@ -66,6 +66,7 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
     """Render the blankett (PDF packet and DOCX) from validated values and file it in the ärende.
     ``utkast_ref`` names the draft version the values come from: it becomes one document only
     (AlreadyProduced otherwise, also when two requests race)."""
+    require_open(arende)
     existing = by_utkast_ref(arende, utkast_ref)
     if existing is not None:
         raise AlreadyProduced(existing)
@@ -164,6 +165,7 @@ def part_content(dok: Dokument, position: int, fmt: str) -> tuple[str, str, byte
 def set_status(user: User, arende: Arende, dok: Dokument, status: str) -> None:
     if status not in DOKUMENT_STATUS:
         raise ValueError(status)
+    require_open(arende)
     dbs = db.session()
     dok.status = status
     dok.status_at = utcnow()

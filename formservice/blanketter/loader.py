@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from .model import (CONFIG_DEFAULTS, DEFAULT_MAX_LENGTH, FIELD_TYPES, KINDS, KNOWN_PREFILL_SOURCES, LAYOUTS, MASTHEADS, ROLES,
-                    SCOPES, WIDTHS, Blankett, Choice, DefinitionError, Field, GridRow, Section, Signature, placeholders)
+from .model import (CONFIG_DEFAULTS, DEFAULT_MAX_LENGTH, FIELD_TYPES, KINDS, KNOWN_PREFILL_SOURCES, LAYOUTS, MASTHEADS, PARTIES, ROLES,
+                    SCOPES, WIDTHS, Blankett, Choice, Consent, DefinitionError, Field, GridRow, Section, Signature, placeholders)
 
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
@@ -36,7 +36,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 _BLANKETT_KEYS = {"id", "title", "subtitle", "version", "issuer", "kind", "attachments",
                   "legal_refs", "send_to", "intro", "filled_by", "per_recipient_rows", "per_recipient_unless",
-                  "masthead", "sections"}
+                  "masthead", "sections", "consent", "shares_with"}
 _BLANKETT_REQUIRED = {"id", "title", "version", "issuer", "kind", "sections"}
 _SECTION_KEYS = {"id", "number", "title", "intro", "filled_by", "fields", "layout",
                  "grid_columns", "grid_rows", "signatures", "page_break_before", "text_only", "scope"}
@@ -44,6 +44,7 @@ _FIELD_KEYS = {"name", "label", "type", "help", "required", "max_length", "fille
                "prefill", "choices", "scale_min", "scale_max", "scale_labels", "columns",
                "min_rows", "max_rows", "width", "lines", "scope", "print", "print_help"}
 _GRID_ROW_KEYS = {"label", "help", "fields", "label_field"}
+_CONSENT_KEYS = {"months", "signed_field", "until_field", "parties", "party_fields", "ends_with_arende"}
 _SIGNATURE_KEYS = {"role", "date_field", "name_field", "title_field", "place_field"}
 
 
@@ -245,9 +246,33 @@ class _Reader:
             intro=self.text(data, "intro", "intro"), sections=tuple(sections),
             per_recipient_rows=self.text(data, "per_recipient_rows", "per_recipient_rows"),
             per_recipient_unless=self.text(data, "per_recipient_unless", "per_recipient_unless"),
-            masthead=self.masthead(data))
+            masthead=self.masthead(data), consent=self.consent(data.get("consent")),
+            shares_with=self.parties(data, "shares_with", "shares_with"))
         self.check_blankett(blankett)
         return blankett
+
+    def parties(self, data: dict, key: str, where: str) -> tuple[str, ...]:
+        parties = self.str_list(data, key, where)
+        for p in parties:
+            if p not in PARTIES:
+                self.error(where, f"okänd part {p!r} (kända: {', '.join(PARTIES)}).")
+        return tuple(p for p in parties if p in PARTIES)
+
+    def consent(self, raw: Any) -> Consent | None:
+        if raw is None or not self.keys(raw, _CONSENT_KEYS, {"months", "signed_field"}, "consent"):
+            return None
+        months = raw.get("months")
+        if not isinstance(months, int) or isinstance(months, bool) or not 1 <= months <= 120:
+            self.error("consent", "months ska vara ett antal månader (1–120).")
+            months = 12
+        fields = raw.get("party_fields") or {}
+        if not isinstance(fields, dict) or any(p not in PARTIES for p in fields.values()):
+            self.error("consent", f"party_fields ska ge en part ({', '.join(PARTIES)}) per kryssruta.")
+            fields = {}
+        return Consent(months=months, signed_field=str(raw.get("signed_field")),
+                       until_field=self.text(raw, "until_field", "consent"),
+                       parties=self.parties(raw, "parties", "consent"), party_fields=tuple(fields.items()),
+                       ends_with_arende=raw.get("ends_with_arende") is True)
 
     def masthead(self, data: dict) -> str:
         value = data.get("masthead", "organisation")
@@ -297,6 +322,13 @@ class _Reader:
             if not f.printed and f.name in shown_elsewhere:
                 self.error(f"fält {f.name!r}", "ett fält med print: false får inte stå i en tabell, en underskrift, "
                                                "en platshållare eller per_recipient_rows – det skrivs aldrig ut.")
+        if b.consent is not None:
+            for name, types in ((b.consent.signed_field, {"date"}), (b.consent.until_field, {"date"}),
+                                *((n, {"checkbox"}) for n, _ in b.consent.party_fields)):
+                if name is not None and (name not in b._by_name or b._by_name[name].type not in types):
+                    self.error("consent", f"{name!r} ska vara ett fält av typen {'/'.join(sorted(types))} på blanketten.")
+            if not (b.consent.parties or b.consent.party_fields):
+                self.error("consent", "ett samtycke behöver parties eller party_fields.")
         if b.per_recipient_unless is not None:
             f = b._by_name.get(b.per_recipient_unless)
             if f is None or f.type != "checkbox" or b.per_recipient_rows is None:

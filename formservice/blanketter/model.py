@@ -43,6 +43,30 @@ FILLABLE_ROLES = frozenset({"lakare"})
 ROLES = frozenset({"socialsekreterare", "individ", "lakare", "anmalare", "sammankallande",
                    "handlaggare", "vardpersonal", "arbetsformedlare", "koordinator"})
 
+# The parties information about the individ is shared between (a consent names them; a blankett
+# that sends information names them in `shares_with`).
+PARTIES = {
+    "socialtjanst": "Socialtjänsten",
+    "vard": "Hälso- och sjukvården",
+    "fk": "Försäkringskassan",
+    "af": "Arbetsförmedlingen",
+    "jobbtorg": "Jobbtorg Stockholm",
+}
+
+
+@dataclass(frozen=True)
+class Consent:
+    """A blankett that is a consent to share information (`consent:` in its YAML): how long it
+    holds at most and where its parties and dates are on the blankett."""
+
+    months: int                                   # at most this long from the signature
+    signed_field: str                             # the signature's date field
+    until_field: str | None = None                # an earlier end the individ may write
+    parties: tuple[str, ...] = ()                 # parties the consent always covers
+    party_fields: tuple[tuple[str, str], ...] = ()  # (checkbox field, party): covered when ticked
+    ends_with_arende: bool = False                # "till dess att ärendet avslutas"
+
+
 # The blanketter shipped in forms/ (the process map links to these ids).
 BLANKETT_IDS = ("forandringsplan", "rehabiliteringsforfragan", "sekretessmedgivande",
                 "sip_kallelse", "finsamteam_anmalan", "finsamteam_samtycke",
@@ -232,6 +256,8 @@ class Blankett:
     per_recipient_rows: str | None = None  # rows field: one copy per row (SIP inbjudna)
     per_recipient_unless: str | None = None  # checkbox field: when ticked, one common copy instead
     masthead: str = "organisation"       # see MASTHEADS
+    consent: Consent | None = None       # this blankett is a consent (see Consent)
+    shares_with: tuple[str, ...] = ()    # parties (PARTIES) the blankett gives information to
 
     @cached_property
     def fields(self) -> tuple[Field, ...]:

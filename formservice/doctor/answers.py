@@ -19,7 +19,7 @@ from sqlalchemy import select
 from formservice import audit, db
 from formservice.accounts.models import User
 from formservice.arenden.models import Arende, Dokument, Handelse
-from formservice.arenden.operations import keyring, move, new_public_id, store_answers
+from formservice.arenden.operations import keyring, move, new_public_id, require_open, store_answers
 from formservice.arenden.registry import document_context
 from formservice.blanketter.model import FILLABLE_ROLES, Blankett, field_role
 from formservice.blanketter.validation import validate_fields
@@ -89,6 +89,7 @@ def receive_pdf(user: User, arende: Arende, dok: Dokument, data: bytes, blankett
     """Read a returned PDF; raises readback.ReturnedPdfError with a Swedish message, storing nothing.
     The answers read wait (status granskas) for the socialsekreterare's confirmation; the uploaded
     file itself is never kept (the archive copy is rendered from the confirmed answers)."""
+    require_open(arende)
     returned = readback.open_returned(data, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
     ref = readback.check_reference(returned, signing_secret(), arende_id=arende.public_id,
                                    organisation_id=arende.enhet.organisation_id)
@@ -123,6 +124,7 @@ def known_answers(dok: Dokument, blankett: Blankett) -> dict[str, Any]:
 
 
 def start_paper(user: User, arende: Arende, dok: Dokument, blankett: Blankett) -> Svar:
+    require_open(arende)
     svar = Svar(public_id=new_public_id(), arende_id=arende.id, dokument_id=dok.id, source="papper",
                 answers_enc=keyring().encrypt_json(known_answers(dok, blankett)), created_by=user.id)
     db.session().add(svar)
@@ -141,6 +143,7 @@ def get_svar(arende: Arende, public_id: str) -> Svar | None:
 def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Mapping[str, Any]
             ) -> dict[str, str]:
     """Validate and store the answers; returns errors (empty on success)."""
+    require_open(arende)
     clean, errors = readback.validate_doctor_answers(blankett, raw)
     if errors:
         svar.answers_enc = keyring().encrypt_json(dict(raw))  # keep what was typed

@@ -27,6 +27,7 @@ _LANE_ID = re.compile(r"[a-z][a-z0-9]*")
 _ROLE = re.compile(r"[a-z][a-z0-9_]*")
 _HEX = re.compile(r"#[0-9A-Fa-f]{6}")
 END_LABEL = "Slut"
+_END_SUFFIX = re.compile(r"(-[a-z]+)?")
 
 
 # ---------------------------------------------------------------- YAML reading
@@ -275,7 +276,10 @@ def _parse_ruta(check: _Checker, raw: Any, lane_id: str, position: int, actors: 
     if label is not None:
         match = _LABEL.fullmatch(label)
         if label == END_LABEL:
-            expected = f"{lane_id}.slut"
+            # A lane may end in several ways: "<lane>.slut" and "<lane>.slut-<word>" (honest end
+            # states such as "slut-ingetbehov"); the word is the id's own, the label stays "Slut".
+            suffix = ruta_id[len(f"{lane_id}.slut"):] if isinstance(ruta_id, str) else ""
+            expected = f"{lane_id}.slut" + (suffix if _END_SUFFIX.fullmatch(suffix) else "")
         elif match:
             expected = f"{lane_id}.{match.group(1)}"
         else:

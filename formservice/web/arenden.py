@@ -1,10 +1,13 @@
 """Ärenden: the list and search, a new ärende, the overview, where it stands, the ruta step."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from formservice import audit
 from formservice.accounts.login import current_user, login_required
+from formservice.arenden import closing, consents
 from formservice.arenden import operations as arenden
 from formservice.arenden import registry
 from formservice.arenden.models import DOKUMENT_STATUS
@@ -23,11 +26,16 @@ def pm():
     return current_app.extensions["catalogue"].process_map
 
 
-def load(public_id: str):
+def load(public_id: str, *, for_change: bool = False):
+    """The ärende by its public id (404 outside the user's reach); ``for_change``: it must be open
+    (a closed ärende sends the reader to its overview, see errors.py)."""
     try:
-        return arenden.get(current_user(), public_id)
+        arende = arenden.get(current_user(), public_id)
     except arenden.NotFound:
         abort(404)
+    if for_change:
+        arenden.require_open(arende)
+    return arende
 
 
 @bp.app_template_filter("pnr")
@@ -52,12 +60,15 @@ def index():
     query = request.form.get("q", "").strip() if request.method == "POST" else ""
     lane = request.values.get("bana") or None
     ruta = request.values.get("ruta") or None
+    status = request.values.get("status", "oppet")
+    status = status if status in ("oppet", "avslutat", "alla") else "oppet"
     page = page_number(request.args.get("sida"))
-    rows, total = arenden.search(user, query=query, lane=lane, ruta=ruta, limit=50, offset=(page - 1) * 50)
+    rows, total = arenden.search(user, query=query, lane=lane, ruta=ruta, status=None if status == "alla" else status,
+                                 limit=50, offset=(page - 1) * 50)
     if query:
         audit.record("arende_searched", user=user, detail=f"{total} träffar")
     return render_template("web/arenden/index.html", rows=rows, total=total, query=query, lane=lane, ruta=ruta,
-                           page=page, pm=pm())
+                           status=status, page=page, pm=pm(), reason_title=closing.reason_title)
 
 
 # ---------------------------------------------------------------- create and edit the individ
@@ -100,7 +111,7 @@ def _start_choices():
 @login_required
 def edit_individ(public_id: str):
     user = current_user()
-    arende = load(public_id)
+    arende = load(public_id, for_change=True)
     current = arenden.individ(arende)
     data, errors, conflict = current, {}, None
     if request.method == "POST":
@@ -124,7 +135,7 @@ def edit_individ(public_id: str):
 # ---------------------------------------------------------------- overview
 @bp.get("/<public_id>")
 @login_required
-def show(public_id: str):
+def show(public_id: str, reopen_note: str = "", reopen_error: str | None = None):
     user = current_user()
     arende = load(public_id)
     audit.record("arende_viewed", user=user, object_type="arende", object_id=arende.public_id)
@@ -132,10 +143,15 @@ def show(public_id: str):
     answers = [(s, v, doctor_answers.doctor_sections(cat.blanketter[s.dokument.blankett_id]))
                for s, v in doctor_answers.confirmed(arende) if s.dokument.blankett_id in cat.blanketter]
     return render_template("web/arenden/show.html", arende=arende, individ=arenden.individ(arende),
+                           closed_reason=closing.reason_title(arende.closed_reason),
+                           consents=consents.of(arende), consent_kinds=consents.kinds(cat), today=date.today(),
+                           consent_parts=lambda d: consents.consent_parts(cat, d), consent_state=consents.state,
+                           consent_given_by=consents.given_by, party_names=consents.party_names,
                            ruta=pm().ruta(arende.ruta), lane=pm().lane(arende.lane), pm=pm(),
                            history=arenden.history(arende), documents=registry.of(arende), part_titles=registry.part_titles,
                            drafts=arenden.drafts(arende), blanketter=cat.blanketter,
-                           statuses=DOKUMENT_STATUS, doctor_answers=answers, format_value=format_value)
+                           statuses=DOKUMENT_STATUS, doctor_answers=answers, format_value=format_value,
+                           reopen_note=reopen_note, reopen_error=reopen_error), 400 if reopen_error else 200
 
 
 # ---------------------------------------------------------------- where is the case?
@@ -143,7 +159,7 @@ def show(public_id: str):
 @login_required
 def where(public_id: str):
     user = current_user()
-    arende = load(public_id)
+    arende = load(public_id, for_change=True)
     note = (request.form.get("note") or "").strip()
     error = None
     if request.method == "POST" and len(note) > NOTE_MAX_LENGTH:
@@ -175,12 +191,64 @@ def where(public_id: str):
                            chosen=request.form.get("ruta")), 400 if error else 200
 
 
+# ---------------------------------------------------------------- closing and reopening
+@bp.route("/<public_id>/avsluta", methods=["GET", "POST"])
+@login_required
+def close(public_id: str):
+    user = current_user()
+    arende = load(public_id, for_change=True)
+    reasons = closing.reasons_for(arende, pm())
+    form = {"reason": reasons[0].key if reasons[0].end_state else "", "datum": date.today().isoformat(), "note": ""}
+    errors = {}
+    if request.method == "POST":
+        form = {k: (request.form.get(k) or "").strip() for k in form}
+        on, errors = closing.check_close(arende, reason=form["reason"], on_text=form["datum"], note=form["note"],
+                                         today=date.today())
+        if not errors and posted_version() != arende.version:
+            errors["reason"] = "Ärendet har ändrats av någon annan medan du fyllde i. Kontrollera och avsluta igen."
+        if not errors:
+            closing.close(user, arende, reason=form["reason"], on=on, note=form["note"] or None,
+                          expected_version=arende.version)
+            audit.record("arende_changed", user=user, object_type="arende", object_id=arende.public_id,
+                         detail="avslutat")
+            flash(f"Ärendet är avslutat: {closing.reason_title(form['reason'])}.", "success")
+            return redirect(url_for("arenden.show", public_id=public_id))
+    return render_template("web/arenden/close.html", arende=arende, individ=arenden.individ(arende), pm=pm(),
+                           reasons=reasons, form=form, errors=errors, today=date.today().isoformat(),
+                           ruta=pm().ruta(arende.ruta)), 400 if errors else 200
+
+
+@bp.post("/<public_id>/oppna")
+@login_required
+def reopen(public_id: str):
+    user = current_user()
+    arende = load(public_id)
+    note = (request.form.get("note") or "").strip()
+    error = None
+    if not note:
+        error = "Skriv varför ärendet öppnas igen."
+    elif len(note) > NOTE_MAX_LENGTH:
+        error = f"Skälet {too_long(NOTE_MAX_LENGTH, len(note))}"
+    elif posted_version() != arende.version:
+        error = "Ärendet har ändrats av någon annan under tiden. Kontrollera och försök igen."
+    if error is None and arende.status == "avslutat":
+        closing.reopen(user, arende, note=note, expected_version=arende.version)
+        audit.record("arende_changed", user=user, object_type="arende", object_id=arende.public_id,
+                     detail="återöppnat")
+        flash("Ärendet är öppet igen.", "success")
+        return redirect(url_for("arenden.show", public_id=public_id))
+    if error:
+        flash(error, "error")
+    # The overview shows the reopen form again with what was typed.
+    return show(public_id, reopen_note=note, reopen_error=error)
+
+
 # ---------------------------------------------------------------- the ruta step
 @bp.route("/<public_id>/steg", methods=["GET", "POST"])
 @login_required
 def step(public_id: str):
     user = current_user()
-    arende = load(public_id)
+    arende = load(public_id, for_change=True)
     ruta = pm().ruta(arende.ruta)
     errors = {}
     if request.method == "POST":
@@ -210,6 +278,8 @@ def step(public_id: str):
                            individ=arenden.individ(arende), errors=errors, blanketter=cat.blanketter,
                            drafts={d.blankett_id: d for d in arenden.drafts(arende)},
                            doctor=_doctor_part(arende, ruta, cat.blanketter),
+                           close_reasons=closing.reasons_for(arende, pm()) if ruta.kind == "end" else None,
+                           today=date.today().isoformat(),
                            note=request.form.get("note", "") if errors else ""), 400 if errors else 200
 
 
@@ -273,7 +343,7 @@ def download_part(public_id: str, doc_id: str, position: int, fmt: str):
 @bp.post("/<public_id>/dokument/<doc_id>/status")
 @login_required
 def document_status(public_id: str, doc_id: str):
-    arende = load(public_id)
+    arende = load(public_id, for_change=True)
     dok = registry.get(arende, doc_id)
     status = request.form.get("status", "")
     if dok is None:
@@ -283,4 +353,9 @@ def document_status(public_id: str, doc_id: str):
     else:
         registry.set_status(current_user(), arende, dok, status)
         flash(f"{dok.document_number} har status {DOKUMENT_STATUS[status].lower()}.", "success")
+        # A signed consent came back with the document: record it now (who, which parties, how long).
+        parts = consents.consent_parts(current_app.extensions["catalogue"], dok)
+        if status == "mottagen" and parts and not any(s.dokument_id == dok.id for s in consents.of(arende)):
+            flash("Dokumentet innehåller ett samtycke. Registrera det från den underskrivna blanketten.", "info")
+            return redirect(url_for("samtycke.new", public_id=public_id, dokument=dok.public_id, blankett=parts[0].id))
     return redirect(url_for("arenden.show", public_id=public_id) + "#dokument")

@@ -1,12 +1,14 @@
 """The blankett wizard inside an ärende: short pages, a Granska page, then the documents."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from formservice.accounts.login import current_user, login_required
 from formservice.accounts.operations import organisation_settings
 from formservice.arenden import operations as arenden
-from formservice.arenden import registry
+from formservice.arenden import consents, registry
 from formservice.blanketter import prefill, wizard
 from formservice.blanketter.validation import validate_fields
 from formservice.doctor import answers as doctor_answers
@@ -27,6 +29,7 @@ class Context:
             self.arende = arenden.get(self.user, public_id)
         except arenden.NotFound:
             abort(404)
+        arenden.require_open(self.arende)
         cat = current_app.extensions["catalogue"]
         if blankett_id not in cat.main_blanketter:
             abort(404)
@@ -156,12 +159,19 @@ def review(public_id: str, blankett_id: str):
                     return _already_produced(c, exc.dokument)
                 arenden.discard_draft(c.arende, blankett_id)
                 flash(f"{c.blankett.title} är framtagen ({dok.document_number}).", "success")
+                missing = consents.missing_for(c.arende, c.blankett, date.today())
+                if missing:
+                    flash(f"Det finns inget aktivt samtycke för {consents.party_names(missing)}. Skicka inte "
+                          "uppgifter dit innan individen har skrivit under ett samtycke och du har registrerat det.",
+                          "warning")
                 return redirect(url_for("blankett.done", public_id=public_id, blankett_id=blankett_id,
                                         doc_id=dok.public_id))
     draft = arenden.ensure_draft(c.user, c.arende, blankett_id)
     page_of = {f.name: p.number for p in c.pages for f in p.fields}
     status = 409 if changed else 400 if errors else 200
+    missing = consents.missing_for(c.arende, c.blankett, date.today())
     return c.render("web/blankett/review.html", status, values=c.values, errors=errors, changed=changed,
+                    consent_missing=missing, consent_missing_names=consents.party_names(missing),
                     page_of=page_of, format_value=format_value, is_asked=wizard.is_asked,
                     utkast=arenden.draft_ref(draft), **_origins(c))
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from formservice import db
+from formservice.arenden.operations import ArendeClosed
 
 MESSAGES = {
     401: ("Inloggning krävs", "Logga in, eller ange en giltig API-nyckel."),
@@ -43,6 +44,21 @@ def register(app) -> None:
         # Two requests changed the same row at once and this one lost: say so, never a 500.
         db.session().rollback()
         return _page(409, *MESSAGES[409])
+
+    @app.errorhandler(ArendeClosed)
+    def _closed(exc: ArendeClosed):
+        # A closed ärende is read-only. A page that changes it sends the reader to the overview
+        # (where it can be reopened); a form posted from a tab opened before the closing shows
+        # what was typed, so that nothing is lost.
+        db.session().rollback()
+        if request.path.startswith("/api/"):
+            return {"error": str(exc)}, 409
+        if request.method == "GET":
+            flash(str(exc), "warning")
+            return redirect(url_for("arenden.show", public_id=exc.arende.public_id))
+        typed = [(k, v) for k, v in request.form.items(multi=True)
+                 if k not in ("csrf_token", "version", "utkast", "action") and isinstance(v, str) and v.strip()]
+        return render_template("web/errors/closed.html", arende=exc.arende, typed=typed), 409
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -1,6 +1,8 @@
 """The start page, and the tillgänglighetsredogörelse (public: no login)."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, current_app, redirect, render_template, session, url_for
 
 from formservice.accounts.login import current_user, login_required
@@ -13,11 +15,15 @@ bp = Blueprint("main", __name__)
 def index():
     from formservice.arenden import operations as arenden
 
+    from formservice.arenden import consents
+
     user = current_user()
-    recent, total = arenden.search(user, limit=5)
-    pm = current_app.extensions["catalogue"].process_map
+    recent, total = arenden.search(user, status="oppet", limit=5)
+    cat = current_app.extensions["catalogue"]
+    pm = cat.process_map
     return render_template("web/main/index.html", user=user, recent=recent, total=total, pm=pm,
-                           lane=pm.default_lane_for_role(user.role))
+                           lane=pm.default_lane_for_role(user.role),
+                           expiring=consents.expiring(user, cat, date.today()), party_names=consents.party_names)
 
 
 @bp.get("/aterstall")

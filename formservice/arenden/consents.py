@@ -1,0 +1,230 @@
+"""Consents as tracked data: who consented to sharing what between which parties, from when until
+when, and revocation.
+
+A consent blankett (the sekretessmedgivande, the Finsamteam samtycke: `consent:` in its YAML) goes
+out in a document's packet; when the signed paper comes back, the caseworker records it here,
+starting from what the document says. Blanketter that give information to a party (`shares_with:`)
+ask `missing_for` before they are produced.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import select
+
+from formservice import db
+from formservice.accounts.models import User
+from formservice.blanketter.catalogue import Catalogue
+from formservice.blanketter.model import PARTIES, Blankett
+
+from .models import Arende, Dokument, Handelse, Samtycke
+from .operations import Row, keyring, new_public_id, parse_date, require_open, visible_to
+
+EXPIRY_WARNING_DAYS = 30
+TEXT_MAX_LENGTH = 1000
+
+
+def kinds(catalogue: Catalogue) -> dict[str, Blankett]:
+    """The consent blanketter by id."""
+    return {b.id: b for b in catalogue.blanketter.values() if b.consent is not None}
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the last day of the month when it has fewer days)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def latest_end(blankett: Blankett, signed: date) -> date:
+    """The last day a consent signed on `signed` can hold: "längst tolv månader från underskriften"."""
+    return add_months(signed, blankett.consent.months) - timedelta(days=1)
+
+
+def party_names(keys: Iterable[str]) -> str:
+    names = [PARTIES.get(k, k) for k in keys]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " och " + names[-1] if names else ""
+
+
+# ---------------------------------------------------------------- recording
+@dataclass
+class Proposal:
+    """A consent as the form shows it: read off a produced document, then corrected by the caseworker."""
+
+    blankett_id: str
+    dokument: Dokument | None = None
+    parties: list[str] = field(default_factory=list)
+    given_by: str = ""
+    scope: str = ""
+    valid_from: str = ""
+    valid_until: str = ""
+
+
+def consent_parts(catalogue: Catalogue, dok: Dokument) -> list[Blankett]:
+    """The consent blanketter in a document's packet (the document itself or its bilagor)."""
+    main = catalogue.blanketter.get(dok.blankett_id)
+    if main is None:
+        return []
+    ids = [main.id, *main.attachments]
+    return [catalogue.blanketter[i] for i in ids if i in catalogue.blanketter and catalogue.blanketter[i].consent]
+
+
+def propose(catalogue: Catalogue, arende: Arende, dok: Dokument | None, blankett: Blankett,
+            individ: Mapping[str, str]) -> Proposal:
+    """What the document says about the consent: its parties (ticked, or the blankett's fixed
+    ones), the signature's date when it was filled in, the end date the blankett allows."""
+    values: Mapping[str, Any] = keyring().decrypt_json(dok.values_enc, {}) if dok is not None else {}
+    c = blankett.consent
+    parties = list(c.parties) + [party for name, party in c.party_fields if values.get(name)]
+    signed = parse_date(str(values.get(c.signed_field) or ""))
+    until = parse_date(str(values.get(c.until_field) or "")) if c.until_field else None
+    if signed:
+        until = min(until, latest_end(blankett, signed)) if until else latest_end(blankett, signed)
+    scope = "\n".join(str(values[n]) for n in _scope_fields(blankett) if values.get(n))
+    return Proposal(blankett.id, dok, list(dict.fromkeys(parties)),
+                    str(values.get("individ_namn") or individ.get("namn", "")), scope,
+                    signed.isoformat() if signed else "", until.isoformat() if until else "")
+
+
+def _scope_fields(blankett: Blankett) -> list[str]:
+    """The blankett's own text on what may be shared and why (the textareas of its scope section)."""
+    return [f.name for f in blankett.fields if f.type == "textarea"]
+
+
+def check(blankett: Blankett, form: Mapping[str, Any], today: date) -> tuple[dict[str, Any], dict[str, str]]:
+    """Validate a consent form; (clean values, errors by field) with Swedish messages."""
+    errors: dict[str, str] = {}
+    parties = [p for p in form.get("parties", []) if p in PARTIES]
+    if not parties:
+        errors["parties"] = "Kryssa för minst en part som samtycket gäller."
+    given_by = str(form.get("given_by") or "").strip()
+    if not given_by:
+        errors["given_by"] = "Skriv vem som lämnade samtycket (individen eller en legal företrädare)."
+    scope = str(form.get("scope") or "").strip()
+    for key, text in (("given_by", given_by), ("scope", scope)):
+        if len(text) > TEXT_MAX_LENGTH:
+            errors[key] = f"Texten får vara högst {TEXT_MAX_LENGTH} tecken (nu {len(text)})."
+    valid_from = parse_date(str(form.get("valid_from") or ""))
+    valid_until = parse_date(str(form.get("valid_until") or ""))
+    if valid_from is None:
+        errors["valid_from"] = "Skriv datumet för underskriften som ÅÅÅÅ-MM-DD."
+    elif valid_from > today:
+        errors["valid_from"] = "Underskriften kan inte vara daterad i framtiden."
+    if valid_until is None and not str(form.get("valid_until") or "").strip() and valid_from is not None:
+        valid_until = latest_end(blankett, valid_from)  # left empty: as long as the blankett allows
+    if valid_until is None:
+        errors["valid_until"] = "Skriv sista giltighetsdag som ÅÅÅÅ-MM-DD."
+    elif valid_from is not None:
+        latest = latest_end(blankett, valid_from)
+        if valid_until < valid_from:
+            errors["valid_until"] = "Sista giltighetsdag kan inte vara före underskriften."
+        elif valid_until > latest:
+            errors["valid_until"] = (f"Samtycket gäller längst {blankett.consent.months} månader från underskriften, "
+                                     f"alltså till och med {latest.isoformat()}.")
+    return {"parties": parties, "given_by": given_by, "scope": scope, "valid_from": valid_from,
+            "valid_until": valid_until}, errors
+
+
+def record(user: User, arende: Arende, blankett: Blankett, clean: Mapping[str, Any],
+           dok: Dokument | None = None) -> Samtycke:
+    """Store a consent checked by `check`, with a line in the history."""
+    require_open(arende)
+    kr = keyring()
+    s = Samtycke(public_id=new_public_id(), arende_id=arende.id, dokument_id=dok.id if dok else None,
+                 blankett_id=blankett.id, parties=",".join(clean["parties"]),
+                 given_by_enc=kr.encrypt_json(clean["given_by"]),
+                 scope_enc=kr.encrypt_json(clean["scope"]) if clean["scope"] else None,
+                 valid_from=clean["valid_from"], valid_until=clean["valid_until"], recorded_by=user.id)
+    dbs = db.session()
+    dbs.add(s)
+    dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="samtycke", from_ruta=arende.ruta,
+                     beslut=f"Samtycke registrerat ({blankett.title}): {party_names(clean['parties'])}, "
+                            f"giltigt {clean['valid_from'].isoformat()}–{clean['valid_until'].isoformat()}"))
+    dbs.commit()
+    return s
+
+
+def revoke(user: User, arende: Arende, samtycke: Samtycke, on: date, note: str | None) -> None:
+    """The individ took the consent back on `on` (from that day it no longer holds)."""
+    require_open(arende)
+    samtycke.revoked_on = on
+    samtycke.note_enc = keyring().encrypt_json(note) if note else None
+    dbs = db.session()
+    dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="samtycke", from_ruta=arende.ruta,
+                     beslut=f"Samtycke återkallat från och med {on.isoformat()}: {party_names(samtycke.party_keys)}"))
+    dbs.commit()
+
+
+def end_with_arende(catalogue: Catalogue, arende: Arende, on: date) -> None:
+    """Closing the ärende ends the consents that hold "till dess att ärendet avslutas" (caller commits)."""
+    for s in of(arende):
+        blankett = catalogue.blanketter.get(s.blankett_id)
+        if blankett and blankett.consent and blankett.consent.ends_with_arende and s.valid_until > on:
+            s.valid_until = max(on, s.valid_from)
+
+
+# ---------------------------------------------------------------- reading
+def of(arende: Arende) -> list[Samtycke]:
+    return db.session().scalars(select(Samtycke).where(Samtycke.arende_id == arende.id)
+                                .order_by(Samtycke.valid_until.desc(), Samtycke.id.desc())).all()
+
+
+def get(arende: Arende, public_id: str) -> Samtycke | None:
+    return db.session().scalar(select(Samtycke).where(Samtycke.arende_id == arende.id,
+                                                      Samtycke.public_id == public_id))
+
+
+def given_by(s: Samtycke) -> str:
+    return keyring().decrypt_json(s.given_by_enc, "")
+
+
+def scope(s: Samtycke) -> str:
+    return keyring().decrypt_json(s.scope_enc, "") if s.scope_enc else ""
+
+
+def note(s: Samtycke) -> str:
+    return keyring().decrypt_json(s.note_enc, "") if s.note_enc else ""
+
+
+def state(s: Samtycke, today: date) -> str:
+    """"aktivt", "kommande", "utgånget" or "återkallat", for the ärende page."""
+    if s.revoked_on is not None and s.revoked_on <= today:
+        return "återkallat"
+    if today < s.valid_from:
+        return "kommande"
+    return "aktivt" if today <= s.valid_until else "utgånget"
+
+
+def missing_for(arende: Arende, blankett: Blankett, today: date) -> list[str]:
+    """The parties (keys) the blankett gives information to that no active consent covers."""
+    if not blankett.shares_with:
+        return []
+    covered = {p for s in of(arende) if s.active_on(today) for p in s.party_keys}
+    return [p for p in blankett.shares_with if p not in covered]
+
+
+@dataclass(frozen=True)
+class Expiring:
+    samtycke: Samtycke
+    row: Row
+    blankett_title: str
+
+
+def expiring(user: User, catalogue: Catalogue, today: date, days: int = EXPIRY_WARNING_DAYS) -> list[Expiring]:
+    """Active consents of the user's open ärenden that run out within `days`, soonest first."""
+    stmt = (select(Samtycke, Arende).join(Arende, Samtycke.arende_id == Arende.id)
+            .where(Arende.id.in_(visible_to(user).with_only_columns(Arende.id)), Arende.status == "oppet",
+                   Samtycke.valid_from <= today, Samtycke.valid_until >= today,
+                   Samtycke.valid_until <= today + timedelta(days=days),
+                   (Samtycke.revoked_on.is_(None)) | (Samtycke.revoked_on > today))
+            .order_by(Samtycke.valid_until, Samtycke.id).limit(100))
+    kr = keyring()
+    out = []
+    for s, a in db.session().execute(stmt):
+        data = kr.decrypt_json(a.individ_enc, {})
+        title = catalogue.blanketter[s.blankett_id].title if s.blankett_id in catalogue.blanketter else s.blankett_id
+        out.append(Expiring(s, Row(a, data.get("namn", ""), data.get("personnummer", "")), title))
+    return out
