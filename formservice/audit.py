@@ -62,6 +62,9 @@ ACTIONS = {
     "password_changed": "Lösenord bytt",
     "token_created": "API-nyckel skapad",
     "token_revoked": "API-nyckel återkallad",
+    "gallring_changed": "Gallringsregler ändrade",
+    "gallringsstopp_set": "Gallringsstopp satt",
+    "gallringsstopp_lifted": "Gallringsstopp hävt",
 }
 
 

@@ -394,26 +394,29 @@ def restore_command(archive, keys_path, yes):
 
 # ---------------------------------------------------------------- housekeeping
 @main.command("gallra")
-@click.option("--dry-run", is_flag=True, help="Räkna bara: visa vad som skulle tas bort.")
+@click.option("--dry-run", is_flag=True, help="Räkna bara: visa vad som skulle tas bort, ta inte bort något.")
+@click.option("--per", "per", default=None, metavar="ÅÅÅÅ-MM-DD",
+              help="Med --dry-run: visa vad en körning det datumet (kl. 00 UTC) skulle ta bort.")
 @with_appcontext
-def gallra(dry_run):
-    """Ta bort det som ska bort (kör dagligen, t.ex. med en systemd-timer)."""
-    from datetime import timedelta
+def gallra(dry_run, per):
+    """Ta bort det som gallringsreglerna säger ska bort och skriv gallringsloggen (kör dagligen)."""
+    from datetime import datetime, time
 
-    from . import db
-    from .accounts.api_tokens import purge_requests
-    from .accounts.login import purge_attempts
-    from .accounts.sessions import purge_expired
-    from .doctor.answers import purge_pending
+    from .arenden import gallring
+    from .db import utcnow
 
-    dbs = db.session()
-    lifetime = current_app.permanent_session_lifetime + timedelta(hours=12)
-    counts = {
-        "obekräftade läkarsvar (äldre än 24 timmar)": purge_pending(timedelta(hours=24), dry_run=dry_run),
-        "utgångna sessioner": purge_expired(dbs, lifetime, dry_run=dry_run),
-        "inloggningsförsök (äldre än ett dygn)": purge_attempts(timedelta(days=1), dry_run=dry_run),
-        "räknade API-anrop (äldre än ett dygn)": purge_requests(timedelta(days=1), dry_run=dry_run),
-    }
-    dbs.commit()
-    for what, n in counts.items():
-        click.echo(f"{'Skulle ta bort' if dry_run else 'Tog bort'} {n} {what}")
+    now = utcnow()
+    if per is not None:
+        if not dry_run:
+            raise click.ClickException("--per går bara med --dry-run: en riktig gallring använder alltid dagens datum.")
+        try:
+            now = datetime.combine(gallring.parse_day(per), time.min)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    for o in gallring.run(now, dry_run=dry_run):
+        where = f"{o.organisation.namn}: " if o.organisation else ""
+        kept = f"; {o.kept} behålls (gallringsstopp eller undantag)" if o.kept else ""
+        click.echo(f"{'Skulle ta bort' if dry_run else 'Tog bort'} {o.count} {o.rule.label} "
+                   f"({where}{o.rule_text}{kept})")
+    if dry_run:
+        click.echo("Provkörning: ingenting togs bort och gallringsloggen skrevs inte.")

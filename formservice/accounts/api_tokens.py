@@ -107,7 +107,7 @@ def count_costly_request(limit_per_minute: int) -> None:
     dbs.commit()
 
 
-def purge_requests(older_than: timedelta, *, dry_run: bool = False) -> int:
+def purge_requests(older_than: timedelta, *, dry_run: bool = False, now: datetime | None = None) -> int:
     """Forget counted requests older than the limit's window (housekeeping). Caller commits."""
-    query = db.session().query(ApiRequest).filter(ApiRequest.at < utcnow() - older_than)
+    query = db.session().query(ApiRequest).filter(ApiRequest.at < (now or utcnow()) - older_than)
     return query.count() if dry_run else query.delete()

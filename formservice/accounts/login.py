@@ -6,7 +6,7 @@ import unicodedata
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
@@ -125,9 +125,9 @@ def _purge_stale() -> None:
     dbs.commit()
 
 
-def purge_attempts(older_than: timedelta, *, dry_run: bool = False) -> int:
+def purge_attempts(older_than: timedelta, *, dry_run: bool = False, now: datetime | None = None) -> int:
     """Forget login attempts older than the lockout could ever look back (caller commits)."""
-    query = db.session().query(LoginAttempt).filter(LoginAttempt.at < utcnow() - older_than)
+    query = db.session().query(LoginAttempt).filter(LoginAttempt.at < (now or utcnow()) - older_than)
     return query.count() if dry_run else query.delete()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
@@ -122,8 +122,8 @@ class DatabaseSessionInterface(SessionInterface):
         return app.permanent_session_lifetime + timedelta(hours=12)
 
 
-def purge_expired(dbs, older_than: timedelta, *, dry_run: bool = False) -> int:
-    query = dbs.query(WebSession).filter(WebSession.last_seen < utcnow() - older_than)
+def purge_expired(dbs, older_than: timedelta, *, dry_run: bool = False, now: datetime | None = None) -> int:
+    query = dbs.query(WebSession).filter(WebSession.last_seen < (now or utcnow()) - older_than)
     if dry_run:
         return query.count()
     n = query.delete()

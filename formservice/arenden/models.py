@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from formservice.db import Base, utcnow
 
-from formservice.accounts.models import Enhet, User
+from formservice.accounts.models import Enhet, Organisation, User
 
 # ---------------------------------------------------------------- ärenden
 # Personal data (the individ, answers, notes, documents) is stored encrypted (see crypto.py):
@@ -179,6 +179,73 @@ class Samtycke(Base):
 
     def active_on(self, day: date) -> bool:
         return self.valid_from <= day <= self.valid_until and (self.revoked_on is None or day < self.revoked_on)
+
+
+# ---------------------------------------------------------------- gallring (migration 0012)
+# The rules themselves are data in arenden/gallring.py; these tables hold what an organisation
+# changed, its exemptions, the ärenden on hold and the log of what was deleted (arenden/gallring.py).
+
+class Gallringsregel(Base):
+    """An organisation's own period for one kind of record (otherwise the default applies)."""
+
+    __tablename__ = "gallringsregel"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    period: Mapped[int] = mapped_column(Integer)  # in the kind's unit (years, days, hours)
+    changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), nullable=True)
+
+    __table_args__ = (Index("ux_gallringsregel_organisation_kind", "organisation_id", "kind", unique=True),)
+
+
+class Gallringsundantag(Base):
+    """What an organisation exempts from the gallring of closed ärenden: persons born on certain
+    days of the month, or everything (a kommun in the research sample). No row: the default."""
+
+    __tablename__ = "gallringsundantag"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    birth_days: Mapped[str] = mapped_column(String(100), default="")  # "5,15,25"
+    keep_all: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), nullable=True)
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Gallringsstopp(Base):
+    """An ärende on hold: never gallrat while this row exists. The reason may name circumstances
+    of the case, so it is encrypted."""
+
+    __tablename__ = "gallringsstopp"
+    __encrypted__ = ("reason_enc",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    arende_id: Mapped[int] = mapped_column(ForeignKey("arende.id", ondelete="CASCADE"), unique=True)
+    reason_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    set_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), nullable=True)
+
+    arende: Mapped[Arende] = relationship()
+    setter: Mapped[User | None] = relationship()
+
+
+class Gallringslogg(Base):
+    """What a gallring run deleted: rule, kind, count, time. Never personal data; append-only in the
+    database (migration 0012) and never gallrad itself."""
+
+    __tablename__ = "gallringslogg"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    organisation_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)  # no FK: survives
+    kind: Mapped[str] = mapped_column(String(40))
+    rule: Mapped[str] = mapped_column(String(200))  # e.g. "5 år efter sista anteckningen"
+    count: Mapped[int] = mapped_column(Integer)
+    kept: Mapped[int] = mapped_column(Integer, default=0)  # due but exempted or on hold
 
 
 # Whether a document has a fillable or an archive copy, without loading the copy: the document

@@ -4,9 +4,17 @@ May import arenden and what arenden may import; only web and cli import this win
 
 
 def install() -> None:
-    """Hook the doctor's fillable copy into document production (the registry does not import us)."""
-    from formservice.arenden import registry
+    """Hook the doctor's part into the arenden wing, which does not import us: the fillable copy into
+    document production, the answers into gallring (an ärende's answers go with it; unconfirmed ones
+    after 24 hours)."""
+    from formservice.arenden import gallring, registry
 
-    from .answers import fillable_copy
+    from .answers import delete_for_arenden, fillable_copy, purge_pending
 
     registry.register_fillable_copy(fillable_copy)
+    gallring.register_dependent(delete_for_arenden)
+    gallring.register_rule(gallring.Rule(
+        "obekraftade_lakarsvar", "Läkarsvar som lästes in men aldrig bekräftades", "obekräftade läkarsvar",
+        "timmar", 24, "uppladdningen", "Tjänstens eget beslut: ett svar som inte bekräftats har inte tillförts "
+        "ärendet (den uppladdade filen sparas aldrig).",
+        purge=lambda now, older, dry: purge_pending(older, dry_run=dry, now=now)))

@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from formservice import audit, db
 from formservice.accounts.models import User
@@ -200,15 +200,21 @@ def cancel(svar: Svar) -> bool:
     return True
 
 
-def purge_pending(older_than: timedelta, *, dry_run: bool = False) -> int:
+def purge_pending(older_than: timedelta, *, dry_run: bool = False, now: datetime | None = None) -> int:
     """Answers left unconfirmed (an abandoned upload or paper registration) are deleted after a while."""
-    stale = select(Svar).where(Svar.status == "granskas", Svar.created_at < utcnow() - older_than)
+    stale = select(Svar).where(Svar.status == "granskas", Svar.created_at < (now or utcnow()) - older_than)
     rows = db.session().scalars(stale).all()
     if not dry_run:
         for row in rows:
             db.session().delete(row)
         db.session().commit()
     return len(rows)
+
+
+def delete_for_arenden(dbs, arende_ids) -> None:
+    """Gallring of whole ärenden: their answers go first (arenden.gallring.delete_arenden)."""
+    dbs.execute(delete(Svar).where(Svar.arende_id.in_(list(arende_ids))),
+                execution_options={"synchronize_session": False})
 
 
 SUPERSEDED = "ersatt"
