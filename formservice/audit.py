@@ -65,6 +65,7 @@ ACTIONS = {
     "gallring_changed": "Gallringsregler ändrade",
     "gallringsstopp_set": "Gallringsstopp satt",
     "gallringsstopp_lifted": "Gallringsstopp hävt",
+    "registerutdrag": "Registerutdrag framtaget",
 }
 
 

@@ -32,6 +32,20 @@ def kinds(catalogue: Catalogue) -> dict[str, Blankett]:
     return {b.id: b for b in catalogue.blanketter.values() if b.consent is not None}
 
 
+def kinds_in_lane(catalogue: Catalogue, lane_id: str) -> list[Blankett]:
+    """The consent blanketter that go out with the blanketter of a lane's rutor (the
+    sekretessmedgivande in Soc 1, the Finsamteam samtycke in Finsamteam), in the lane's order."""
+    out: dict[str, Blankett] = {}
+    for ruta in catalogue.process_map.lane(lane_id).rutor:
+        for blankett_id in ruta.blankett_ids:
+            main = catalogue.blanketter.get(blankett_id)
+            for part_id in (main.id, *main.attachments) if main else ():
+                part = catalogue.blanketter.get(part_id)
+                if part is not None and part.consent is not None:
+                    out.setdefault(part.id, part)
+    return list(out.values())
+
+
 def add_months(day: date, months: int) -> date:
     """The same day `months` later (the last day of the month when it has fewer days)."""
     month = day.month - 1 + months

@@ -6,10 +6,10 @@ May import arenden and what arenden may import; only web and cli import this win
 def install() -> None:
     """Hook the doctor's part into the arenden wing, which does not import us: the fillable copy into
     document production, the answers into gallring (an ärende's answers go with it; unconfirmed ones
-    after 24 hours)."""
-    from formservice.arenden import gallring, registry
+    after 24 hours) and into the registerutdrag."""
+    from formservice.arenden import gallring, registerutdrag, registry
 
-    from .answers import delete_for_arenden, fillable_copy, purge_pending
+    from .answers import delete_for_arenden, extract_rows, fillable_copy, purge_pending
 
     registry.register_fillable_copy(fillable_copy)
     gallring.register_dependent(delete_for_arenden)
@@ -18,3 +18,4 @@ def install() -> None:
         "timmar", 24, "uppladdningen", "Tjänstens eget beslut: ett svar som inte bekräftats har inte tillförts "
         "ärendet (den uppladdade filen sparas aldrig).",
         purge=lambda now, older, dry: purge_pending(older, dry_run=dry, now=now)))
+    registerutdrag.register_section("lakarsvar", extract_rows)

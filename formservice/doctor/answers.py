@@ -332,3 +332,22 @@ def prefill_sources(arende: Arende, blanketter: Mapping[str, Blankett]) -> dict[
         return {"lakarsvar.sammanfattning": summary(blankett, values),
                 "lakarsvar.kontakt": who, "lakarsvar.finns": "1", "lakarsvar.medicinskt_underlag": "bifogas"}
     return {}
+
+
+def extract_rows(arende: Arende, catalogue) -> tuple[list[dict[str, Any]], list[str]]:
+    """The doctor's answers of an ärende for its registerutdrag (every answer, also replaced and
+    unconfirmed ones, since they are stored), and their public ids for the audit entries."""
+    from formservice.arenden.registerutdrag import labelled_values
+
+    rows = db.session().scalars(select(Svar).where(Svar.arende_id == arende.id).order_by(Svar.created_at)).all()
+    status = {"granskas": "Inläst, inte bekräftat", "bekraftad": "Bekräftat", "ersatt": "Ersatt av ett senare svar"}
+    out = []
+    for svar in rows:
+        blankett = catalogue.blanketter.get(svar.dokument.blankett_id)
+        values = keyring().decrypt_json(svar.answers_enc, {})
+        out.append({"dokumentnummer": svar.dokument.document_number,
+                    "kalla": "uppladdad PDF" if svar.source == "pdf" else "pappersblankett",
+                    "status": status.get(svar.status, svar.status), "inlast": _local_date(svar.created_at),
+                    "bekraftat": _local_date(svar.confirmed_at) if svar.confirmed_at else None,
+                    "svar": labelled_values([blankett], values) if blankett else []})
+    return out, [svar.public_id for svar in rows]

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 PDF_VARIANT = "pdf/ua-1"
 PRINT_CSS = "print/print.css"
 FORMS_CSS = "print/fillable.css"
+REPORT_CSS = "print/report.css"  # reports that are not blanketter (the registerutdrag)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,11 @@ class _Engine:
             self.font_config = FontConfiguration()
             self.css = CSS(
                 filename=str(static / PRINT_CSS),
+                url_fetcher=self.fetcher,
+                font_config=self.font_config,
+            )
+            self.report_css = CSS(
+                filename=str(static / REPORT_CSS),
                 url_fetcher=self.fetcher,
                 font_config=self.font_config,
             )
@@ -295,6 +301,16 @@ def _scope_header_cells(_document, pdf) -> None:
 def html_to_pdf(html: str, *, forms: bool = False) -> bytes:
     """Render an HTML string with the shared print CSS, fonts and restricted fetcher."""
     return write(layout(html, forms=forms), forms=forms)
+
+
+def render_report(template: str, **context: Any) -> bytes:
+    """A report that is not a blankett (the registerutdrag) from templates/documents/<template>, as
+    a tagged PDF (PDF/UA-1) with the service's fonts and the restricted fetcher."""
+    engine = _ensure_engine()
+    html = engine.jinja.get_template(template).render(**context)
+    document = HTML(string=html, base_url=engine.base_url, url_fetcher=engine.fetcher).render(
+        stylesheets=[engine.report_css], font_config=engine.font_config)
+    return document.write_pdf(pdf_variant=PDF_VARIANT, finisher=_scope_header_cells)
 
 
 def render_pdf(blankett: Any, values: Mapping[str, Any], ctx: DocumentContext, *,

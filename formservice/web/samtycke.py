@@ -35,7 +35,7 @@ def new(public_id: str):
     dok = registry.get(arende, request.values.get("dokument", "")) if request.values.get("dokument") else None
     blankett = kinds.get(request.values.get("blankett", ""))
     if blankett is None:
-        parts = consents.consent_parts(cat, dok) if dok is not None else []
+        parts = consents.consent_parts(cat, dok) if dok is not None else consents.kinds_in_lane(cat, arende.lane)
         blankett = parts[0] if parts else next(iter(kinds.values()))
     proposal = consents.propose(cat, arende, dok, blankett, arenden.individ(arende))
     form = {"parties": proposal.parties, "given_by": proposal.given_by, "scope": proposal.scope,

@@ -1,0 +1,95 @@
+"""Registerutdrag: an admin produces everything stored about one person, as PDF and as JSON; audited
+without the personnummer; nothing of other persons or other organisations."""
+import io
+import json
+import re
+from datetime import date
+
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from formservice.audit import AuditEntry
+
+from .conftest import csrf_token
+from .formparse import form_with
+from .test_consents import mark_received, record
+from .test_doctor_answers import forfragan, soc  # noqa: F401 (fixtures)
+from .wizard_driver import create_arende, step
+
+
+def extract(client, pnr, fmt):
+    page = client.get("/admin/registerutdrag").get_data(as_text=True)
+    return client.post("/admin/registerutdrag", data={"csrf_token": csrf_token(page), "personnummer": pnr,
+                                                      "format": fmt})
+
+
+def as_admin(client, auth, make_user, username="adam", **kw):
+    auth.logout()
+    make_user(username=username, role="admin", namn="Adam Admin", **kw)
+    auth.login(username=username)
+
+
+def test_an_admin_gets_everything_about_one_person_as_json_and_pdf(soc, forfragan, auth, make_user, dbs):
+    pid, doc_id, _ = forfragan
+    record(soc, mark_received(soc, pid, doc_id).headers["Location"], valid_from=date.today().isoformat())
+    step(soc, pid, "soc1.11", note="Läkaren ringde om svaret")
+    other = create_arende(soc, dict(namn="Olle Annanperson", personnummer="19121212-1212"), ruta="soc1.3")
+    # Olle has the same test personnummer as Tilda in this suite; give him another, valid one.
+    page = soc.get(f"/arenden/{other}/uppgifter").get_data(as_text=True)
+    data = {k: v for k, v in form_with(page, "namn")["fields"].items() if v is not None}
+    assert soc.post(f"/arenden/{other}/uppgifter", data=dict(data, personnummer="20000101-0008")).status_code == 302
+    as_admin(soc, auth, make_user)
+
+    res = extract(soc, "191212121212", "json")
+    assert res.status_code == 200 and res.mimetype == "application/json"
+    assert "19121212" not in res.headers["Content-Disposition"]
+    data = json.loads(res.data)
+    assert data["person"]["namn"] == "Tilda Testperson"
+    (a,) = data["arenden"]
+    assert a["arende"] == pid
+    assert any(h["anteckning"] == "Läkaren ringde om svaret" for h in a["historik"])
+    (dok,) = a["dokument"]
+    assert dok["blankett"] == "Rehabiliteringsförfrågan" and dok["varden"]
+    assert {"blankett": "Sekretessmedgivande", "uppgift": "Jag som lämnar samtycket – Namn", "varde": "Tilda Testperson"} in dok["varden"]
+    (s,) = a["samtycken"]
+    assert s["parter"] == "Socialtjänsten och Hälso- och sjukvården" and s["lamnat_av"] == "Tilda Testperson"
+    assert "lakarsvar" in a  # the doctor's wing adds its part (none confirmed yet here)
+    actions = {e["handelse"] for e in a["granskningslogg"]}
+    assert {"Ärende skapat", "Dokument framtaget", "Ärende visat"} <= actions
+    assert "Olle" not in res.get_data(as_text=True)
+
+    res = extract(soc, "19121212-1212", "pdf")
+    assert res.status_code == 200 and res.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(res.data))
+    text = " ".join(" ".join((p.extract_text() or "").split()) for p in reader.pages)
+    for expected in ("Registerutdrag", "Tilda Testperson", "19121212-1212", "Läkaren ringde om svaret",
+                     "Sekretessmedgivande", "Socialtjänsten och Hälso- och sjukvården", "Loggade åtgärder"):
+        assert expected in text, expected
+    assert "Olle" not in text
+    meta = " ".join(str(v) for v in (reader.metadata or {}).values())
+    assert "19121212" not in meta and "121212" not in meta  # no personnummer in the PDF's metadata
+
+    entries = dbs.scalars(select(AuditEntry).where(AuditEntry.action == "registerutdrag")).all()
+    assert [e.detail for e in entries] == ["JSON, 1 ärenden", "PDF, 1 ärenden"]
+    assert all("1912" not in (e.detail or "") and e.object_id is None for e in entries)
+
+
+def test_bad_personnummer_is_a_clear_message_and_kept(soc, auth, make_user):
+    as_admin(soc, auth, make_user)
+    res = extract(soc, "19121212-1213", "pdf")
+    body = res.get_data(as_text=True)
+    assert res.status_code == 400 and "Personnummer:" in body and 'value="19121212-1213"' in body
+
+
+def test_a_person_without_ärenden_gets_an_extract_saying_so(soc, auth, make_user):
+    as_admin(soc, auth, make_user)
+    data = json.loads(extract(soc, "20000101-0008", "json").data)
+    assert data["arenden"] == []
+
+
+def test_only_an_admin_and_only_the_own_organisation(soc, forfragan, auth, make_user, make_enhet):
+    res = soc.get("/admin/registerutdrag")
+    assert res.status_code in (302, 403)  # a socialsekreterare may not
+    other_org = make_enhet(namn="Annan enhet", organisation="Annan kommun")
+    as_admin(soc, auth, make_user, username="eva", enhet_id=other_org)
+    assert json.loads(extract(soc, "19121212-1212", "json").data)["arenden"] == []
