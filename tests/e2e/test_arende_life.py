@@ -71,9 +71,13 @@ def test_a_consent_is_recorded_listed_as_running_out_and_revoked(page, live_serv
     new_arende(page, live_server, "Sam Samtyckesson", "soc1.9")
     page.get_by_role("link", name="utan dokument").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Registrera samtycke")
+    expect(page.get_by_text("Sekretessmedgivande").first).to_be_visible()  # the kind Soc 1 sends out
     assert_accessible(page)
+    page.get_by_label("Hälso- och sjukvården").uncheck()
+    page.get_by_label("Socialtjänsten", exact=True).uncheck()
     page.get_by_role("button", name="Registrera samtycket").click()
     expect(page.get_by_role("alert")).to_contain_text("Kryssa för minst en part")
+    expect(page.get_by_role("alert")).to_contain_text("Skriv datumet för underskriften")
     assert_accessible(page)
     page.get_by_label("Socialtjänsten", exact=True).check()
     page.get_by_label("Hälso- och sjukvården").check()
