@@ -350,3 +350,17 @@ def test_a_deactivated_users_work_stays(app, admin, make_user, dbs):
     pid = create_arende(sara)
     action(admin, f"/admin/anvandare/{uid}/inaktivera")
     assert admin.get(f"/arenden/{pid}").status_code == 200
+
+
+def test_the_accessibility_contact_is_set_by_the_admin_and_shown_publicly(app, admin):
+    res = post_form(admin, "/admin/organisation", "namn", {"namn": "Teststaden", "typ": "kommun",
+                                                          "kontakt_epost": "inte-en-adress"})
+    assert res.status_code == 400 and "Skriv en giltig e-postadress." in res.get_data(as_text=True)
+    assert 'value="inte-en-adress"' in res.get_data(as_text=True)
+    res = post_form(admin, "/admin/organisation", "namn", {"namn": "Teststaden", "typ": "kommun",
+                                                          "kontakt_epost": "tillganglighet@teststaden.example",
+                                                          "kontakt_telefon": "08-123 456 00"})
+    assert res.status_code == 302
+    public = app.test_client().get("/tillganglighet").get_data(as_text=True)  # no login
+    assert "Teststaden" in public and "mailto:tillganglighet@teststaden.example" in public
+    assert "08-123 456 00" in public

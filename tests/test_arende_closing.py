@@ -2,6 +2,7 @@
 import re
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from formservice.arenden.models import Arende, Handelse
@@ -10,6 +11,8 @@ from .conftest import csrf_token
 from .formparse import form_with
 from .test_doctor_answers import soc  # noqa: F401 (fixture)
 from .wizard_driver import create_arende, step
+
+pytestmark = pytest.mark.db  # also run against PostgreSQL in CI
 
 
 def close(client, pid, **data):

@@ -3,6 +3,7 @@ information with a party, revoked, running out, ended by closing the ärende."""
 import re
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from formservice.arenden import consents
@@ -11,6 +12,8 @@ from formservice.arenden.models import Arende, Samtycke
 from .formparse import form_with
 from .test_doctor_answers import forfragan, soc  # noqa: F401 (fixtures)
 from .wizard_driver import create_arende, fill_blankett
+
+pytestmark = pytest.mark.db  # also run against PostgreSQL in CI
 
 
 def mark_received(client, pid, doc_id):

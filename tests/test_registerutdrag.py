@@ -5,6 +5,7 @@ import json
 import re
 from datetime import date
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -15,6 +16,8 @@ from .formparse import form_with
 from .test_consents import mark_received, record
 from .test_doctor_answers import forfragan, soc  # noqa: F401 (fixtures)
 from .wizard_driver import create_arende, step
+
+pytestmark = pytest.mark.db  # also run against PostgreSQL in CI
 
 
 def extract(client, pnr, fmt):

@@ -36,9 +36,16 @@ def _text(label: str, maximum: int, *, required: str | None = None, **kw) -> Str
     return StringField(label, validators=[*checks, Length(max=maximum, message=f"Högst {maximum} tecken.")], **kw)
 
 
+EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Skriv en giltig e-postadress.")
+
+
 class OrganisationForm(TextForm):
     namn = _text("Organisationens namn", 200, required="Skriv organisationens namn.")
     typ = Choice("Typ av organisation", choices=options(ORGANISATION_TYPES.items()))
+    kontakt_epost = StringField("E-post för frågor om tillgänglighet", validators=[
+        Optional(), EMAIL, Length(max=254, message="Högst 254 tecken.")],
+        description="Står i tillgänglighetsredogörelsen: dit man anmäler brister eller ber om innehåll i annan form.")
+    kontakt_telefon = _text("Telefon för frågor om tillgänglighet", 40, description="Står i tillgänglighetsredogörelsen.")
 
 
 class EnhetForm(TextForm):
@@ -57,8 +64,7 @@ class UserForm(TextForm):
     enhet_id = Choice("Enhet", coerce=int, choices=[])
     titel = _text("Titel", 200, description="Står på blanketterna, t.ex. Socialsekreterare.")
     telefon = _text("Telefon", 40, description="Kontaktuppgift på blanketterna.")
-    epost = StringField("E-post", validators=[
-        Optional(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Skriv en giltig e-postadress."), Length(max=200)],
+    epost = StringField("E-post", validators=[Optional(), EMAIL, Length(max=200)],
                         description="Kontaktuppgift på blanketterna.")
     external_id = _text("Identitet hos inloggningstjänsten", 255,
                         description="Värdet som organisationens inloggning (OpenID Connect) skickar för personen, "

@@ -53,7 +53,8 @@ def create_organisation(namn: str, typ: str) -> Organisation:
     return org
 
 
-def update_organisation(admin: User, namn: str, typ: str) -> Organisation:
+def update_organisation(admin: User, namn: str, typ: str, *, kontakt_epost: str | None = None,
+                        kontakt_telefon: str | None = None) -> Organisation:
     org = admin.enhet.organisation
     namn = namn.strip()
     if not namn:
@@ -64,6 +65,8 @@ def update_organisation(admin: User, namn: str, typ: str) -> Organisation:
     if other is not None:
         raise AccountError(f"Det finns redan en organisation som heter {namn}.")
     org.namn, org.typ = namn, typ
+    org.kontakt_epost = (kontakt_epost or "").strip() or None
+    org.kontakt_telefon = (kontakt_telefon or "").strip() or None
     _record(admin, "organisation_changed", "organisation", org.id)
     db.session().commit()
     return org
@@ -366,3 +369,10 @@ def revoke_token(admin: User, token: ApiToken) -> None:
 
 def user_by_username(username: str) -> User | None:
     return db.session().scalar(select(User).where(User.username == normalise_username(username)))
+
+
+def accessibility_contacts() -> list[Organisation]:
+    """The organisations that name a contact for accessibility questions (a public page lists them)."""
+    return list(db.session().scalars(select(Organisation).where(
+        (Organisation.kontakt_epost.is_not(None)) | (Organisation.kontakt_telefon.is_not(None)))
+        .order_by(Organisation.namn)))

@@ -46,6 +46,10 @@ class Organisation(Base):
     typ: Mapped[str] = mapped_column(String(40))
     # Organisation-level texts used on blanketter (e.g. the Finsam koordinator's address), as JSON.
     installningar: Mapped[str] = mapped_column(Text, default="{}")
+    # Where to report an accessibility problem or ask for content in another form: shown in the
+    # tillgänglighetsredogörelse (migration 0013).
+    kontakt_epost: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    kontakt_telefon: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
     enheter: Mapped[list["Enhet"]] = relationship(back_populates="organisation")
 

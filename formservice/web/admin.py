@@ -44,7 +44,8 @@ def organisation():
     form = OrganisationForm(obj=org)
     if form.validate_on_submit():
         try:
-            admin_ops.update_organisation(user, form.namn.data, form.typ.data)
+            admin_ops.update_organisation(user, form.namn.data, form.typ.data,
+                                          kontakt_epost=form.kontakt_epost.data, kontakt_telefon=form.kontakt_telefon.data)
         except AccountError as exc:
             form.namn.errors = [str(exc)]
         else:

@@ -40,9 +40,12 @@ def restore():
 def accessibility():
     """The accessibility statement that lag (2018:1937) requires of a public-sector digital service,
     reachable without logging in and linked from every page."""
+    from formservice.accounts.administration import accessibility_contacts
+
     cfg = current_app.config
     return render_template("web/main/tillganglighet.html", email=cfg.get("ACCESSIBILITY_EMAIL"),
-                           phone=cfg.get("ACCESSIBILITY_PHONE"), organisation=cfg["ORGANISATION_NAME"])
+                           phone=cfg.get("ACCESSIBILITY_PHONE"), organisation=cfg["ORGANISATION_NAME"],
+                           contacts=accessibility_contacts())
 
 
 @bp.post("/sessionen/forlang")
