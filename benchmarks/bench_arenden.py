@@ -58,9 +58,8 @@ BATCH = 500
 DECISION_RUTA = "soc1.5"                      # decision: yes -> soc1.7, no -> soc1.6
 OTHER_RUTOR = ["soc1.1a", "soc1.2", "soc1.3", "soc1.4", "soc1.7", "soc1.9", "soc1.11", "soc2.1", "soc2.6"]
 PASSWORD = "benchmark-lösenord-123"
-# The test suite's fixed keyring and form helper (never a real key).
-from tests.conftest import TEST_KEYS as BENCH_KEYS  # noqa: E402
-from tests.conftest import csrf_token  # noqa: E402
+# A fixed benchmark keyring and the form helper, without the test suite's extras (never a real key).
+from benchmarks._bench_common import BENCH_KEYS, csrf_token  # noqa: E402
 
 FIRST_NAMES = ["Anna", "Eva", "Maria", "Karin", "Sara", "Lena", "Kerstin", "Emma", "Ingrid", "Marie",
                "Malin", "Linnea", "Elin", "Ida", "Åsa", "Märta", "Birgitta", "Sofia", "Hanna", "Jenny",

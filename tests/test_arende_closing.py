@@ -9,7 +9,7 @@ from formservice.arenden.models import Arende, Handelse
 
 from .conftest import csrf_token
 from .formparse import form_with
-from .test_doctor_answers import soc  # noqa: F401 (fixture)
+from .test_doctor_answers import forfragan, soc  # noqa: F401 (fixtures)
 from .wizard_driver import create_arende, step
 
 pytestmark = pytest.mark.db  # also run against PostgreSQL in CI
@@ -105,6 +105,14 @@ def test_reopening_needs_a_reason_and_is_in_the_history(soc, dbs):
     assert "Ärendet öppnades igen (hade avslutats: Individen vill inte längre delta)" in history
     assert "Individen vill delta igen" in history
     step(soc, pid, "soc1.4")  # open again: the process goes on
+    again = soc.post(f"/arenden/{pid}/oppna", data=dict(form, note="Dubbelklick"))
+    assert again.status_code == 302 and arende(dbs, pid).status == "oppet"  # nothing to reopen: no change
+
+
+def test_the_closing_date_is_not_before_the_last_entry(soc, dbs):
+    pid = create_arende(soc, ruta="soc1.3")
+    res = close(soc, pid, reason="flyttat", datum=(date.today() - timedelta(days=3)).isoformat())
+    assert res.status_code == 400 and "före ärendets senaste händelse" in res.get_data(as_text=True)
 
 
 def test_the_list_filters_open_and_closed(soc):
@@ -112,24 +120,60 @@ def test_the_list_filters_open_and_closed(soc):
     closed_pid = create_arende(soc, dict(namn="Sven Stängd", personnummer="19121212-1212"), ruta="soc1.3")
     close(soc, closed_pid, reason="flyttat")
     default = soc.get("/arenden").get_data(as_text=True)
-    assert open_pid in default and closed_pid not in default and "1 öppna ärende." in default
+    assert open_pid in default and closed_pid not in default and "1 öppet ärende." in default
     closed = soc.get("/arenden?status=avslutat").get_data(as_text=True)
     assert closed_pid in closed and open_pid not in closed and "Individen har flyttat" in closed
     everything = soc.get("/arenden?status=alla").get_data(as_text=True)
     assert open_pid in everything and closed_pid in everything
-    assert "1 öppna ärende" in soc.get("/").get_data(as_text=True)
+    assert "1 öppet ärende i din enhet" in soc.get("/").get_data(as_text=True)
+    # A search finds the closed ärende too: a person's earlier ärende must not look absent.
+    page = soc.get("/arenden").get_data(as_text=True)
+    found = soc.post("/arenden", data={"csrf_token": csrf_token(page), "q": "Sven"}).get_data(as_text=True)
+    assert closed_pid in found and "Avslutat" in found
 
 
-def test_no_change_reaches_a_closed_ärende_through_the_operations(soc, app, dbs):
-    """The rule is in the arenden wing, not only in the views: a direct call is refused too."""
+def test_no_route_changes_a_closed_ärende(soc, forfragan, app, dbs):
+    """Every POST route of an ärende on a closed ärende that has a document, a started paper answer
+    from the doctor, a consent and a draft, with the real ids: none changes anything. The rule is
+    in the arenden wing, so also a direct call is refused."""
     import pytest
 
     from formservice.accounts.models import User
     from formservice.arenden import operations
+    from formservice.arenden.models import Dokument, DokumentDel, Samtycke, Utkast
+    from formservice.doctor.models import Svar
 
-    pid = create_arende(soc, ruta="soc1.3")
+    pid, doc_id, _ = forfragan
+    show = soc.get(f"/arenden/{pid}").get_data(as_text=True)
+    token = csrf_token(show)
+    assert soc.post(f"/arenden/{pid}/dokument/{doc_id}/papper", data={"csrf_token": token}).status_code == 302
+    page = soc.get(f"/arenden/{pid}/samtycke/nytt?dokument={doc_id}").get_data(as_text=True)
+    form = form_with(page, "given_by")["fields"]
+    assert soc.post(f"/arenden/{pid}/samtycke/nytt", data=dict(
+        {k: v for k, v in form.items() if v is not None and k != "parties"}, parties=["socialtjanst", "vard"],
+        valid_from=date.today().isoformat(), valid_until="")).status_code == 302
+    soc.get(f"/arenden/{pid}/blankett/forandringsplan")  # a draft
+    svar_id = dbs.scalar(select(Svar.public_id))
+    samtycke_id = dbs.scalar(select(Samtycke.public_id))
+    step(soc, pid, "soc1.11")
     close(soc, pid, reason="flyttat")
     a = arende(dbs, pid)
+    models = (Dokument, DokumentDel, Samtycke, Utkast, Svar, Handelse)
+    version, rows = a.version, {m: dbs.query(m).count() for m in models}
+    ids = {"doc_id": doc_id, "svar_id": svar_id, "samtycke_id": samtycke_id, "blankett_id": "forandringsplan",
+           "int:number": "1", "int:position": "0"}
+    rules = [r for r in app.url_map.iter_rules() if "POST" in r.methods and "<public_id>" in r.rule
+             and not r.rule.startswith("/api/") and r.endpoint != "arenden.reopen"]
+    assert len(rules) >= 12
+    for rule in rules:
+        url = re.sub(r"<([a-z_:]+)>", lambda m: ids.get(m.group(1), "x"), rule.rule.replace("<public_id>", pid))
+        res = soc.post(url, data={"csrf_token": token, "version": str(version), "note": "försök", "status": "skickad",
+                                  "reason": "avbojt", "datum": date.today().isoformat(), "val": "next:soc1.12"})
+        assert res.status_code in (302, 400, 405, 409), (url, res.status_code)
+    a = arende(dbs, pid)
+    assert (a.status, a.ruta, a.version) == ("avslutat", "soc1.11", version)
+    assert {m: dbs.query(m).count() for m in models} == rows
+    assert dbs.scalar(select(Dokument.status)) == "skapad"
     user = dbs.scalar(select(User).where(User.username == "sara"))
     with app.test_request_context():
         with pytest.raises(operations.ArendeClosed):

@@ -83,7 +83,7 @@ def test_a_consent_cannot_hold_longer_than_its_blankett_says(soc, forfragan, dbs
     assert res.status_code == 400 and "framtiden" in res.get_data(as_text=True)
 
 
-def test_revoking_brings_the_warning_back(soc, forfragan, dbs):
+def test_revoking_brings_the_warning_back(soc, forfragan, dbs, app):
     pid, doc_id, _ = forfragan
     record(soc, mark_received(soc, pid, doc_id).headers["Location"], valid_from=date.today().isoformat())
     (s,) = stored(dbs, pid)
@@ -93,8 +93,13 @@ def test_revoking_brings_the_warning_back(soc, forfragan, dbs):
     assert res.status_code == 400 and "framtiden" in res.get_data(as_text=True)
     res = soc.post(url, data=dict(form, note="Ringde och tog tillbaka samtycket"))
     assert res.status_code == 302
+    again = soc.post(url, data=dict(form, datum=(date.today() - timedelta(days=0)).isoformat(), note=""))
+    assert again.status_code == 302  # refused: the first revocation stands as recorded
+    assert "redan återkallat" in soc.get(f"/arenden/{pid}").get_data(as_text=True)
     (s,) = stored(dbs, pid)
     assert s.revoked_on == date.today() and consents.state(s, date.today()) == "återkallat"
+    with app.app_context():
+        assert consents.note(s) == "Ringde och tog tillbaka samtycket"
     assert "Samtycke saknas för Hälso- och sjukvården" in review_page(soc, pid)
     assert "Återkallat" in soc.get(f"/arenden/{pid}").get_data(as_text=True)
 
@@ -145,11 +150,42 @@ def test_finsamteam_consent_covers_only_the_parties_ticked(app, dbs, make_user):
                                                   "valid_from": date.today().isoformat()}, date.today())
         assert errors == {}
         consents.record(user, a, blankett, clean)
-        missing = consents.missing_for(a, cat.blanketter["finsamteam_anmalan"], date.today())
+        missing = consents.missing_for(cat, a, cat.blanketter["finsamteam_anmalan"], date.today())
         assert missing == ["jobbtorg", "socialtjanst", "vard"]
         assert consents.party_names(missing) == "Jobbtorg Stockholm, Socialtjänsten och Hälso- och sjukvården"
-        assert consents.missing_for(a, cat.blanketter["forandringsplan"], date.today()) == []
+        assert consents.missing_for(cat, a, cat.blanketter["forandringsplan"], date.today()) == []
+        # The Finsamteam samtycke does not count for the förfrågan to the doctor: its own
+        # sekretessmedgivande does, even when the Finsamteam consent names hälso- och sjukvården.
+        clean2, _ = consents.check(blankett, {"parties": ["vard"], "given_by": "Tilda Testperson",
+                                              "valid_from": date.today().isoformat()}, date.today())
+        consents.record(user, a, blankett, clean2)
+        assert consents.missing_for(cat, a, cat.blanketter["rehabiliteringsforfragan"], date.today()) == ["vard"]
         # the day after the consent's last day it covers nothing
         later = clean["valid_until"] + timedelta(days=1)
-        assert consents.missing_for(a, cat.blanketter["finsamteam_anmalan"], later) == [
+        assert consents.missing_for(cat, a, cat.blanketter["finsamteam_anmalan"], later) == [
             "af", "fk", "jobbtorg", "socialtjanst", "vard"]
+
+
+def test_a_consent_names_only_the_parties_its_blankett_has_and_odd_dates_are_messages(soc, forfragan, dbs):
+    pid, doc_id, _ = forfragan
+    location = mark_received(soc, pid, doc_id).headers["Location"]
+    page, res = record(soc, location, parties=["socialtjanst", "vard", "fk"], valid_from=date.today().isoformat())
+    assert 'value="fk"' not in page  # the sekretessmedgivande is between socialtjänsten and vården only
+    assert res.status_code == 400 and "gäller bara Socialtjänsten och Hälso- och sjukvården" in res.get_data(as_text=True)
+    for odd in ("9999-12-31", "0001-01-01", "2026-02-30", "i morgon"):
+        _, res = record(soc, location, valid_from=odd)
+        assert res.status_code == 400, odd
+    assert stored(dbs, pid) == []
+    _, first = record(soc, location, valid_from=date.today().isoformat())
+    _, second = record(soc, location, valid_from=date.today().isoformat())  # a double click
+    assert first.status_code == second.status_code == 302 and len(stored(dbs, pid)) == 1
+
+
+def test_the_last_day_is_the_day_before_a_year_on():
+    from formservice.blanketter.catalogue import load_catalogue
+
+    blankett = load_catalogue().blanketter["sekretessmedgivande"]
+    assert consents.latest_end(blankett, date(2026, 3, 15)) == date(2027, 3, 14)
+    assert consents.latest_end(blankett, date(2024, 2, 29)) == date(2025, 2, 28)
+    assert consents.latest_end(blankett, date(2026, 1, 31)) == date(2027, 1, 30)
+    assert consents.latest_end(blankett, date(9999, 6, 1)) == date.max

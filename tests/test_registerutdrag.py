@@ -36,6 +36,13 @@ def test_an_admin_gets_everything_about_one_person_as_json_and_pdf(soc, forfraga
     pid, doc_id, _ = forfragan
     record(soc, mark_received(soc, pid, doc_id).headers["Location"], valid_from=date.today().isoformat())
     step(soc, pid, "soc1.11", note="Läkaren ringde om svaret")
+    # The doctor's answer from paper, confirmed.
+    token = csrf_token(soc.get(f"/arenden/{pid}").get_data(as_text=True))
+    location = soc.post(f"/arenden/{pid}/dokument/{doc_id}/papper", data={"csrf_token": token}).headers["Location"]
+    fields = {k: v for k, v in form_with(soc.get(location).get_data(as_text=True), "lakare_namn")["fields"].items()
+              if v is not None}
+    assert soc.post(location, data=dict(fields, aktivitet_jobbtorg_omfattning="75", lakare_namn="Åsa Läkarsson",
+                                        vardenhet="Vårdcentralen Skärholmen")).status_code == 302
     other = create_arende(soc, dict(namn="Olle Annanperson", personnummer="19121212-1212"), ruta="soc1.3")
     # Olle has the same test personnummer as Tilda in this suite; give him another, valid one.
     page = soc.get(f"/arenden/{other}/uppgifter").get_data(as_text=True)
@@ -56,7 +63,10 @@ def test_an_admin_gets_everything_about_one_person_as_json_and_pdf(soc, forfraga
     assert {"blankett": "Sekretessmedgivande", "uppgift": "Jag som lämnar samtycket – Namn", "varde": "Tilda Testperson"} in dok["varden"]
     (s,) = a["samtycken"]
     assert s["parter"] == "Socialtjänsten och Hälso- och sjukvården" and s["lamnat_av"] == "Tilda Testperson"
-    assert "lakarsvar" in a  # the doctor's wing adds its part (none confirmed yet here)
+    (svar,) = a["lakarsvar"]  # the doctor's wing adds its part
+    assert svar["status"] == "Bekräftat" and svar["kalla"] == "pappersblankett"
+    assert any(row["varde"] == "Åsa Läkarsson" for row in svar["svar"])
+    assert any(row["varde"] == "75 %" for row in svar["svar"])
     actions = {e["handelse"] for e in a["granskningslogg"]}
     assert {"Ärende skapat", "Dokument framtaget", "Ärende visat"} <= actions
     assert "Olle" not in res.get_data(as_text=True)
@@ -65,16 +75,20 @@ def test_an_admin_gets_everything_about_one_person_as_json_and_pdf(soc, forfraga
     assert res.status_code == 200 and res.mimetype == "application/pdf"
     reader = PdfReader(io.BytesIO(res.data))
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in reader.pages)
-    for expected in ("Registerutdrag", "Tilda Testperson", "19121212-1212", "Läkaren ringde om svaret",
+    for expected in ("Registerutdrag", "Tilda Testperson", "19121212-1212", "Läkaren ringde om svaret", "Åsa Läkarsson",
                      "Sekretessmedgivande", "Socialtjänsten och Hälso- och sjukvården", "Loggade åtgärder"):
         assert expected in text, expected
     assert "Olle" not in text
     meta = " ".join(str(v) for v in (reader.metadata or {}).values())
     assert "19121212" not in meta and "121212" not in meta  # no personnummer in the PDF's metadata
 
-    entries = dbs.scalars(select(AuditEntry).where(AuditEntry.action == "registerutdrag")).all()
-    assert [e.detail for e in entries] == ["JSON, 1 ärenden", "PDF, 1 ärenden"]
-    assert all("1912" not in (e.detail or "") and e.object_id is None for e in entries)
+    entries = dbs.scalars(select(AuditEntry).where(AuditEntry.action == "registerutdrag")
+                          .order_by(AuditEntry.id)).all()
+    # One entry for the extract and one per ärende read (whose file was read), never the personnummer.
+    assert [(e.object_type, e.object_id, e.detail) for e in entries] == [
+        ("person", None, "JSON, 1 ärenden"), ("arende", pid, "JSON"),
+        ("person", None, "PDF, 1 ärenden"), ("arende", pid, "PDF")]
+    assert all("1912" not in (e.detail or "") for e in entries)
 
 
 def test_bad_personnummer_is_a_clear_message_and_kept(soc, auth, make_user):

@@ -42,10 +42,15 @@ def create_user(*, username: str, password: str, role: str, enhet_id: int, namn:
 
 def organisation_settings(user: User) -> dict[str, str]:
     """The organisation's own texts for blanketter (e.g. the Finsam koordinator's address)."""
+    return settings_of(user.enhet.organisation)
+
+
+def settings_of(organisation) -> dict[str, str]:
+    """An organisation's own texts for blanketter, from its stored settings."""
     import json
 
     try:
-        data = json.loads(user.enhet.organisation.installningar or "{}")
+        data = json.loads(organisation.installningar or "{}")
     except ValueError:
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}

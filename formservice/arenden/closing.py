@@ -8,7 +8,7 @@ so follow-up can count outcomes without reading any personal data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 
 from flask import current_app
 
@@ -19,7 +19,7 @@ from formservice.processkarta.model import ProcessMap
 
 from .models import Arende, Handelse
 from . import consents
-from .operations import ArendeClosed, Conflict, keyring, parse_date, require_open  # noqa: F401 (re-exported)
+from .operations import STOCKHOLM, ArendeClosed, Conflict, keyring, parse_date, require_open  # noqa: F401 (re-exported)
 
 NOTE_MAX_LENGTH = 1000
 
@@ -80,13 +80,22 @@ def check_close(arende: Arende, *, reason: str, on_text: str, note: str, today: 
         errors["datum"] = "Skriv datumet som ÅÅÅÅ-MM-DD, t.ex. " + today.isoformat() + "."
     elif on > today:
         errors["datum"] = "Datumet kan inte vara i framtiden."
-    elif on < arende.created_at.date():
-        errors["datum"] = f"Datumet kan inte vara före ärendet skapades ({arende.created_at.date().isoformat()})."
+    elif on < (last := last_entry_day(arende)):
+        errors["datum"] = f"Datumet kan inte vara före ärendets senaste händelse ({last.isoformat()})."
     if reason == "annat" and not note:
         errors["note"] = "Beskriv skälet i anteckningen när du väljer Annat skäl."
     if len(note) > NOTE_MAX_LENGTH:
         errors["note"] = f"Anteckningen får vara högst {NOTE_MAX_LENGTH} tecken (nu {len(note)})."
     return on, errors
+
+
+def last_entry_day(arende: Arende) -> date:
+    """The Swedish date of the ärende's latest history entry: an ärende is not closed before it."""
+    from sqlalchemy import func, select
+
+    latest = db.session().scalar(select(func.max(Handelse.at)).where(Handelse.arende_id == arende.id))
+    latest = max(filter(None, (latest, arende.created_at)))
+    return latest.replace(tzinfo=UTC).astimezone(STOCKHOLM).date()
 
 
 def close(user: User, arende: Arende, *, reason: str, on: date, note: str | None, expected_version: int) -> None:
@@ -99,7 +108,7 @@ def close(user: User, arende: Arende, *, reason: str, on: date, note: str | None
     arende.closed_on = on
     arende.closed_reason = reason
     arende.updated_at = utcnow()
-    consents.end_with_arende(current_app.extensions["catalogue"], arende, on)
+    consents.end_with_arende(current_app.extensions["catalogue"], arende, on, user)
     dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="avslutat", from_ruta=arende.ruta,
                      beslut=f"Ärendet avslutades {on.isoformat()}: {reason_title(reason)}",
                      note_enc=keyring().encrypt_json(note) if note else None))

@@ -21,10 +21,11 @@ from formservice.blanketter.catalogue import Catalogue
 from formservice.blanketter.model import PARTIES, Blankett
 
 from .models import Arende, Dokument, Handelse, Samtycke
-from .operations import Row, keyring, new_public_id, parse_date, require_open, visible_to
+from .operations import Row, keyring, local_today, new_public_id, parse_date, require_open, visible_to
 
 EXPIRY_WARNING_DAYS = 30
 TEXT_MAX_LENGTH = 1000
+OLDEST_YEARS = 10  # a consent signed longer ago than this is a typing error
 
 
 def kinds(catalogue: Catalogue) -> dict[str, Blankett]:
@@ -47,15 +48,38 @@ def kinds_in_lane(catalogue: Catalogue, lane_id: str) -> list[Blankett]:
 
 
 def add_months(day: date, months: int) -> date:
-    """The same day `months` later (the last day of the month when it has fewer days)."""
+    """The same day `months` later (the last day of the month when it has fewer days); date.max
+    when that is past the calendar's end."""
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
+    if year > date.max.year:
+        return date.max
+    if year < date.min.year:
+        return date.min
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def latest_end(blankett: Blankett, signed: date) -> date:
-    """The last day a consent signed on `signed` can hold: "längst tolv månader från underskriften"."""
-    return add_months(signed, blankett.consent.months) - timedelta(days=1)
+    """The last day a consent signed on `signed` can hold, "längst tolv månader från
+    underskriften": the day before the same date a year on (signed 29 February: 28 February)."""
+    same_day = add_months(signed, blankett.consent.months)
+    if same_day == date.max or same_day.day < signed.day:  # the month has no such day: its last day
+        return same_day
+    return same_day - timedelta(days=1)
+
+
+def allowed_parties(blankett: Blankett) -> list[str]:
+    """The parties a consent of this kind can name: its fixed ones and its tick boxes."""
+    c = blankett.consent
+    return list(dict.fromkeys([*c.parties, *(party for _name, party in c.party_fields)]))
+
+
+def accepted_kinds(catalogue: Catalogue, blankett: Blankett) -> set[str]:
+    """The consents that count for a blankett sharing information: the consent that goes out with
+    it (the förfrågan's sekretessmedgivande, the anmälan's Finsamteam samtycke), else any."""
+    attached = {a for a in blankett.attachments if a in catalogue.blanketter
+                and catalogue.blanketter[a].consent is not None}
+    return attached or set(kinds(catalogue))
 
 
 def party_names(keys: Iterable[str]) -> str:
@@ -94,6 +118,8 @@ def propose(catalogue: Catalogue, arende: Arende, dok: Dokument | None, blankett
     c = blankett.consent
     parties = list(c.parties) + [party for name, party in c.party_fields if values.get(name)]
     signed = parse_date(str(values.get(c.signed_field) or ""))
+    if signed is not None and signed > local_today():
+        signed = None  # a signature dated in the future is not a signature yet
     until = parse_date(str(values.get(c.until_field) or "")) if c.until_field else None
     if signed:
         until = min(until, latest_end(blankett, signed)) if until else latest_end(blankett, signed)
@@ -111,9 +137,12 @@ def _scope_fields(blankett: Blankett) -> list[str]:
 def check(blankett: Blankett, form: Mapping[str, Any], today: date) -> tuple[dict[str, Any], dict[str, str]]:
     """Validate a consent form; (clean values, errors by field) with Swedish messages."""
     errors: dict[str, str] = {}
-    parties = [p for p in form.get("parties", []) if p in PARTIES]
+    allowed = allowed_parties(blankett)
+    parties = [p for p in allowed if p in form.get("parties", [])]
     if not parties:
         errors["parties"] = "Kryssa för minst en part som samtycket gäller."
+    elif set(form.get("parties", [])) - set(allowed):
+        errors["parties"] = f"{blankett.title} gäller bara {party_names(allowed)}."
     given_by = str(form.get("given_by") or "").strip()
     if not given_by:
         errors["given_by"] = "Skriv vem som lämnade samtycket (individen eller en legal företrädare)."
@@ -125,11 +154,15 @@ def check(blankett: Blankett, form: Mapping[str, Any], today: date) -> tuple[dic
     valid_until = parse_date(str(form.get("valid_until") or ""))
     if valid_from is None:
         errors["valid_from"] = "Skriv datumet för underskriften som ÅÅÅÅ-MM-DD."
-    elif valid_from > today:
+    if valid_from is not None and valid_from > today:
         errors["valid_from"] = "Underskriften kan inte vara daterad i framtiden."
+        valid_from = None  # nothing more to check against it
+    elif valid_from is not None and valid_from < add_months(today, -12 * OLDEST_YEARS):
+        errors["valid_from"] = f"Datumet ligger mer än {OLDEST_YEARS} år bakåt i tiden. Kontrollera årtalet."
+        valid_from = None
     if valid_until is None and not str(form.get("valid_until") or "").strip() and valid_from is not None:
         valid_until = latest_end(blankett, valid_from)  # left empty: as long as the blankett allows
-    if valid_until is None:
+    if valid_until is None and "valid_from" not in errors:
         errors["valid_until"] = "Skriv sista giltighetsdag som ÅÅÅÅ-MM-DD."
     elif valid_from is not None:
         latest = latest_end(blankett, valid_from)
@@ -146,6 +179,10 @@ def record(user: User, arende: Arende, blankett: Blankett, clean: Mapping[str, A
            dok: Dokument | None = None) -> Samtycke:
     """Store a consent checked by `check`, with a line in the history."""
     require_open(arende)
+    for earlier in of(arende):  # a double click, or the same paper registered twice
+        if (earlier.blankett_id == blankett.id and earlier.dokument_id == (dok.id if dok else None)
+                and earlier.valid_from == clean["valid_from"] and earlier.party_keys == tuple(clean["parties"])):
+            return earlier
     kr = keyring()
     s = Samtycke(public_id=new_public_id(), arende_id=arende.id, dokument_id=dok.id if dok else None,
                  blankett_id=blankett.id, parties=",".join(clean["parties"]),
@@ -161,9 +198,15 @@ def record(user: User, arende: Arende, blankett: Blankett, clean: Mapping[str, A
     return s
 
 
+class AlreadyEnded(Exception):
+    """The consent is revoked or has run out already: a revocation would rewrite the record."""
+
+
 def revoke(user: User, arende: Arende, samtycke: Samtycke, on: date, note: str | None) -> None:
     """The individ took the consent back on `on` (from that day it no longer holds)."""
     require_open(arende)
+    if state(samtycke, local_today()) not in ("aktivt", "kommande"):
+        raise AlreadyEnded(samtycke.public_id)
     samtycke.revoked_on = on
     samtycke.note_enc = keyring().encrypt_json(note) if note else None
     dbs = db.session()
@@ -172,12 +215,17 @@ def revoke(user: User, arende: Arende, samtycke: Samtycke, on: date, note: str |
     dbs.commit()
 
 
-def end_with_arende(catalogue: Catalogue, arende: Arende, on: date) -> None:
-    """Closing the ärende ends the consents that hold "till dess att ärendet avslutas" (caller commits)."""
+def end_with_arende(catalogue: Catalogue, arende: Arende, on: date, user: User) -> None:
+    """Closing the ärende ends the consents that hold "till dess att ärendet avslutas", each with a
+    line in the history (caller commits)."""
     for s in of(arende):
         blankett = catalogue.blanketter.get(s.blankett_id)
         if blankett and blankett.consent and blankett.consent.ends_with_arende and s.valid_until > on:
             s.valid_until = max(on, s.valid_from)
+            db.session().add(Handelse(
+                arende_id=arende.id, user_id=user.id, kind="samtycke", from_ruta=arende.ruta,
+                beslut=f"{blankett.title} upphörde när ärendet avslutades ({party_names(s.party_keys)}, "
+                       f"gäller till och med {s.valid_until.isoformat()})"))
 
 
 # ---------------------------------------------------------------- reading
@@ -212,11 +260,13 @@ def state(s: Samtycke, today: date) -> str:
     return "aktivt" if today <= s.valid_until else "utgånget"
 
 
-def missing_for(arende: Arende, blankett: Blankett, today: date) -> list[str]:
-    """The parties (keys) the blankett gives information to that no active consent covers."""
+def missing_for(catalogue: Catalogue, arende: Arende, blankett: Blankett, today: date) -> list[str]:
+    """The parties (keys) the blankett gives information to that no active consent of a kind it
+    accepts covers (a förfrågan to the doctor counts the sekretessmedgivande, not Finsamteam's)."""
     if not blankett.shares_with:
         return []
-    covered = {p for s in of(arende) if s.active_on(today) for p in s.party_keys}
+    accepted = accepted_kinds(catalogue, blankett)
+    covered = {p for s in of(arende) if s.blankett_id in accepted and s.active_on(today) for p in s.party_keys}
     return [p for p in blankett.shares_with if p not in covered]
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, true
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from formservice.db import Base, utcnow
@@ -125,6 +125,9 @@ class Dokument(Base):
     values_enc: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     # "<utkast id>:<version>" the document was produced from: the same draft version gives one document.
     utkast_ref: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # False from the click until the rest (DOCX, each part, the archive and fillable copies) is
+    # written after the response (registry.complete); migration 0014.
+    klar: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     creator: Mapped[User | None] = relationship()
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from typing import Any, Iterable, Mapping
 
 from flask import current_app
@@ -66,6 +67,14 @@ def require_open(arende: Arende) -> None:
     """Every change to an ärende passes here: a closed ärende is read-only."""
     if arende.status == "avslutat":
         raise ArendeClosed(arende)
+
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def local_today() -> date:
+    """Today in Sweden, whatever the server's time zone (dates people type are Swedish dates)."""
+    return datetime.now(STOCKHOLM).date()
 
 
 def parse_date(text: str) -> date | None:

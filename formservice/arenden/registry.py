@@ -1,16 +1,22 @@
 """The document registry of an ärende: produce, store (encrypted, exactly as produced), fetch, status."""
 from __future__ import annotations
 
+import logging
 import secrets
+import threading
+from datetime import UTC, datetime
 from typing import Any, Callable, Mapping
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from formservice import audit, db
-from formservice.accounts.models import User
-from formservice.accounts.operations import organisation_settings
+from formservice.accounts.models import Enhet, User
+from formservice.accounts.operations import organisation_settings, settings_of
 from formservice.blanketter.catalogue import Catalogue
 from formservice.blanketter.model import Blankett
 from formservice.db import utcnow
@@ -20,6 +26,9 @@ from formservice.rendering.pdf import DocumentContext
 
 from .models import DOKUMENT_STATUS, Arende, Dokument, DokumentDel, Handelse
 from .operations import keyring, new_public_id, require_open, store_answers
+
+log = logging.getLogger(__name__)
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 # A copy for a party who answers on the document itself (the doctor's fillable förfrågan). The wing
 # that owns that party registers the maker: (blankett, values, ctx, dokument, ärende) -> PDF bytes or
@@ -34,9 +43,9 @@ def register_fillable_copy(maker: FillableCopyMaker) -> None:
 
 
 def document_context(user: User, document_number: str | None = None) -> DocumentContext:
-    """What a produced document knows about who produced it."""
+    """What a produced document knows about who produced it (dated in Swedish time)."""
     return DocumentContext(organisation=user.enhet.organisation.namn, document_number=document_number,
-                           config=organisation_settings(user))
+                           created=datetime.now(STOCKHOLM).date(), config=organisation_settings(user))
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: the number is read off paper
 
@@ -62,8 +71,12 @@ def by_utkast_ref(arende: Arende, utkast_ref: str) -> Dokument | None:
 
 
 def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any],
-            official: Mapping[str, Any] | None = None, *, utkast_ref: str | None = None) -> Dokument:
-    """Render the blankett (PDF packet and DOCX) from validated values and file it in the ärende.
+            official: Mapping[str, Any] | None = None, *, utkast_ref: str | None = None
+            ) -> tuple[Dokument, Callable[[], None]]:
+    """Render the blankett's print PDF from validated values and file it in the ärende; returns the
+    document and `finish`, which writes the rest (each part as PDF and DOCX, the archive copy, the
+    fillable copy) from the same layout — the caller runs it after the response (the click waits
+    for the print PDF only). A document nobody finished is completed on first use (`ensure_complete`).
     ``utkast_ref`` names the draft version the values come from: it becomes one document only
     (AlreadyProduced otherwise, also when two requests race)."""
     require_open(arende)
@@ -72,19 +85,13 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
         raise AlreadyProduced(existing)
     number = new_document_number()
     ctx = document_context(user, number)
-    printed = documents.produce_print_and_archive(catalogue, blankett_id, values, ctx, official)
-    pdf = printed.print_pdf
+    printed, job = documents.produce_print(catalogue, blankett_id, values, ctx, official)
     kr = keyring()
     blankett = catalogue.blanketter[blankett_id]
     dok = Dokument(public_id=new_public_id(), arende_id=arende.id, blankett_id=blankett_id,
                    blankett_version=blankett.version, document_number=number, created_by=user.id,
-                   pdf_enc=kr.encrypt(pdf.content), docx_enc=kr.encrypt(printed.parts[0].docx),
-                   archive_enc=kr.encrypt(printed.archive_pdf) if printed.archive_pdf else None,
-                   values_enc=kr.encrypt_json(dict(values)), utkast_ref=utkast_ref or None)
-    for make_copy in _fillable_copy_makers:
-        fillable = make_copy(blankett, values, ctx, dok, arende)
-        if fillable is not None:
-            dok.fillable_enc = kr.encrypt(fillable)
+                   pdf_enc=kr.encrypt(printed.content), values_enc=kr.encrypt_json(dict(values)),
+                   utkast_ref=utkast_ref or None, klar=False)
     dbs = db.session()
     dbs.add(dok)
     store_answers(arende, values, catalogue.blanketter.values(), document_number=number)
@@ -92,10 +99,6 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
                      to_ruta=arende.ruta, beslut=f"{blankett.title} ({number})"))
     try:
         dbs.flush()  # a second request for the same draft version stops here (unique utkast_ref)
-        for position, part in enumerate(printed.parts):
-            dbs.add(DokumentDel(dokument_id=dok.id, position=position, blankett_id=part.blankett_id,
-                                title_enc=kr.encrypt_json(part.title), pdf_enc=kr.encrypt(part.pdf),
-                                docx_enc=kr.encrypt(part.docx)))
         audit.record("document_produced", user=user, object_type="dokument", object_id=dok.public_id,
                      detail=blankett_id, commit=False)
         dbs.commit()
@@ -105,7 +108,90 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
         if existing is not None:
             raise AlreadyProduced(existing) from None
         raise
-    return dok
+    app, dok_id = current_app._get_current_object(), dok.id
+
+    def finish() -> None:
+        with app.app_context():
+            try:
+                ensure_complete(db.session().get(Dokument, dok_id), job)
+            except Exception:  # noqa: BLE001 — after the response nobody can be told; first use retries
+                log.exception("document %s could not be completed after the response", dok_id)
+
+    return dok, finish
+
+
+# ---------------------------------------------------------------- completing a document
+COMPLETION_WAIT = 30.0  # seconds a request waits for this process's own completion in progress
+_in_flight: dict[int, threading.Event] = {}
+_in_flight_lock = threading.Lock()
+
+
+def ensure_complete(dok: Dokument, job: documents.PrintJob | None = None) -> None:
+    """Make sure the document's DOCX, parts, archive and fillable copies exist: wait for this
+    process's completion in progress, or complete it now (another process may do the same at the
+    same moment; the first to commit wins and the other's work is dropped)."""
+    if dok.klar:
+        return
+    with _in_flight_lock:
+        event = _in_flight.get(dok.id)
+        mine = event is None
+        if mine:
+            event = _in_flight[dok.id] = threading.Event()
+    if not mine:
+        event.wait(COMPLETION_WAIT)
+        db.session().refresh(dok)
+        if dok.klar:
+            return
+    try:
+        _complete(dok, job)
+    except Exception:
+        db.session().rollback()
+        raise
+    finally:
+        if mine:
+            with _in_flight_lock:
+                _in_flight.pop(dok.id, None)
+            event.set()
+
+
+def context_of(dok: Dokument) -> DocumentContext:
+    """The context a stored document was produced in: its number, its organisation and the day it
+    was made (a document completed later keeps its own date)."""
+    dbs = db.session()
+    arende = dbs.get(Arende, dok.arende_id)
+    organisation = dbs.get(Enhet, arende.enhet_id).organisation
+    created = dok.created_at.replace(tzinfo=UTC).astimezone(STOCKHOLM).date()
+    return DocumentContext(organisation=organisation.namn, document_number=dok.document_number, created=created,
+                           config=settings_of(organisation))
+
+
+def _complete(dok: Dokument, job: documents.PrintJob | None) -> None:
+    catalogue = current_app.extensions["catalogue"]
+    kr = keyring()
+    values = kr.decrypt_json(dok.values_enc, {})
+    blankett = catalogue.blanketter[dok.blankett_id]
+    if job is None:  # nobody kept the layout (another process, or a restart): lay it out again
+        _printed, job = documents.produce_print(catalogue, dok.blankett_id, values, context_of(dok),
+                                                current_app.extensions.get("official_pdfs"))
+    archive, parts = documents.finish_print(job)
+    dbs = db.session()
+    arende = dbs.get(Arende, dok.arende_id)
+    fillable = None
+    for make_copy in _fillable_copy_makers:
+        fillable = make_copy(blankett, values, job.ctx, dok, arende) or fillable
+    for position, part in enumerate(parts):
+        dbs.add(DokumentDel(dokument_id=dok.id, position=position, blankett_id=part.blankett_id,
+                            title_enc=kr.encrypt_json(part.title), pdf_enc=kr.encrypt(part.pdf),
+                            docx_enc=kr.encrypt(part.docx)))
+    dok.docx_enc = kr.encrypt(parts[0].docx)
+    dok.archive_enc = kr.encrypt(archive) if archive else None
+    dok.fillable_enc = kr.encrypt(fillable) if fillable else None
+    dok.klar = True
+    try:
+        dbs.commit()
+    except IntegrityError:  # another process completed it first (the parts' unique position)
+        dbs.rollback()
+        dbs.refresh(dok)
 
 
 def of(arende: Arende) -> list[Dokument]:
@@ -120,6 +206,8 @@ def get(arende: Arende, public_id: str) -> Dokument | None:
 
 def content(dok: Dokument, fmt: str) -> tuple[str, str, bytes]:
     """(filename, mimetype, bytes) exactly as produced."""
+    if fmt != "pdf":
+        ensure_complete(dok)
     kr = keyring()
     stem = f"{dok.blankett_id}-{dok.document_number}"
     if fmt == "pdf":
@@ -147,12 +235,14 @@ def parts_of(dok: Dokument) -> list[DokumentDel]:
 
 
 def part_titles(dok: Dokument) -> list[tuple[DokumentDel, str]]:
+    ensure_complete(dok)
     kr = keyring()
     return [(part, kr.decrypt_json(part.title_enc)) for part in parts_of(dok)]
 
 
 def part_content(dok: Dokument, position: int, fmt: str) -> tuple[str, str, bytes]:
     """(filename, mimetype, bytes) of one part, exactly as produced."""
+    ensure_complete(dok)
     part = db.session().scalar(select(DokumentDel).where(DokumentDel.dokument_id == dok.id,
                                                          DokumentDel.position == position))
     if part is None or fmt not in ("pdf", "docx") or (fmt == "docx" and part.docx_enc is None):

@@ -104,17 +104,48 @@ class Printed:
     parts: list[PrintedPart]    # each part on its own, as PDF and DOCX
 
 
+@dataclass(frozen=True)
+class PrintJob:
+    """A document whose print PDF is written: what the rest (archive copy, each part's PDF and
+    DOCX) is made from — the parts, the context and the layout (None for an organisation's
+    official PDF, which is filled instead of laid out)."""
+
+    parts: list[pdf_rendering.Part]
+    ctx: DocumentContext
+    rendered: Any
+    official_pdfs: list[bytes]  # the filled parts, when there is no layout
+
+
+def produce_print(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,
+                  official: Mapping[str, Any] | None = None) -> tuple[Document, PrintJob]:
+    """The print PDF (PDF/UA-1) — the one file the user waits for — laid out once; the job keeps
+    the layout, so that finish_print writes the other variants without laying it out again."""
+    main = catalogue.blanketter[blankett_id]
+    parts = print_parts(catalogue, blankett_id, values)
+    packet, pdfs, rendered = _print(parts, ctx, official)
+    return Document(_stem(main, ctx) + ".pdf", PDF, packet), PrintJob(parts, ctx, rendered, pdfs)
+
+
+def finish_print(job: PrintJob) -> tuple[bytes | None, list[PrintedPart]]:
+    """The archive copy (PDF/A-2a) and every part on its own as PDF and DOCX, the PDFs written from
+    the job's layout (an official PDF's parts are filled again)."""
+    parts, ctx = job.parts, job.ctx
+    if job.rendered is None:
+        pdfs, archive = job.official_pdfs, None
+    else:
+        pdfs = [job.rendered.pdf] if len(parts) == 1 else [job.rendered.part_pdf(i) for i in range(len(parts))]
+        archive = pdf_rendering.write(job.rendered.document, variant=ARCHIVE_VARIANT)
+    docx = [_render_docx(p.blankett, p.values, ctx, recipient=p.recipient) for p in parts]
+    return archive, [PrintedPart(p.title, p.blankett.id, pdf, d) for p, pdf, d in zip(parts, pdfs, docx)]
+
+
 def produce_print_and_archive(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any],
                               ctx: DocumentContext, official: Mapping[str, Any] | None = None) -> Printed:
     """The print PDF (PDF/UA-1), its archive copy (PDF/A-2a) and every part on its own (PDF and
     DOCX), the PDFs all written from one layout."""
-    main = catalogue.blanketter[blankett_id]
-    parts = print_parts(catalogue, blankett_id, values)
-    packet, part_pdfs, rendered = _print(parts, ctx, official, with_parts=True)
-    archive = pdf_rendering.write(rendered.document, variant=ARCHIVE_VARIANT) if rendered else None
-    docx = [_render_docx(p.blankett, p.values, ctx, recipient=p.recipient) for p in parts]
-    return Printed(Document(_stem(main, ctx) + ".pdf", PDF, packet), archive,
-                   [PrintedPart(p.title, p.blankett.id, pdf, d) for p, pdf, d in zip(parts, part_pdfs, docx)])
+    printed, job = produce_print(catalogue, blankett_id, values, ctx, official)
+    archive, parts = finish_print(job)
+    return Printed(printed, archive, parts)
 
 
 def produce_pdf(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,
@@ -125,9 +156,8 @@ def produce_pdf(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any
     return Document(_stem(main, ctx) + ".pdf", PDF, packet)
 
 
-def _print(parts: list[pdf_rendering.Part], ctx: DocumentContext, official: Mapping[str, Any] | None, *,
-           with_parts: bool = False):
-    """(packet PDF, each part's PDF when asked, the layout). A part with an organisation's official
+def _print(parts: list[pdf_rendering.Part], ctx: DocumentContext, official: Mapping[str, Any] | None):
+    """(packet PDF, each filled part's PDF, the layout). A part with an organisation's official
     PDF is filled instead, and the packet then joins the PDFs page by page (the official form is not
     ours to tag, and there is no layout to write variants from)."""
     if official and any(p.blankett.id in official for p in parts):
@@ -137,10 +167,7 @@ def _print(parts: list[pdf_rendering.Part], ctx: DocumentContext, official: Mapp
             [(p.title, pdf) for p, pdf in zip(parts, pdfs)], title=parts[0].blankett.title)
         return packet, pdfs, None
     rendered = pdf_rendering.render_document(parts, ctx)
-    if not with_parts:
-        return rendered.pdf, [], rendered
-    pdfs = [rendered.pdf] if len(parts) == 1 else [rendered.part_pdf(i) for i in range(len(parts))]
-    return rendered.pdf, pdfs, rendered
+    return rendered.pdf, [], rendered
 
 
 def _render_docx(part: Blankett, values: Mapping[str, Any], ctx: DocumentContext, *,

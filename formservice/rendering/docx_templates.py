@@ -535,17 +535,20 @@ def normalise_zip(data: bytes) -> bytes:
     """Rewrite a .docx with fixed timestamps and a fixed member order, so the
     same content gives the same bytes."""
     source = zipfile.ZipFile(io.BytesIO(data))
+    return deterministic_zip({name: source.read(name) for name in source.namelist()})
+
+
+def deterministic_zip(members: dict[str, bytes]) -> bytes:
+    """A .docx (zip) from its members with fixed timestamps and a fixed member order."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
-        names = source.namelist()
         # [Content_Types].xml first, as Office writes it
-        names.sort(key=lambda n: (n != "[Content_Types].xml", n))
-        for name in names:
+        for name in sorted(members, key=lambda n: (n != "[Content_Types].xml", n)):
             info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             info.create_system = 3
-            target.writestr(info, source.read(name))
+            target.writestr(info, members[name])
     return out.getvalue()
 
 

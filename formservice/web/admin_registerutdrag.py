@@ -3,15 +3,14 @@ or JSON. The personnummer is posted, never put in a URL, and the audit entry doe
 from __future__ import annotations
 
 import json
-from datetime import date
-
 from flask import Blueprint, current_app, render_template, request
 
-from formservice import audit
+from formservice import audit, db
 from formservice.accounts.login import admin_required, current_user
 from formservice.arenden import registerutdrag
 from formservice.blanketter.validation import ValidationError, format_personnummer, normalize_personnummer
 from formservice.rendering.pdf import render_report
+from formservice.arenden.operations import local_today
 
 bp = Blueprint("admin_registerutdrag", __name__, url_prefix="/admin/registerutdrag")
 
@@ -37,8 +36,12 @@ def _extract(pnr: str, fmt: str):
     extract = registerutdrag.collect(user, pnr, current_app.extensions["catalogue"])
     # The entry says that an extract was made and how big it is; never whose it is.
     audit.record("registerutdrag", user=user, object_type="person",
-                 detail=f"{fmt.upper()}, {extract.arenden} ärenden")
-    name = f"registerutdrag-{date.today().isoformat()}"
+                 detail=f"{fmt.upper()}, {extract.arenden} ärenden", commit=False)
+    for entry in extract.data["arenden"]:  # whose file was read, by ärende (never the personnummer)
+        audit.record("registerutdrag", user=user, object_type="arende", object_id=entry["arende"],
+                     detail=fmt.upper(), commit=False)
+    db.session().commit()
+    name = f"registerutdrag-{local_today().isoformat()}"
     if fmt == "json":
         body = json.dumps(extract.data, ensure_ascii=False, indent=2).encode()
         mimetype = "application/json"

@@ -1,8 +1,6 @@
 """Ärenden: the list and search, a new ärende, the overview, where it stands, the ruta step."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from formservice import audit
@@ -15,6 +13,7 @@ from formservice.blanketter.validation import format_personnummer, too_long
 from formservice.doctor import answers as doctor_answers
 from formservice.processkarta.model import UnknownIdError
 from formservice.rendering.display import format_value
+from formservice.arenden.operations import local_today
 
 from .paging import page_number, posted_version
 
@@ -60,7 +59,9 @@ def index():
     query = request.form.get("q", "").strip() if request.method == "POST" else ""
     lane = request.values.get("bana") or None
     ruta = request.values.get("ruta") or None
-    status = request.values.get("status", "oppet")
+    # A search finds closed ärenden too (a person's earlier ärende must not look absent); the list
+    # without a search shows the open ones unless asked otherwise.
+    status = request.values.get("status") or ("alla" if query else "oppet")
     status = status if status in ("oppet", "avslutat", "alla") else "oppet"
     page = page_number(request.args.get("sida"))
     rows, total = arenden.search(user, query=query, lane=lane, ruta=ruta, status=None if status == "alla" else status,
@@ -142,13 +143,16 @@ def show(public_id: str, reopen_note: str = "", reopen_error: str | None = None)
     cat = current_app.extensions["catalogue"]
     answers = [(s, v, doctor_answers.doctor_sections(cat.blanketter[s.dokument.blankett_id]))
                for s, v in doctor_answers.confirmed(arende) if s.dokument.blankett_id in cat.blanketter]
+    documents = registry.of(arende)
+    for dok in documents:
+        registry.ensure_complete(dok)  # rarely needed: a document is completed right after its click
     return render_template("web/arenden/show.html", arende=arende, individ=arenden.individ(arende),
                            closed_reason=closing.reason_title(arende.closed_reason),
-                           consents=consents.of(arende), consent_kinds=consents.kinds(cat), today=date.today(),
+                           consents=consents.of(arende), consent_kinds=consents.kinds(cat), today=local_today(),
                            consent_parts=lambda d: consents.consent_parts(cat, d), consent_state=consents.state,
                            consent_given_by=consents.given_by, party_names=consents.party_names,
                            ruta=pm().ruta(arende.ruta), lane=pm().lane(arende.lane), pm=pm(),
-                           history=arenden.history(arende), documents=registry.of(arende), part_titles=registry.part_titles,
+                           history=arenden.history(arende), documents=documents, part_titles=registry.part_titles,
                            drafts=arenden.drafts(arende), blanketter=cat.blanketter,
                            statuses=DOKUMENT_STATUS, doctor_answers=answers, format_value=format_value,
                            reopen_note=reopen_note, reopen_error=reopen_error), 400 if reopen_error else 200
@@ -198,12 +202,12 @@ def close(public_id: str):
     user = current_user()
     arende = load(public_id, for_change=True)
     reasons = closing.reasons_for(arende, pm())
-    form = {"reason": reasons[0].key if reasons[0].end_state else "", "datum": date.today().isoformat(), "note": ""}
+    form = {"reason": reasons[0].key if reasons[0].end_state else "", "datum": local_today().isoformat(), "note": ""}
     errors = {}
     if request.method == "POST":
         form = {k: (request.form.get(k) or "").strip() for k in form}
         on, errors = closing.check_close(arende, reason=form["reason"], on_text=form["datum"], note=form["note"],
-                                         today=date.today())
+                                         today=local_today())
         if not errors and posted_version() != arende.version:
             errors["reason"] = "Ärendet har ändrats av någon annan medan du fyllde i. Kontrollera och avsluta igen."
         if not errors:
@@ -214,7 +218,7 @@ def close(public_id: str):
             flash(f"Ärendet är avslutat: {closing.reason_title(form['reason'])}.", "success")
             return redirect(url_for("arenden.show", public_id=public_id))
     return render_template("web/arenden/close.html", arende=arende, individ=arenden.individ(arende), pm=pm(),
-                           reasons=reasons, form=form, errors=errors, today=date.today().isoformat(),
+                           reasons=reasons, form=form, errors=errors, today=local_today().isoformat(),
                            ruta=pm().ruta(arende.ruta)), 400 if errors else 200
 
 
@@ -225,21 +229,22 @@ def reopen(public_id: str):
     arende = load(public_id)
     note = (request.form.get("note") or "").strip()
     error = None
+    if arende.status != "avslutat":  # opened already (a double click, or someone else)
+        flash("Ärendet är öppet.", "info")
+        return redirect(url_for("arenden.show", public_id=public_id))
     if not note:
         error = "Skriv varför ärendet öppnas igen."
     elif len(note) > NOTE_MAX_LENGTH:
         error = f"Skälet {too_long(NOTE_MAX_LENGTH, len(note))}"
     elif posted_version() != arende.version:
         error = "Ärendet har ändrats av någon annan under tiden. Kontrollera och försök igen."
-    if error is None and arende.status == "avslutat":
+    if error is None:
         closing.reopen(user, arende, note=note, expected_version=arende.version)
         audit.record("arende_changed", user=user, object_type="arende", object_id=arende.public_id,
                      detail="återöppnat")
         flash("Ärendet är öppet igen.", "success")
         return redirect(url_for("arenden.show", public_id=public_id))
-    if error:
-        flash(error, "error")
-    # The overview shows the reopen form again with what was typed.
+    # The overview shows the reopen form again with what was typed and the message at the field.
     return show(public_id, reopen_note=note, reopen_error=error)
 
 
@@ -279,7 +284,7 @@ def step(public_id: str):
                            drafts={d.blankett_id: d for d in arenden.drafts(arende)},
                            doctor=_doctor_part(arende, ruta, cat.blanketter),
                            close_reasons=closing.reasons_for(arende, pm()) if ruta.kind == "end" else None,
-                           today=date.today().isoformat(),
+                           today=local_today().isoformat(),
                            note=request.form.get("note", "") if errors else ""), 400 if errors else 200
 
 
@@ -303,7 +308,8 @@ def _doctor_part(arende, ruta, blanketter):
     answered = [(svar, doctor_answers.summary(blanketter[svar.dokument.blankett_id], values))
                 for svar, values in doctor_answers.confirmed(arende) if svar.dokument.blankett_id in ids]
     done = {svar.dokument_id for svar, _ in answered}
-    pending = [d for d in registry.of(arende) if d.blankett_id in ids and d.has_fillable and d.id not in done]
+    pending = [d for d in registry.of(arende) if d.blankett_id in ids and (d.has_fillable or not d.klar)
+               and d.id not in done]
     return {"waiting": bool(waits), "blanketter": [blanketter[b] for b in sorted(ids)], "pending": pending,
             "answered": answered}
 

@@ -1,8 +1,6 @@
 """The blankett wizard inside an ärende: short pages, a Granska page, then the documents."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from formservice.accounts.login import current_user, login_required
@@ -14,6 +12,7 @@ from formservice.blanketter.validation import validate_fields
 from formservice.doctor import answers as doctor_answers
 from formservice.rendering import documents
 from formservice.rendering.display import format_value
+from formservice.arenden.operations import local_today
 
 from .paging import posted_version
 
@@ -153,23 +152,25 @@ def review(public_id: str, blankett_id: str):
             if not errors:
                 # Fields nobody types here (the doctor's part) are left empty for the paper form.
                 try:
-                    dok = registry.produce(c.user, c.arende, c.catalogue, blankett_id, clean,
-                                           current_app.extensions["official_pdfs"], utkast_ref=posted)
+                    dok, finish = registry.produce(c.user, c.arende, c.catalogue, blankett_id, clean,
+                                                   current_app.extensions["official_pdfs"], utkast_ref=posted)
                 except registry.AlreadyProduced as exc:
                     return _already_produced(c, exc.dokument)
                 arenden.discard_draft(c.arende, blankett_id)
                 flash(f"{c.blankett.title} är framtagen ({dok.document_number}).", "success")
-                missing = consents.missing_for(c.arende, c.blankett, date.today())
+                missing = consents.missing_for(c.catalogue, c.arende, c.blankett, local_today())
                 if missing:
                     flash(f"Det finns inget aktivt samtycke för {consents.party_names(missing)}. Skicka inte "
                           "uppgifter dit innan individen har skrivit under ett samtycke och du har registrerat det.",
                           "warning")
-                return redirect(url_for("blankett.done", public_id=public_id, blankett_id=blankett_id,
-                                        doc_id=dok.public_id))
+                response = redirect(url_for("blankett.done", public_id=public_id, blankett_id=blankett_id,
+                                            doc_id=dok.public_id))
+                response.call_on_close(finish)  # the rest of the document after the user has the answer
+                return response
     draft = arenden.ensure_draft(c.user, c.arende, blankett_id)
     page_of = {f.name: p.number for p in c.pages for f in p.fields}
     status = 409 if changed else 400 if errors else 200
-    missing = consents.missing_for(c.arende, c.blankett, date.today())
+    missing = consents.missing_for(c.catalogue, c.arende, c.blankett, local_today())
     return c.render("web/blankett/review.html", status, values=c.values, errors=errors, changed=changed,
                     consent_missing=missing, consent_missing_names=consents.party_names(missing),
                     page_of=page_of, format_value=format_value, is_asked=wizard.is_asked,
@@ -205,9 +206,10 @@ def done(public_id: str, blankett_id: str, doc_id: str):
         abort(404)
     # A document with a part for the doctor: the ruta after the one that sends it waits for the answer.
     pm = c.catalogue.process_map
+    for_doctor = doctor_answers.has_doctor_part(c.blankett)
     waiting = next((pm.ruta(r.next) for r in pm.rutor.values() if dok.blankett_id in r.blankett_ids and r.next),
-                   None) if dok.has_fillable else None
-    return c.render("web/blankett/done.html", dok=dok, waiting=waiting)
+                   None) if for_doctor else None
+    return c.render("web/blankett/done.html", dok=dok, waiting=waiting, for_doctor=for_doctor)
 
 
 @bp.route("/kasta", methods=["GET", "POST"])

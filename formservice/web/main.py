@@ -1,11 +1,10 @@
 """The start page, and the tillgänglighetsredogörelse (public: no login)."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, current_app, redirect, render_template, session, url_for
 
 from formservice.accounts.login import current_user, login_required
+from formservice.arenden.operations import local_today
 
 bp = Blueprint("main", __name__)
 
@@ -23,7 +22,7 @@ def index():
     pm = cat.process_map
     return render_template("web/main/index.html", user=user, recent=recent, total=total, pm=pm,
                            lane=pm.default_lane_for_role(user.role),
-                           expiring=consents.expiring(user, cat, date.today()), party_names=consents.party_names)
+                           expiring=consents.expiring(user, cat, local_today()), party_names=consents.party_names)
 
 
 @bp.get("/aterstall")

@@ -1,8 +1,6 @@
 """Consents in an ärende: record a signed consent that came back, and its revocation."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from formservice import audit
@@ -10,6 +8,7 @@ from formservice.accounts.login import current_user, login_required
 from formservice.arenden import consents, registry
 from formservice.arenden import operations as arenden
 from formservice.blanketter.model import PARTIES
+from formservice.arenden.operations import local_today
 
 bp = Blueprint("samtycke", __name__, url_prefix="/arenden/<public_id>/samtycke")
 
@@ -44,7 +43,7 @@ def new(public_id: str):
     if request.method == "POST":
         form = {"parties": request.form.getlist("parties"),
                 **{k: request.form.get(k, "") for k in ("given_by", "scope", "valid_from", "valid_until")}}
-        clean, errors = consents.check(blankett, form, date.today())
+        clean, errors = consents.check(blankett, form, local_today())
         if not errors:
             s = consents.record(user, arende, blankett, clean, dok)
             audit.record("arende_changed", user=user, object_type="samtycke", object_id=s.public_id,
@@ -54,7 +53,8 @@ def new(public_id: str):
             return redirect(url_for("arenden.show", public_id=public_id) + "#samtycken")
     return render_template("web/samtycke/form.html", arende=arende, individ=arenden.individ(arende),
                            pm=cat.process_map, blankett=blankett, kinds=kinds, dok=dok, form=form, errors=errors,
-                           parties=PARTIES, today=date.today().isoformat()), 400 if errors else 200
+                           parties={k: PARTIES[k] for k in consents.allowed_parties(blankett)},
+                           today=local_today().isoformat()), 400 if errors else 200
 
 
 @bp.route("/<samtycke_id>/aterkalla", methods=["GET", "POST"])
@@ -65,14 +65,17 @@ def revoke(public_id: str, samtycke_id: str):
     s = consents.get(arende, samtycke_id)
     if s is None:
         abort(404)
-    form = {"datum": date.today().isoformat(), "note": ""}
+    if consents.state(s, local_today()) not in ("aktivt", "kommande"):
+        flash("Samtycket är redan återkallat eller har gått ut; det kan inte återkallas igen.", "warning")
+        return redirect(url_for("arenden.show", public_id=public_id) + "#samtycken")
+    form = {"datum": local_today().isoformat(), "note": ""}
     errors = {}
     if request.method == "POST":
         form = {k: (request.form.get(k) or "").strip() for k in form}
         on = arenden.parse_date(form["datum"])
         if on is None:
             errors["datum"] = "Skriv datumet som ÅÅÅÅ-MM-DD."
-        elif on > date.today():
+        elif on > local_today():
             errors["datum"] = "Datumet kan inte vara i framtiden; registrera återkallelsen när den har kommit."
         elif on < s.valid_from:
             errors["datum"] = f"Datumet kan inte vara före samtycket gavs ({s.valid_from.isoformat()})."

@@ -127,7 +127,8 @@ def _as_written(blankett, values):
 @login_required
 def cancel(public_id: str, svar_id: str):
     """Nothing read from an upload (or typed from paper) stays unless it is confirmed."""
-    _arende, svar = _load_svar(public_id, svar_id)
+    arende, svar = _load_svar(public_id, svar_id)
+    arenden_ops.require_open(arende)
     if doctor_answers.cancel(svar):
         flash("Svaren sparades inte.", "info")
     return redirect(url_for("arenden.show", public_id=public_id) + "#dokument")

@@ -1,0 +1,194 @@
+"""What the user waits for when pressing "Ta fram PDF och DOCX", against bare WeasyPrint on the
+same print HTML, interleaved in the same run.
+
+For each blankett (förändringsplan, rehabiliteringsförfrågan by default): a draft with the sample
+values is saved outside the timing; then the timed **click** is the POST of the Granska form through
+the Flask test client (validation, the print PDF laid out and written, encryption, the database,
+the audit entry, the redirect). The rest of the document (each part's PDF and DOCX, the PDF/A
+archive copy, the doctor's fillable copy) is written after the response (`response.call_on_close`);
+it is timed separately as **after** by closing the response, outside the click. **bare** is
+`weasyprint.HTML(string=html).write_pdf(...)` with the service's CSS and fonts for exactly the print
+HTML of that document. The order of click and bare alternates every round.
+
+    .venv/bin/python benchmarks/bench_click.py [--quick] [--runs N] [--json out.json]
+
+Target (issue 14): the click's p50 ≤ 1.3 × the bare render's p50. "before" is what the click cost
+when everything was written in the request: click + after.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks._bench_common import BENCH_KEYS, csrf_token  # noqa: E402
+
+TARGET = 1.3
+BLANKETTER = ("forandringsplan", "rehabiliteringsforfragan")
+INDIVID = {"namn": "Tilda Testperson", "personnummer": "191212121212", "adress": "Provgatan 12",
+           "postnummer": "123 45", "ort": "Skärholmen"}
+
+
+def make_app(tmp: Path):
+    for key in ("DATABASE_URL", "SECRET_KEY", "KEYS", "SESSION_COOKIE_SECURE"):
+        os.environ.pop(f"FORMSERVICE_{key}", None)
+    os.environ["FORMSERVICE_INSTANCE_PATH"] = str(tmp / "instance")
+    from formservice import create_app
+    from formservice.schema import upgrade
+
+    url = f"sqlite:///{tmp / 'click.sqlite'}"
+    upgrade(url)
+    return create_app({"TESTING": True, "SECRET_KEY": "benchmark-secret-key", "DATABASE_URL": url,
+                       "SESSION_COOKIE_SECURE": False, "ORGANISATION_NAME": "Teststaden", "KEYS": BENCH_KEYS})
+
+
+def set_up(app):
+    from formservice import db
+    from formservice.accounts import operations as accounts
+    from formservice.accounts.models import Enhet, Organisation
+    from formservice.arenden import operations as arenden
+
+    with app.app_context():
+        dbs = db.session()
+        org = Organisation(namn="Teststaden", typ="kommun")
+        dbs.add(org)
+        dbs.flush()
+        enhet = Enhet(organisation_id=org.id, namn="Benchmarkenheten", utdelningsadress="Provgatan 1",
+                      postnummer="111 11", ort="Stockholm")
+        dbs.add(enhet)
+        dbs.commit()
+        user = accounts.create_user(username="bench", password="benchmark-lösenord-123", role="socialsekreterare",
+                                    enhet_id=enhet.id, namn="Bänk Benchsson", titel="Socialsekreterare")
+        arende = arenden.create(user, INDIVID, lane="soc1", ruta="soc1.9")
+        return user.id, arende.public_id
+
+
+class Bare:
+    def __init__(self):
+        from weasyprint import CSS, HTML
+        from weasyprint.text.fonts import FontConfiguration
+
+        from formservice import paths
+        from formservice.rendering import pdf
+
+        static = Path(paths.STATIC_DIR).resolve()
+        self.HTML, self.base_url = HTML, static.as_uri() + "/"
+        self.font_config = FontConfiguration()
+        self.css = CSS(filename=str(static / pdf.PRINT_CSS), font_config=self.font_config)
+        self.variant = pdf.PDF_VARIANT
+
+    def render(self, html: str) -> bytes:
+        return self.HTML(string=html, base_url=self.base_url).write_pdf(
+            stylesheets=[self.css], font_config=self.font_config, pdf_variant=self.variant)
+
+
+def values_for(catalogue, blankett_id):
+    from formservice.rendering import documents
+    from tests.sample_values import sample_values
+
+    return documents.validate(catalogue, blankett_id, sample_values(*documents.parts_of(catalogue, blankett_id)))
+
+
+def one_click(app, client, user_id, pid, blankett_id, values):
+    """Save the draft (untimed), then time the POST of Granska; returns (click s, after s, html)."""
+    from formservice import db
+    from formservice.accounts.models import User
+    from formservice.arenden import operations as arenden
+    from formservice.rendering import documents, pdf
+    from formservice.arenden.registry import document_context
+
+    with app.app_context():
+        user = db.session().get(User, user_id)
+        a = arenden.get(user, pid)
+        d = arenden.draft(a, blankett_id)
+        arenden.save_draft(user, a, blankett_id, values, d.version if d else 0)
+        # The print HTML of this document, for the bare path (document number and date as printed).
+        html = pdf.document_html(documents.print_parts(app.extensions["catalogue"], blankett_id, values),
+                                 document_context(user, "FS-BNCH-0000"))
+    url = f"/arenden/{pid}/blankett/{blankett_id}/granska"
+    page = client.get(url).get_data(as_text=True)
+    utkast = page.split('name="utkast" value="', 1)[1].split('"', 1)[0]
+    data = {"csrf_token": csrf_token(page), "utkast": utkast}
+    gc.collect()
+    t0 = time.perf_counter()
+    res = client.post(url, data=data)
+    click = time.perf_counter() - t0
+    if res.status_code != 302:
+        raise SystemExit(f"{blankett_id}: the click answered {res.status_code}")
+    t1 = time.perf_counter()
+    res.close()  # runs what the response left for after it (call_on_close)
+    return click, time.perf_counter() - t1, html
+
+
+def run(runs: int, warmup: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        app = make_app(Path(tmp))
+        user_id, pid = set_up(app)
+        client = app.test_client()
+        page = client.get("/logga-in").get_data(as_text=True)
+        client.post("/logga-in", data={"csrf_token": csrf_token(page), "username": "bench",
+                                       "password": "benchmark-lösenord-123"})
+        bare = Bare()
+        catalogue = app.extensions["catalogue"]
+        result = {}
+        for blankett_id in BLANKETTER:
+            values = values_for(catalogue, blankett_id)
+            clicks, afters, bares = [], [], []
+            for i in range(warmup + runs):
+                order = ("click", "bare") if i % 2 == 0 else ("bare", "click")
+                html = None
+                for what in order:
+                    if what == "click":
+                        c, a, html = one_click(app, client, user_id, pid, blankett_id, values)
+                    else:
+                        if html is None:
+                            _c, _a, html = one_click(app, client, user_id, pid, blankett_id, values)
+                        gc.collect()
+                        t0 = time.perf_counter()
+                        bare.render(html)
+                        b = time.perf_counter() - t0
+                if i >= warmup:
+                    clicks.append(c)
+                    afters.append(a)
+                    bares.append(b)
+            p50 = statistics.median
+            result[blankett_id] = {
+                "click_ms": round(p50(clicks) * 1000, 1), "after_ms": round(p50(afters) * 1000, 1),
+                "bare_ms": round(p50(bares) * 1000, 1), "ratio": round(p50(clicks) / p50(bares), 3),
+                "before_ratio": round(p50([c + a for c, a in zip(clicks, afters)]) / p50(bares), 3),
+                "paired": round(p50([c / b for c, b in zip(clicks, bares)]), 3),
+            }
+            result[blankett_id]["verdict"] = "PASS" if result[blankett_id]["ratio"] <= TARGET else "FAIL"
+        return {"runs": runs, "load": os.getloadavg()[0], "target": TARGET, "blanketter": result}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json")
+    args = parser.parse_args(argv)
+    runs = 5 if args.quick else args.runs
+    result = run(runs, warmup=2)
+    print(f"click vs bare WeasyPrint ({runs} rounds, load {result['load']:.2f}; target click p50 ≤ {TARGET} × bare)")
+    print(f"{'blankett':28} {'bare ms':>8} {'click ms':>9} {'after ms':>9} {'ratio':>6} {'paired':>7} {'before':>7}  verdict")
+    for bid, r in result["blanketter"].items():
+        print(f"{bid:28} {r['bare_ms']:8.1f} {r['click_ms']:9.1f} {r['after_ms']:9.1f} {r['ratio']:6.3f} "
+              f"{r['paired']:7.3f} {r['before_ratio']:7.3f}  {r['verdict']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0 if all(r["verdict"] == "PASS" for r in result["blanketter"].values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
