@@ -123,8 +123,8 @@ def one_click(app, client, user_id, pid, blankett_id, values):
     t0 = time.perf_counter()
     res = client.post(url, data=data)
     click = time.perf_counter() - t0
-    if res.status_code != 302:
-        raise SystemExit(f"{blankett_id}: the click answered {res.status_code}")
+    if res.status_code != 302 or "/klar/" not in res.headers.get("Location", ""):
+        raise SystemExit(f"{blankett_id}: the click answered {res.status_code} {res.headers.get('Location')}")
     t1 = time.perf_counter()
     res.close()  # runs what the response left for after it (call_on_close)
     return click, time.perf_counter() - t1, html

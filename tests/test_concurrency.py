@@ -10,6 +10,7 @@ from formservice.arenden.models import Dokument, Utkast
 
 from .conftest import AuthActions
 from .formparse import form_with
+from .test_doctor_answers import soc  # noqa: F401 (fixture)
 from .wizard_driver import create_arende
 
 pytestmark = pytest.mark.db
@@ -125,3 +126,21 @@ def test_a_double_click_makes_one_document(app, colleagues, dbs):
     third = sara.post(review_url, data=form)
     assert third.status_code == 302 and third.headers["Location"] == first.headers["Location"]
     assert dbs.scalar(select(func.count()).select_from(Dokument)) == 2
+
+
+def test_a_new_draft_that_reuses_a_deleted_drafts_id_is_produced_too(soc, app, dbs):
+    """SQLite reuses the id of a deleted draft: a second förändringsplan after the first was
+    produced (its draft deleted) must become a document of its own, not 'already produced'."""
+    from .wizard_driver import fill_blankett
+
+    pid = create_arende(soc, ruta="soc1.4")
+    cat = app.extensions["catalogue"]
+    fill_blankett(soc, pid, "forandringsplan", cat)
+    first_id = dbs.scalar(select(Dokument.utkast_ref)).split(":")[0]
+    assert dbs.query(Utkast).count() == 0  # the draft is gone once produced
+    result = fill_blankett(soc, pid, "forandringsplan", cat, overrides={"mal": "Ett nytt mål"})
+    refs = dbs.scalars(select(Dokument.utkast_ref).order_by(Dokument.id)).all()
+    assert len(refs) == 2 and refs[0] != refs[1]
+    if dbs.bind.dialect.name == "sqlite":
+        assert refs[1].split(":")[0] == first_id  # SQLite gave the new draft the deleted one's id
+    assert "redan framtagen" not in result["done"]

@@ -368,7 +368,10 @@ def ensure_draft(user: User, arende: Arende, blankett_id: str) -> Utkast:
 
 
 def draft_ref(d: Utkast) -> str:
-    return f"{d.id}:{d.version}"
+    """Names one version of one draft, for ever: the time of its last save is part of it, because
+    SQLite hands a deleted draft's id to the next draft, which then starts at the same versions
+    (without it, a new förändringsplan could look like one already produced and never be made)."""
+    return f"{d.id}:{d.version}:{d.updated_at:%Y%m%d%H%M%S%f}"
 
 
 def drafts(arende: Arende) -> list[Utkast]:
