@@ -52,12 +52,15 @@ def create_app(test_config: dict | None = None) -> "Flask":
         raise RuntimeError("Processkartan eller en blankettdefinition är felaktig:\n" + str(exc)) from None
 
     from .rendering.documents import load_official
-    from .rendering.official_pdf import OfficialPdfError
 
     try:
         app.extensions["official_pdfs"] = load_official(app.instance_path, app.extensions["catalogue"])
-    except OfficialPdfError as exc:
+    except ValueError as exc:  # OfficialPdfError; its module (pypdf) is loaded only when there are any
         raise RuntimeError("En officiell PDF i instance/official_pdf är felaktig:\n" + str(exc)) from None
+
+    from .rendering.cache import RenderCache
+
+    app.extensions["render_cache"] = RenderCache(app.config["RENDER_CACHE_BYTES"])
 
     from . import db, security
     from .accounts.sessions import DatabaseSessionInterface

@@ -20,6 +20,7 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": None,  # None: UPLOAD_MAX_BYTES + 1 MB
     "PASSWORD_MIN_LENGTH": 10,
     "API_RENDERS_PER_MINUTE": 30,
+    "RENDER_CACHE_BYTES": 16 * 1024 * 1024,  # repeated identical API renders, per worker, in memory
     # Where to report an accessibility problem or ask for content in another form (tillgänglighetsredogörelsen).
     "ACCESSIBILITY_EMAIL": None,
     "ACCESSIBILITY_PHONE": None,  # per API token (or logged-in user); each render costs ~0.3 s of CPU
@@ -64,6 +65,7 @@ _ENV = {
     "KEYS": lambda v: __import__("json").loads(v),
     "TRUSTED_PROXIES": int,
     "API_RENDERS_PER_MINUTE": int,
+    "RENDER_CACHE_BYTES": int,
     "ACCESSIBILITY_EMAIL": str,
     "ACCESSIBILITY_PHONE": str,
     "PASSWORD_LOGIN": _flag,

@@ -146,9 +146,10 @@ def test_api_renders_are_rate_limited_per_token_and_audited(app, api, dbs):
 
     app.config["API_RENDERS_PER_MINUTE"] = 2
     values = values_for(app, "forandringsplan")
-    assert [api.post("/api/v1/blanketter/forandringsplan/pdf", values).status_code for _ in range(3)] == [
-        200, 200, 429]
-    limited = api.post("/api/v1/blanketter/forandringsplan/pdf", values)
+    # Different values each time: a repeat of an identical request comes from the cache (below).
+    assert [api.post("/api/v1/blanketter/forandringsplan/pdf", dict(values, individ_namn=f"Tilda {i}")).status_code
+            for i in range(3)] == [200, 200, 429]
+    limited = api.post("/api/v1/blanketter/forandringsplan/pdf", dict(values, individ_namn="Tilda 9"))
     assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 60
     assert "För många anrop" in limited.get_json()["error"]
     rows = dbs.scalars(select(AuditEntry).where(AuditEntry.action == "api_render")).all()
@@ -187,3 +188,34 @@ def test_sip_kallelse_one_per_invited_party_or_one_for_all(app, api):
     assert len(titles) == 2 and "Vårdcentralen Test" in titles[0] and "Försäkringskassan" in titles[1]
     first_copy = " ".join(per_party.pages[0].extract_text().split())
     assert "Till" in first_copy and "Vårdcentralen Test" in first_copy
+
+
+def test_a_repeated_identical_render_comes_from_the_cache(app, api, dbs):
+    """The same request gives the same bytes without a render, is not counted against the rate
+    limit, and is audited like any render; other values, another format or other organisation
+    texts are renders of their own."""
+    from formservice.audit import AuditEntry
+
+    cache = app.extensions["render_cache"]
+    app.config["API_RENDERS_PER_MINUTE"] = 2
+    values = values_for(app, "forandringsplan")
+    first = api.post("/api/v1/blanketter/forandringsplan/pdf", values)
+    repeats = [api.post("/api/v1/blanketter/forandringsplan/pdf", values) for _ in range(5)]
+    assert all(r.status_code == 200 and r.data == first.data for r in repeats)
+    assert (cache.hits, cache.misses) == (5, 1)
+    assert api.post("/api/v1/blanketter/forandringsplan/docx", values).status_code == 200  # another format
+    assert cache.misses == 2
+    assert api.post("/api/v1/blanketter/forandringsplan/pdf", dict(values, individ_namn="Annan")).status_code == 429
+    assert dbs.query(AuditEntry).filter(AuditEntry.action == "api_render").count() == 7
+
+
+def test_the_render_cache_is_bounded(app):
+    from formservice.rendering.cache import RenderCache
+    from formservice.rendering.documents import Document
+
+    cache = RenderCache(max_bytes=250)
+    for i in range(5):
+        cache.put(str(i), Document(f"{i}.pdf", "application/pdf", bytes(100)))
+    assert len(cache) == 2 and cache.get("0") is None and cache.get("4") is not None
+    cache.put("big", Document("big.pdf", "application/pdf", bytes(1000)))  # larger than the cache
+    assert cache.get("big") is None

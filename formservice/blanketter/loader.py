@@ -20,8 +20,9 @@ _SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 # --- loading -------------------------------------------------------------------------
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a key written twice (PyYAML would keep the last silently)."""
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """SafeLoader (libyaml's C parser where installed) that rejects a key written twice (PyYAML
+    would keep the last silently)."""
 
     def construct_mapping(self, node, deep=False):
         seen = set()

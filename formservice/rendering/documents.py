@@ -70,6 +70,10 @@ def _stem(blankett: Blankett, ctx: DocumentContext) -> str:
 
 def load_official(instance_path, catalogue: Catalogue) -> dict[str, Any]:
     """The organisation's own fillable PDFs (instance/official_pdf/<id>.pdf + .yaml), checked now."""
+    from pathlib import Path
+
+    if not (Path(instance_path) / "official_pdf").is_dir():
+        return {}  # none (the usual case): pypdf is not loaded at start-up
     from .official_pdf import find_official_pdf
 
     found = {}

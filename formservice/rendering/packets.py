@@ -16,6 +16,8 @@ import re
 import zipfile
 from collections.abc import Sequence
 
+# Imported at start-up on purpose: loading pikepdf only after WeasyPrint had rendered made the
+# interpreter crash at exit (SIGSEGV, seen 2026-11-27 with pikepdf 10.18 and WeasyPrint 70).
 import pikepdf
 from pypdf import PdfReader
 

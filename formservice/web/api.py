@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
-from formservice import audit
+from formservice import audit, paths
 from formservice.accounts import api_tokens
 from formservice.accounts.api_tokens import api_login_required
 from formservice.arenden.registry import document_context
 from formservice.blanketter.schema import blankett_schema
 from formservice.processkarta.model import UnknownIdError, ruta_to_dict
+from formservice.rendering import cache as render_cache
 from formservice.rendering import documents
 from formservice.security import csrf
 
@@ -68,6 +69,15 @@ def blankett(blankett_id: str):
     return jsonify(blankett_schema(parts))
 
 
+def _fingerprint() -> str:
+    """What the rendered bytes depend on besides the request (templates, CSS, fonts, definitions,
+    official PDFs), hashed on the first API render of the process."""
+    ext = current_app.extensions
+    if "render_fingerprint" not in ext:
+        ext["render_fingerprint"] = render_cache.fingerprint(paths.FORMS_DIR, ext["official_pdfs"])
+    return ext["render_fingerprint"]
+
+
 @bp.post("/blanketter/<blankett_id>/<any(pdf, docx, zip):fmt>")
 @api_login_required
 def render(blankett_id: str, fmt: str):
@@ -76,16 +86,21 @@ def render(blankett_id: str, fmt: str):
     raw = request.get_json(silent=True)
     if not isinstance(raw, dict):
         return jsonify(error="Skicka fältvärdena som ett JSON-objekt (Content-Type: application/json)."), 400
-    try:
-        api_tokens.count_costly_request(current_app.config["API_RENDERS_PER_MINUTE"])
-    except api_tokens.TooManyRequests as exc:
-        return (jsonify(error=f"För många anrop. Försök igen om {exc.retry_after} sekunder."), 429,
-                {"Retry-After": str(exc.retry_after)})
-    try:
-        doc = documents.produce(catalogue(), blankett_id, raw, document_context(g.api_user), fmt,
-                                current_app.extensions["official_pdfs"])
-    except documents.InvalidValues as exc:
-        return jsonify(error="Fälten klarade inte valideringen.", errors=exc.errors), 422
+    ctx = document_context(g.api_user)
+    key = render_cache.request_key(_fingerprint(), blankett_id, fmt, raw, ctx)
+    cache = current_app.extensions["render_cache"]
+    doc = cache.get(key)  # a repeat of an identical request: the same bytes, no render
+    if doc is None:
+        try:
+            api_tokens.count_costly_request(current_app.config["API_RENDERS_PER_MINUTE"])
+        except api_tokens.TooManyRequests as exc:
+            return (jsonify(error=f"För många anrop. Försök igen om {exc.retry_after} sekunder."), 429,
+                    {"Retry-After": str(exc.retry_after)})
+        try:
+            doc = documents.produce(catalogue(), blankett_id, raw, ctx, fmt, current_app.extensions["official_pdfs"])
+        except documents.InvalidValues as exc:
+            return jsonify(error="Fälten klarade inte valideringen.", errors=exc.errors), 422
+        cache.put(key, doc)
     current_app.logger.info("api render blankett=%s format=%s user_id=%s", blankett_id, fmt, g.api_user.id)
     # The values may be personal data: who had which blankett made is in the audit log (never the values).
     audit.record("api_render", user=g.api_user, object_type="blankett", object_id=blankett_id,
