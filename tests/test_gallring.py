@@ -340,3 +340,29 @@ def test_gallra_command_dry_run_per_date_then_real_run(app, runner, dbs, make_ar
     assert "Tog bort 0 obekräftade läkarsvar (24 timmar efter uppladdningen)" in res.output
     assert dbs.scalar(select(func.count()).select_from(Arende)) == 1
     assert dbs.scalar(select(func.count()).select_from(Gallringslogg)) >= 7
+
+
+def test_one_organisations_settings_never_reach_another(app, dbs, admin_id, make_user, make_enhet, make_arende):
+    """Organisation 1 keeps everything (keep_all, longer periods); organisation 2 keeps the defaults:
+    its due ärende goes, organisation 1's ärende of the same age stays, and the same personnummer
+    in two organisations are two personakter."""
+    from formservice import db
+    from formservice.accounts.models import User
+    from formservice.arenden import gallring
+    from formservice.arenden.models import Arende
+
+    other_admin = make_user(username="admin2", role="admin", enhet_id=make_enhet(namn="Annan enhet",
+                                                                                 organisation="Annan kommun"))
+    last = NOW - timedelta(days=6 * 365)
+    ours = make_arende(PNR_12, last)
+    theirs = make_arende(PNR_12, last, user_id=other_admin)
+    with app.app_context():
+        _typed, conf, errors = gallring.parse_settings({"period_arende_avslutat": "10", "period_utkast": "3650",
+                                                        "period_granskningslogg": "10", "birth_days": "",
+                                                        "keep_all": "1"})
+        assert not errors
+        gallring.save_settings(db.session().get(User, admin_id), conf)
+    _run(app, NOW, dry_run=False)
+    dbs.expire_all()
+    assert set(dbs.scalars(select(Arende.public_id))) == {ours}
+    assert theirs not in set(dbs.scalars(select(Arende.public_id)))
