@@ -232,8 +232,9 @@ def _seed_document() -> None:
         parts = documents.parts_of(catalogue, "rehabiliteringsforfragan")
         values = {k: v for k, v in sample_values(*parts).items()
                   if next(p for p in parts if p.has_field(k)).field(k).filled_by != "lakare"}
-        dok = registry.produce(user, arende, catalogue, "rehabiliteringsforfragan", values,
-                               app.extensions.get("official_pdfs"))
+        dok, finish = registry.produce(user, arende, catalogue, "rehabiliteringsforfragan", values,
+                                       app.extensions.get("official_pdfs"))
+        finish()  # the fillable copy and the rest, as after the response
         print(json.dumps({"arende": arende.public_id, "dokument": dok.public_id}))
     app.extensions["db_engine"].dispose()
 

@@ -13,7 +13,7 @@ Set-up, all in a temporary directory that is deleted afterwards:
 * one organisation, one enhet, one socialsekreterare (``accounts.create_user``);
 * N ärenden (default 5,000) created with ``formservice.arenden.operations.create`` for that user, with
   fictitious names from small Swedish name lists and generated personnummer (birth dates
-  1840–1899, correct Luhn check digit: in the 12-digit form no living person's number). ``create`` commits every ärende itself; for seeding its
+  1897–1899, correct Luhn check digit: in the 12-digit form no living person's number). ``create`` commits every ärende itself; for seeding its
   commit is deferred to one commit per batch of 500 (the seeding session's ``commit`` is shadowed
   by ``flush`` inside a batch). The last 100 (fewer with --quick) are created on the unchanged
   one-commit-per-ärende path, to measure its rate; together they are exactly N.
@@ -87,9 +87,10 @@ def luhn_digit(nine: str) -> int:
 
 
 def fictitious_personnummer(rng: random.Random, used: set[str]) -> str:
-    """ÅÅÅÅMMDD-NNNK with a birth date in 1840–1899 and a correct check digit: a valid format that,
-    with its century, belongs to nobody alive. Lives only in the temporary database of this run."""
-    first, span = date(1840, 1, 1), (date(1899, 12, 31) - date(1840, 1, 1)).days
+    """ÅÅÅÅMMDD-NNNK with a birth date in 1897–1899 and a correct check digit: a valid format (the
+    service refuses birth years more than 130 years back) that belongs to nobody alive. Lives only
+    in the temporary database of this run."""
+    first, span = date(1897, 1, 1), (date(1899, 12, 31) - date(1897, 1, 1)).days
     while True:
         born = first + timedelta(days=rng.randrange(span + 1))
         serial = f"{rng.randrange(1, 1000):03d}"

@@ -54,7 +54,7 @@ def _blanketter(r: dict) -> list[tuple[str, str, str, str]]:
 
 def _simple(name: str, target: str):
     def rows(r: dict) -> list[tuple[str, str, str, str]]:
-        figures = ", ".join(f"{k} {v}" for k, v in r.items() if isinstance(v, (int, float)) and "p95" in k)
+        figures = ", ".join(f"{k} {v:.2f}" for k, v in r.items() if isinstance(v, (int, float)) and "p95" in k)
         return [(name, target, figures or "see JSON", r.get("verdict", "?"))]
     return rows
 
@@ -97,7 +97,9 @@ def table(rows, quick: bool) -> str:
     load = os.getloadavg()
     head = (f"Last run: {datetime.now():%Y-%m-%d %H:%M}, `benchmarks/run_all.py{' --quick' if quick else ''}`, "
             f"load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} on {os.cpu_count()} cores. "
-            "Ratios are against a baseline measured in the same run.\n\n")
+            "Ratios are against a baseline measured in the same run."
+            + (" A `--quick` run (5 rounds) is noisy: repeat a FAIL with the full run before trusting it."
+               if quick else "") + "\n\n")
     lines = ["| benchmark | target | measured | verdict |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     return head + "\n".join(lines) + "\n"
