@@ -63,6 +63,11 @@ BENCHMARKS = {
     "click": ("bench_click.py", _click),
     "arenden": ("bench_arenden.py", _arenden),
     "blanketter": ("bench_blanketter.py", _blanketter),
+    "load": ("bench_load.py", lambda r: [(
+        f"load over HTTP: {r['workers']} workers × {r['threads']} threads, {r['clients']} clients",
+        "≥ 0.90 × ceiling (cores ÷ bare); p95 ≤ 2.5 × single p50",
+        f"{r['throughput_per_s']}/s = ×{r['throughput_ratio']} of {r['ceiling_per_s']}/s; p95 ×{r['p95_ratio']}; "
+        f"server CPU/document ×{r['cpu_ratio']} bare", r["verdict"])]),
     "upload": ("bench_upload.py", _simple("hostile uploads: /healthz under load", "p95 ≤ 1 s, no 5xx")),
     "slow_clients": ("bench_slow_clients.py", _simple("slow-header clients: /healthz", "p95 ≤ 1 s, no timeout")),
 }

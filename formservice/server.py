@@ -1,6 +1,7 @@
 """gunicorn as the WSGI server, started from the formservice command."""
 from __future__ import annotations
 
+import gc
 import os
 
 from gunicorn.app.base import BaseApplication
@@ -42,8 +43,16 @@ def serve(app, host: str, port: int, workers: int, threads: int) -> None:
         # second instance on the host would take it over).
         "control_socket": os.path.join(app.instance_path, "gunicorn.ctl"),
         "preload_app": True,
+        "pre_fork": _freeze,
         "post_fork": _warm_up,
     }).run()
+
+
+def _freeze(_server, _worker) -> None:
+    # In the master, before each fork: the loaded app's objects move to the permanent generation,
+    # so a worker's garbage collector never scans them and never writes to (copies) their pages.
+    gc.collect()
+    gc.freeze()
 
 
 def _warm_up(server, _worker) -> None:
@@ -52,4 +61,4 @@ def _warm_up(server, _worker) -> None:
     server.app.application.extensions["db_engine"].dispose(close=False)
     from .rendering.pdf import warm_up
 
-    warm_up()
+    warm_up(render=True)

@@ -350,10 +350,13 @@ def _part_pages(document, count: int) -> list[range]:
     return ranges
 
 
-def warm_up() -> None:
+def warm_up(*, render: bool = False) -> None:
     """Build the shared CSS, fonts and templates now (e.g. in a gunicorn
-    ``post_fork`` hook) instead of in the first request."""
+    ``post_fork`` hook) instead of in the first request; with ``render``, also lay out and write a
+    one-line page, so that the fonts are loaded and shaped before a user waits for them."""
     _ensure_engine()
+    if render:
+        html_to_pdf('<html lang="sv"><body><p>Åäö 0123 <b>fet</b> <i>kursiv</i></p></body></html>')
 
 
 __all__ = [
