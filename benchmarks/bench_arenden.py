@@ -132,7 +132,7 @@ def name_queries(rng: random.Random, n: int) -> list[str]:
 
 # ------------------------------------------------------------------------------- set-up
 
-def make_app(tmp: Path):
+def make_app(tmp: Path, database_url: str | None = None):
     for key in ("DATABASE_URL", "SECRET_KEY", "KEYS", "SESSION_COOKIE_SECURE"):
         os.environ.pop(f"FORMSERVICE_{key}", None)  # the benchmark's own settings must win
     os.environ["FORMSERVICE_INSTANCE_PATH"] = str(tmp / "instance")
@@ -140,7 +140,9 @@ def make_app(tmp: Path):
     from formservice import create_app
     from formservice.schema import upgrade
 
-    url = f"sqlite:///{tmp / 'bench.sqlite'}"
+    url = database_url or f"sqlite:///{tmp / 'bench.sqlite'}"
+    if database_url:
+        _empty_postgres(database_url)
     upgrade(url)
     return create_app({
         "TESTING": True,
@@ -150,6 +152,17 @@ def make_app(tmp: Path):
         "ORGANISATION_NAME": "Teststaden",
         "KEYS": BENCH_KEYS,
     })
+
+
+def _empty_postgres(url: str) -> None:
+    """A PostgreSQL database given with --database-url is emptied first: use one made for this."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
 
 
 def seed(app, count: int, rng: random.Random) -> dict:
@@ -351,6 +364,8 @@ def main(argv=None) -> int:
     ap.add_argument("--arenden", type=int, help="ärenden to seed (default 5000, --quick 500)")
     ap.add_argument("--rounds", type=int, help="timed rounds per operation (default 200, --quick 30)")
     ap.add_argument("--seed", type=int, default=20261122, help="random seed for the fictitious data")
+    ap.add_argument("--database-url", help="a PostgreSQL database to use instead of a temporary SQLite one "
+                                           "(EMPTIED first), e.g. postgresql+psycopg://postgres@127.0.0.1/bench")
     args = ap.parse_args(argv)
 
     count = args.arenden or (500 if args.quick else 5000)
@@ -361,7 +376,7 @@ def main(argv=None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     with tempfile.TemporaryDirectory(prefix="formservice-bench-") as tmp:
-        app = make_app(Path(tmp))
+        app = make_app(Path(tmp), args.database_url)
         try:
             print(f"Seeding {count} ärenden ...", file=sys.stderr)
             seeded = seed(app, count, rng)
@@ -378,7 +393,7 @@ def main(argv=None) -> int:
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": os.cpu_count(), "loadavg": [round(x, 2) for x in os.getloadavg()]},
         "config": {"arenden": count, "rounds": rounds, "warmup": warmup, "quick": args.quick,
-                   "target_p95_ms": TARGET_P95_MS, "database": "SQLite (WAL), temporary",
+                   "target_p95_ms": TARGET_P95_MS, "database": "PostgreSQL" if args.database_url else "SQLite (WAL), temporary",
                    "client": "Flask test client (in-process; no network/WSGI server)"},
         "seeding": seeding,
         **measured,

@@ -121,6 +121,19 @@ def load_phase(client: Client, clients: int, seconds: float) -> tuple[list[float
     return times, time.perf_counter() - t0
 
 
+def worker_rss_mib(svc) -> float:
+    """The largest resident set of the server's workers, MiB."""
+    sizes = []
+    for pid in svc.worker_pids():
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return round(max(sizes), 1) if sizes else 0.0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -147,6 +160,10 @@ def main(argv=None) -> int:
         cpu0 = svc.cpu_seconds()
         loaded, took = load_phase(client, args.clients, seconds)
         cpu_per_doc = (svc.cpu_seconds() - cpu0) / len(loaded)
+        rss_after_load = worker_rss_mib(svc)
+        for _ in range(2 * args.workers):  # logins (scrypt) on every worker, most likely
+            svc.session()
+        rss_after_logins = worker_rss_mib(svc)
         bare_after = bare_times(catalogue, values, 5 if args.quick else 10)
     bare_wall = statistics.median([bare_before[0], bare_after[0]])
     bare_cpu = statistics.median([bare_before[1], bare_after[1]])
@@ -162,6 +179,7 @@ def main(argv=None) -> int:
         "p95_ms": round(p95 * 1000, 1), "p95_ratio": round(p95 / single_p50, 2),
         "server_cpu_per_doc_ms": round(cpu_per_doc * 1000, 1), "cpu_ratio": round(cpu_per_doc / bare_cpu, 3),
         "documents": len(loaded),
+        "worker_rss_mib_after_load": rss_after_load, "worker_rss_mib_after_logins": rss_after_logins,
     }
     result["verdict"] = "PASS" if result["throughput_ratio"] >= 0.90 and result["p95_ratio"] <= 2.5 else "FAIL"
     print(f"{args.workers} workers × {args.threads} threads, {args.clients} clients for {seconds:.0f} s, "
@@ -171,6 +189,8 @@ def main(argv=None) -> int:
     print(f"single p50 {result['single_p50_ms']} ms; p95 under load {result['p95_ms']} ms = "
           f"{result['p95_ratio']} × (target ≤ 2.5)")
     print(f"server CPU per document {result['server_cpu_per_doc_ms']} ms = {result['cpu_ratio']} × bare CPU")
+    print(f"worker RSS (largest) after the load {rss_after_load} MiB, after logins {rss_after_logins} MiB "
+          "(budget 150 MiB)")
     print(f"VERDICT: {result['verdict']}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))

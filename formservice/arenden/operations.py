@@ -204,9 +204,12 @@ def search(user: User, *, query: str = "", lane: str | None = None, ruta: str | 
         digits = query.replace("-", "").replace("+", "").replace(" ", "")
         if digits.isdigit():
             try:
-                stmt = stmt.where(Arende.pnr_hash == kr.keyed_hash("pnr", normalize_personnummer(query)))
+                ids = with_personnummer(normalize_personnummer(query))
             except ValidationError:
                 return [], 0
+            if not ids:
+                return [], 0
+            stmt = stmt.where(Arende.id.in_(ids))
         else:
             hashes = sorted({kr.keyed_hash("namn", t) for t in name_tokens(query)})
             matching = (select(ArendeSokord.arende_id).where(ArendeSokord.token_hash.in_(hashes))
@@ -229,12 +232,22 @@ def search(user: User, *, query: str = "", lane: str | None = None, ruta: str | 
     return rows, total
 
 
+def with_personnummer(personnummer: str) -> list[int]:
+    """The ids of every ärende with this (normalised) personnummer: one lookup in the keyed hash's
+    index. Asked on its own first, because combined with the enhet and the newest-first order
+    SQLite's planner walks the whole enhet's (enhet, updated) index instead (100 ms at 100,000)."""
+    return list(db.session().scalars(select(Arende.id).where(
+        Arende.pnr_hash == keyring().keyed_hash("pnr", personnummer))))
+
+
 def open_in_enhet(user: User, personnummer: str) -> list[Row]:
     """The open ärenden of the user's own enhet for this (normalised) personnummer, newest first:
     found through the keyed hash index, so only the matches are ever decrypted."""
     kr = keyring()
-    stmt = (select(Arende).where(Arende.enhet_id == user.enhet_id, Arende.status == "oppet",
-                                 Arende.pnr_hash == kr.keyed_hash("pnr", personnummer))
+    ids = with_personnummer(personnummer)
+    if not ids:
+        return []
+    stmt = (select(Arende).where(Arende.id.in_(ids), Arende.enhet_id == user.enhet_id, Arende.status == "oppet")
             .order_by(Arende.updated_at.desc(), Arende.id.desc()))
     rows = []
     for a in db.session().scalars(stmt):

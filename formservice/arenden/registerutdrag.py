@@ -25,7 +25,7 @@ from formservice.rendering.display import format_value
 
 from . import closing, consents, gallringsstopp
 from .models import DOKUMENT_STATUS, Arende, Dokument, Handelse, Samtycke, Utkast
-from .operations import INDIVID_FIELDS, answers, keyring, visible_to
+from .operations import INDIVID_FIELDS, answers, keyring, visible_to, with_personnummer
 
 # (section title, function of (ärende, catalogue) -> rows, and the audit object ids it covers)
 SectionMaker = Callable[[Arende, Catalogue], tuple[list[dict[str, Any]], list[str]]]
@@ -108,7 +108,7 @@ def collect(admin: User, personnummer: str, catalogue: Catalogue) -> Extract:
     kr = keyring()
     dbs = db.session()
     pm = catalogue.process_map
-    found = dbs.scalars(visible_to(admin).where(Arende.pnr_hash == kr.keyed_hash("pnr", personnummer))
+    found = dbs.scalars(visible_to(admin).where(Arende.id.in_(with_personnummer(personnummer)))
                         .order_by(Arende.created_at, Arende.id)).all()
     arenden, person = [], {}
     for a in found:
