@@ -16,7 +16,7 @@ import pytest
 
 from .conftest import csrf_token  # noqa: F401
 from .data import returned_pdfs as corpus
-from .test_doctor_answers import confirm, forfragan, soc, upload  # noqa: F401 (fixtures)
+from .test_doctor_answers import confirm, upload
 from .wizard_driver import create_arende, fill_blankett
 
 

@@ -9,7 +9,6 @@ from formservice.arenden.models import Arende, Handelse
 
 from .conftest import csrf_token
 from .formparse import form_with
-from .test_doctor_answers import forfragan, soc  # noqa: F401 (fixtures)
 from .wizard_driver import create_arende, step
 
 pytestmark = pytest.mark.db  # also run against PostgreSQL in CI

@@ -10,7 +10,6 @@ from formservice.arenden.models import Dokument, Utkast
 
 from .conftest import AuthActions
 from .formparse import form_with
-from .test_doctor_answers import soc  # noqa: F401 (fixture)
 from .wizard_driver import create_arende
 
 pytestmark = pytest.mark.db

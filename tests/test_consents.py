@@ -10,7 +10,6 @@ from formservice.arenden import consents
 from formservice.arenden.models import Arende, Samtycke
 
 from .formparse import form_with
-from .test_doctor_answers import forfragan, soc  # noqa: F401 (fixtures)
 from .wizard_driver import create_arende, fill_blankett
 
 pytestmark = pytest.mark.db  # also run against PostgreSQL in CI

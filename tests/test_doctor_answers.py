@@ -15,25 +15,6 @@ from .formparse import form_with
 from .wizard_driver import create_arende, fill_blankett, step
 
 
-@pytest.fixture
-def soc(client, auth, make_user):
-    make_user(username="sara", namn="Sara Handläggare", telefon="08-111 222 33", epost="sara@example.se")
-    auth.login(username="sara")
-    return client
-
-
-@pytest.fixture
-def forfragan(soc, app):
-    """An ärende at ruta 10 with a produced rehabiliteringsförfrågan; returns (pid, doc_id, fillable pdf)."""
-    pid = create_arende(soc, ruta="soc1.9")
-    fill_blankett(soc, pid, "rehabiliteringsforfragan", app.extensions["catalogue"])
-    step(soc, pid, "soc1.10")
-    html = soc.get(f"/arenden/{pid}").get_data(as_text=True)
-    fillable_url = re.search(r'href="([^"]+\.ifyllbar)"', html).group(1)
-    doc_id = fillable_url.rsplit("/", 1)[-1].split(".")[0]
-    return pid, doc_id, soc.get(fillable_url).data
-
-
 def upload(client, pid, doc_id, data, filename="svar.pdf"):
     page = client.get(f"/arenden/{pid}/dokument/{doc_id}/svar").get_data(as_text=True)
     return client.post(f"/arenden/{pid}/dokument/{doc_id}/svar",

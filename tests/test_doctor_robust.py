@@ -18,13 +18,11 @@ from formservice.doctor import readback
 from formservice.doctor.models import Svar
 from formservice.rendering import pdf
 
-from . import test_doctor_answers as base
 from .conftest import csrf_token
 from .data import returned_pdfs as corpus
 from .formparse import form_with
 from .test_doctor_answers import confirm, upload
 
-soc, forfragan = base.soc, base.forfragan  # the same fixtures: a logged-in socialsekreterare, a förfrågan
 
 MULTILINE = 1 << 12
 BLANKETT = corpus.forfragan()

@@ -9,7 +9,6 @@ import zipfile
 from docx import Document as WordDocument
 from pypdf import PdfReader
 
-from .test_doctor_answers import forfragan, soc  # noqa: F401 (fixtures)
 
 
 def pdf_text(data: bytes) -> list[str]:

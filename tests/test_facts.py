@@ -19,7 +19,7 @@ from .conftest import csrf_token
 from .data import returned_pdfs as corpus
 from .formparse import form_with
 from .test_definitions import break_file, definitions, errors_of, forms_copy  # noqa: F401 (fixtures)
-from .test_doctor_answers import forfragan, soc, upload  # noqa: F401 (fixtures)
+from .test_doctor_answers import upload
 from .wizard_driver import INDIVID, create_arende, fill_blankett
 
 FK = "fk_ansokan_samordning"

@@ -16,7 +16,7 @@ from formservice.doctor.models import Svar
 
 from .conftest import PASSWORD, csrf_token
 from .data import returned_pdfs as corpus
-from .test_doctor_answers import confirm, forfragan, soc, upload  # noqa: F401 (fixtures)
+from .test_doctor_answers import confirm, upload
 
 
 @pytest.mark.parametrize("target", [

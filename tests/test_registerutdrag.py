@@ -14,7 +14,6 @@ from formservice.audit import AuditEntry
 from .conftest import csrf_token
 from .formparse import form_with
 from .test_consents import mark_received, record
-from .test_doctor_answers import forfragan, soc  # noqa: F401 (fixtures)
 from .wizard_driver import create_arende, step
 
 pytestmark = pytest.mark.db  # also run against PostgreSQL in CI
