@@ -32,25 +32,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks._bench_common import BENCH_KEYS, csrf_token  # noqa: E402
+from benchmarks._bench_common import csrf_token  # noqa: E402
+from benchmarks.bench_arenden import make_app  # noqa: E402  (the same temporary database and app)
+from benchmarks.bench_blanketter import Bare  # noqa: E402  (the same bare WeasyPrint path)
 
 TARGET = 1.3
 BLANKETTER = ("forandringsplan", "rehabiliteringsforfragan")
 INDIVID = {"namn": "Tilda Testperson", "personnummer": "191212121212", "adress": "Provgatan 12",
            "postnummer": "123 45", "ort": "Skärholmen"}
-
-
-def make_app(tmp: Path):
-    for key in ("DATABASE_URL", "SECRET_KEY", "KEYS", "SESSION_COOKIE_SECURE"):
-        os.environ.pop(f"FORMSERVICE_{key}", None)
-    os.environ["FORMSERVICE_INSTANCE_PATH"] = str(tmp / "instance")
-    from formservice import create_app
-    from formservice.schema import upgrade
-
-    url = f"sqlite:///{tmp / 'click.sqlite'}"
-    upgrade(url)
-    return create_app({"TESTING": True, "SECRET_KEY": "benchmark-secret-key", "DATABASE_URL": url,
-                       "SESSION_COOKIE_SECURE": False, "ORGANISATION_NAME": "Teststaden", "KEYS": BENCH_KEYS})
 
 
 def set_up(app):
@@ -72,25 +61,6 @@ def set_up(app):
                                     enhet_id=enhet.id, namn="Bänk Benchsson", titel="Socialsekreterare")
         arende = arenden.create(user, INDIVID, lane="soc1", ruta="soc1.9")
         return user.id, arende.public_id
-
-
-class Bare:
-    def __init__(self):
-        from weasyprint import CSS, HTML
-        from weasyprint.text.fonts import FontConfiguration
-
-        from formservice import paths
-        from formservice.rendering import pdf
-
-        static = Path(paths.STATIC_DIR).resolve()
-        self.HTML, self.base_url = HTML, static.as_uri() + "/"
-        self.font_config = FontConfiguration()
-        self.css = CSS(filename=str(static / pdf.PRINT_CSS), font_config=self.font_config)
-        self.variant = pdf.PDF_VARIANT
-
-    def render(self, html: str) -> bytes:
-        return self.HTML(string=html, base_url=self.base_url).write_pdf(
-            stylesheets=[self.css], font_config=self.font_config, pdf_variant=self.variant)
 
 
 def values_for(catalogue, blankett_id):
