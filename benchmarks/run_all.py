@@ -68,6 +68,9 @@ BENCHMARKS = {
         "≥ 0.90 × ceiling (cores ÷ bare); p95 ≤ 2.5 × single p50",
         f"{r['throughput_per_s']}/s = ×{r['throughput_ratio']} of {r['ceiling_per_s']}/s; p95 ×{r['p95_ratio']}; "
         f"server CPU/document ×{r['cpu_ratio']} bare", r["verdict"])]),
+    "cold": ("bench_cold.py", lambda r: [(
+        "cold start to the first PDF (new interpreter)", f"≤ {r['target_s']} s; ratio to bare WeasyPrint reported",
+        f"{r['service_s']} s vs bare {r['bare_s']} s = ×{r['ratio']}", r["verdict"])]),
     "upload": ("bench_upload.py", _simple("hostile uploads: /healthz under load", "p95 ≤ 1 s, no 5xx")),
     "slow_clients": ("bench_slow_clients.py", _simple("slow-header clients: /healthz", "p95 ≤ 1 s, no timeout")),
 }

@@ -15,11 +15,14 @@ import io
 import re
 import zipfile
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 # Imported at start-up on purpose: loading pikepdf only after WeasyPrint had rendered made the
 # interpreter crash at exit (SIGSEGV, seen 2026-11-27 with pikepdf 10.18 and WeasyPrint 70).
 import pikepdf
-from pypdf import PdfReader
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 _HEADER_RE = re.compile(rb"%PDF-(\d\.\d)")
 
@@ -42,7 +45,9 @@ def pdf_version(pdf: bytes) -> str:
     return match.group(1).decode()
 
 
-def _reader(pdf: bytes, title: str = "") -> PdfReader:
+def _reader(pdf: bytes, title: str = "") -> "PdfReader":
+    from pypdf import PdfReader  # 0.2 s to import: only when a packet is merged, not at start
+
     try:
         return PdfReader(io.BytesIO(pdf))
     except Exception as exc:  # pypdf raises a variety of errors for broken input

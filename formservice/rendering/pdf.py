@@ -212,10 +212,11 @@ def render_html(blankett: Any, values: Mapping[str, Any], ctx: DocumentContext, 
     return document_html([Part(blankett, values, recipient, blankett.title)], ctx, fillable=fillable)
 
 
-def layout(html: str, *, forms: bool = False):
-    """Lay the HTML out once (WeasyPrint's Document): every PDF variant is written from it."""
+def layout(html: str, *, forms: bool = False, report: bool = False):
+    """Lay the HTML out once (WeasyPrint's Document): every PDF variant is written from it. A
+    report (not a blankett) is laid out with the report CSS instead of the print CSS."""
     engine = _ensure_engine()
-    stylesheets = [engine.css, engine.forms_css] if forms else [engine.css]
+    stylesheets = [engine.report_css] if report else [engine.css, engine.forms_css] if forms else [engine.css]
     document = HTML(string=html, base_url=engine.base_url, url_fetcher=engine.fetcher)
     return document.render(stylesheets=stylesheets, font_config=engine.font_config, pdf_forms=forms)
 
@@ -308,9 +309,7 @@ def render_report(template: str, **context: Any) -> bytes:
     a tagged PDF (PDF/UA-1) with the service's fonts and the restricted fetcher."""
     engine = _ensure_engine()
     html = engine.jinja.get_template(template).render(**context)
-    document = HTML(string=html, base_url=engine.base_url, url_fetcher=engine.fetcher).render(
-        stylesheets=[engine.report_css], font_config=engine.font_config)
-    return document.write_pdf(pdf_variant=PDF_VARIANT, finisher=_scope_header_cells)
+    return write(layout(html, report=True))
 
 
 def render_pdf(blankett: Any, values: Mapping[str, Any], ctx: DocumentContext, *,
