@@ -194,16 +194,47 @@ def demo(if_empty, login_help_only):
 
 
 @main.command("check", with_appcontext=False)
-def check():
-    """Validera processkartan och blankettdefinitionerna."""
+@click.option("--utan-databas", "skip_database", is_flag=True,
+              help="Kontrollera bara filerna, inte att ärendena i databasen finns kvar i kartan.")
+@click.option("--forms", "forms_dir", type=click.Path(exists=True, file_okay=False),
+              help="Kontrollera en annan forms-mapp, t.ex. en ändrad kopia innan den ersätter den i bruk.")
+def check(skip_database, forms_dir):
+    """Validera processkartan och blankettdefinitionerna, och att varje ärendes ruta och varje
+    historikpost i databasen finns i kartan (direkt eller genom "formerly")."""
     from .blanketter.catalogue import CatalogueError, load_catalogue
 
     try:
-        cat = load_catalogue()
+        cat = load_catalogue(Path(forms_dir)) if forms_dir else load_catalogue()
     except CatalogueError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
     click.echo(cat.summary())
+    if skip_database:
+        return
+    try:
+        app = _create_app()
+    except Exception as exc:  # no instance yet (no keys, no database settings): nothing to compare with
+        click.echo(f"Databasen kontrollerades inte: {exc}")
+        return
+    from . import db
+    from .arenden import mapcheck
+
+    with app.app_context():
+        try:
+            fit = mapcheck.check(cat.process_map)
+        except Exception as exc:  # e.g. PostgreSQL not reachable
+            click.echo(f"Databasen kunde inte läsas: {exc}", err=True)
+            sys.exit(1)
+        finally:
+            db.session().close()
+            app.extensions["db_engine"].dispose()
+    if not fit.checked:
+        click.echo("Databasen har inga tabeller än (kör init-db): inga ärenden att kontrollera.")
+    elif fit.ok:
+        click.echo("Ärendena i databasen: varje ruta och varje historikpost finns i kartan – OK")
+    else:
+        click.echo("Kartan passar inte ärendena i databasen:\n" + "\n".join(fit.lines()), err=True)
+        sys.exit(1)
 
 
 # ---------------------------------------------------------------- serving

@@ -30,6 +30,9 @@ DEFAULTS = {
     # Behind a reverse proxy: how many proxies in front of us set X-Forwarded-For/-Proto/-Host.
     # 0 = none (X-Forwarded-* ignored; the peer address is the client).
     "TRUSTED_PROXIES": 0,
+    # The process map (pages, ruta pages, GET /api/v1/processkarta) open to anyone without login,
+    # read-only and without any ärende data: for publishing on the Samordningsförbund's website.
+    "PUBLIC_PROCESSKARTA": False,
     # Sign-in: password login can be turned off when the organisation's identity provider is used.
     "PASSWORD_LOGIN": True,
     # OpenID Connect (authorization code flow with PKCE); on when ISSUER and CLIENT_ID are set.
@@ -69,6 +72,7 @@ _ENV = {
     "ACCESSIBILITY_EMAIL": str,
     "ACCESSIBILITY_PHONE": str,
     "PASSWORD_LOGIN": _flag,
+    "PUBLIC_PROCESSKARTA": _flag,
     "OIDC_ISSUER": str,
     "OIDC_CLIENT_ID": str,
     "OIDC_CLIENT_SECRET": str,

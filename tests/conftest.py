@@ -153,6 +153,14 @@ def auth(client):
 
 # ---------------------------------------------------------------- a socialsekreterare and a förfrågan
 @pytest.fixture
+def logged_in(client, auth, make_user):
+    """The test client signed in as a socialsekreterare without contact details."""
+    make_user()
+    auth.login()
+    return client
+
+
+@pytest.fixture
 def soc(client, auth, make_user):
     """The test client signed in as a socialsekreterare with contact details (Sara)."""
     make_user(username="sara", namn="Sara Handläggare", telefon="08-111 222 33", epost="sara@example.se")

@@ -131,7 +131,7 @@ DECISIONS = [
     ("soc2.2", "soc2.3", "soc2.4"), ("soc2.4", "soc2.5", "soc2.6"), ("soc2.7", "soc2.8", "soc2.9"),
     ("hsv.4", "hsv.5", "hsv.3"), ("hsv.8", "hsv.10", "hsv.9"), ("fk.3", "fk.5a", "fk.4"),
     ("fk.6", "fk.8", "fk.7"), ("af.10c", "af.10d", "af.10e"), ("af.12", "af.14", "af.13"),
-    ("finsaminsats.3", "finsamteam.1", "finsaminsats.4"),
+    ("finsaminsats.3", "finsaminsats.5", "finsaminsats.4"),
 ]
 
 

@@ -3,19 +3,12 @@ import json
 import pytest
 
 
-@pytest.fixture
-def logged_in(client, auth, make_user):
-    make_user()
-    auth.login()
-    return client
-
-
 def test_overview_requires_login(client):
     assert client.get("/processkarta").status_code == 302
 
 
-def test_overview_shows_all_lanes_and_rutor(logged_in, app):
-    html = logged_in.get("/processkarta").get_data(as_text=True)
+def test_list_shows_all_lanes_and_rutor(logged_in, app):
+    html = logged_in.get("/processkarta/lista").get_data(as_text=True)
     pm = app.extensions["catalogue"].process_map
     assert len(pm.lanes) == 8
     for lane in pm.lanes:
@@ -36,8 +29,8 @@ def test_lane_colours_stylesheet(logged_in, app):
 def test_decision_ruta_page(logged_in):
     html = logged_in.get("/processkarta/soc1.5").get_data(as_text=True)
     assert "Finns läkarintyg?" in html
-    assert 'Ja → <a href="/processkarta/soc1.7">Ruta 7</a>' in html
-    assert 'Nej → <a href="/processkarta/soc1.6">Ruta 6</a>' in html
+    assert 'Ja → <a href="/processkarta/soc1.7">Ruta 7: Individ sjukskriven med läkarintyg</a>' in html
+    assert 'Nej → <a href="/processkarta/soc1.6">Ruta 6: Individ ej sjukskriven med läkarintyg</a>' in html
     assert "Hit kommer man från" in html
 
 
@@ -113,3 +106,44 @@ def test_api_requires_authentication(client):
     res = client.get("/api/v1/processkarta")
     assert res.status_code == 401
     assert res.get_json() == {"error": "Inloggning krävs"}
+
+
+def test_guidance_urls_are_links_marked_as_external_and_text_stays_escaped(app):
+    from formservice.web.processkarta import with_links
+
+    html = str(with_links("Se https://samordningstockholm.se/. <b>inte fet</b>"))
+    assert ('<a href="https://samordningstockholm.se/" class="extern" rel="noopener">samordningstockholm.se'
+            '<span class="extern__markering"> (extern webbplats)</span></a>.') in html
+    assert "&lt;b&gt;inte fet&lt;/b&gt;" in html
+
+
+def test_ruta_page_links_the_guidance_url_and_shows_the_interpretation(logged_in):
+    html = logged_in.get("/processkarta/finsaminsats.2").get_data(as_text=True)
+    assert 'href="https://samordningstockholm.se/" class="extern"' in html
+    html = logged_in.get("/processkarta/finsaminsats.3").get_data(as_text=True)
+    assert "Så har handläggarstödet tolkats:" in html and "stödet ges här, inom" in html
+    assert 'Ja → <a href="/processkarta/finsaminsats.5">Ruta 5: Individ och part identifierar en insats</a>' in html
+
+
+def test_every_interpretation_is_visible_text_not_only_a_yaml_comment():
+    """Comments inside the rutor were readers' notes nobody saw: they live in `note` now."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "forms" / "processkarta.yaml").read_text(encoding="utf-8")
+    inside_rutor = [line for line in text.splitlines() if re.match(r" {8,}#", line)]
+    assert inside_rutor == ["        # Samma text i alla banor som har ett slutläge (se note)."]
+
+
+def test_the_end_states_follow_todays_socialforsakringsbalk(app):
+    pm = app.extensions["catalogue"].process_map
+    for rid in ("soc1.slut", "soc2.slut", "fk.slut", "af.slut", "jobbtorg.slut", "soc1.slut-ersattning"):
+        ruta = pm.ruta(rid)
+        text = " ".join(ruta.guidance)
+        assert "juli det år individen fyller 19 år" in text and "66 år" in text, rid
+        assert "19–29 år" in text and "ett till tre år i taget" in text, rid
+        assert "33 kap. 16 §" in ruta.note, rid
+    inferred = [r for r in pm.rutor.values() if r.kind == "end" and "-" in r.id.split(".")[1]]
+    assert len(inferred) == 9
+    for ruta in inferred:
+        assert "finns inte som egen ruta i handläggarstödet" in ruta.note, ruta.id

@@ -167,6 +167,26 @@ def login_required(view):
     return wrapped
 
 
+def guarded_unless(setting: str, guard=None):
+    """``guard`` (login_required by default; api_login_required for the API), except when the
+    app's config makes the view public (e.g. PUBLIC_PROCESSKARTA): then anyone may see it."""
+
+    def decorate(view):
+        guarded = (guard or login_required)(view)
+
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            from flask import current_app
+
+            if current_app.config.get(setting):
+                return view(*args, **kwargs)
+            return guarded(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
 def admin_required(view):
     @functools.wraps(view)
     @login_required

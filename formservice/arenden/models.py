@@ -10,6 +10,15 @@ from formservice.db import Base, utcnow
 
 from formservice.accounts.models import Enhet, Organisation, User
 
+def _map_version() -> str | None:
+    """The version of the map the app runs with (every history entry records it)."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context() or "catalogue" not in current_app.extensions:
+        return None
+    return current_app.extensions["catalogue"].process_map.version or None
+
+
 # ---------------------------------------------------------------- ärenden
 # Personal data (the individ, answers, notes, documents) is stored encrypted (see crypto.py):
 # columns ending in _enc hold AES-GCM blobs; search goes through keyed hashes.
@@ -80,6 +89,8 @@ class Handelse(Base):
     to_ruta: Mapped[str | None] = mapped_column(String(20), nullable=True)
     beslut: Mapped[str | None] = mapped_column(String(200), nullable=True)
     note_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # The process map's version when the entry was made (ProcessMap.version); None before 0015.
+    karta_version: Mapped[str | None] = mapped_column(String(16), nullable=True, default=_map_version)
 
     user: Mapped[User | None] = relationship()
 

@@ -33,6 +33,8 @@ from .models import Svar
 def ruta_after_answer(process_map, blankett_id: str, current: str) -> str | None:
     """Where the answers move the case, read off the process map: from the ruta that sends the
     förfrågan (soc1.9) or the komplettering after it (soc1.10) to the ruta after that (soc1.11)."""
+    here = process_map.rutor.get(current)  # also a ruta renamed since (formerly)
+    current = here.id if here is not None else current
     for ruta in process_map.rutor.values():
         if blankett_id in ruta.blankett_ids and ruta.next:
             waiting = process_map.ruta(ruta.next)

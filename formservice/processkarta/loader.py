@@ -7,6 +7,7 @@ never surfaces as a traceback. See docs/processkarta.md for the file format.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Collection, Iterable
 from pathlib import Path
@@ -184,7 +185,7 @@ def _describe(value: Any) -> str:
 _TOP_KEYS = (("actors", "lanes"), ("individ",))
 _LANE_KEYS = (("id", "number", "title", "party", "colour", "text_colour", "start", "rutor"), ("roles", "note"))
 _RUTA_KEYS = (("id", "label", "title", "kind", "actors", "guidance"),
-              ("legal_refs", "next", "decision", "choices", "links", "blanketter", "note"))
+              ("legal_refs", "next", "decision", "choices", "links", "blanketter", "note", "formerly"))
 
 
 def load_process_map(path: Path | str, blankett_ids: Collection[str]) -> ProcessMap:
@@ -209,7 +210,7 @@ def load_process_map(path: Path | str, blankett_ids: Collection[str]) -> Process
     _check_map(check, lanes)
     if check.errors:
         raise ProcessMapError(path, check.errors)
-    return ProcessMap(lanes, actors, individ)
+    return ProcessMap(lanes, actors, individ, version=hashlib.sha256(path.read_bytes()).hexdigest()[:12])
 
 
 def _parse_individ(check: _Checker, raw: Any) -> Individ | None:
@@ -351,7 +352,8 @@ def _parse_ruta(check: _Checker, raw: Any, lane_id: str, position: int, actors: 
                 kind=kind if kind in KINDS else "step", actors=ruta_actors, guidance=guidance,
                 legal_refs=tuple(legal_refs), next=next_id, decision=decision,
                 choices=check.links(data, "choices", where), links=check.links(data, "links", where),
-                blanketter=tuple(blanketter), note=check.text(data, "note", where, required=False))
+                blanketter=tuple(blanketter), note=check.text(data, "note", where, required=False),
+                formerly=check.texts(data, "formerly", where) if "formerly" in data else ())
     _check_kind(check, ruta, where, has_decision="decision" in data)
     return ruta
 
@@ -379,6 +381,16 @@ def _check_map(check: _Checker, lanes: list[Lane]) -> None:
             if ruta.id in rutor:
                 check.error(f"ruta {ruta.id}", "id förekommer flera gånger")
             rutor.setdefault(ruta.id, ruta)
+    # A renamed ruta keeps its old ids under "formerly", so ärenden standing on them still find it.
+    former: dict[str, str] = {}
+    for n, lane in enumerate(lanes, 1):
+        for i, ruta in enumerate(lane.rutor, 1):
+            check.at(n, i)
+            for old in ruta.formerly:
+                if old in rutor:
+                    check.error(f"ruta {ruta.id}", f'"formerly" nämner "{old}", som är en ruta i kartan')
+                elif former.setdefault(old, ruta.id) != ruta.id:
+                    check.error(f"ruta {ruta.id}", f'"{old}" står redan under "formerly" i ruta {former[old]}')
 
     names = {"next": "nästa ruta (next)", "yes": "Ja-målet", "no": "Nej-målet", "choice": "valet", "link": "länken"}
     for n, lane in enumerate(lanes, 1):

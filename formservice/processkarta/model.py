@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 
@@ -88,6 +87,7 @@ class Ruta:
     links: tuple[Link, ...] = ()
     blanketter: tuple[BlankettRef, ...] = ()
     note: str | None = None  # editorial note, e.g. how an unclear passage of the seed was read
+    formerly: tuple[str, ...] = ()  # ids this ruta had before it was renamed (ärenden may still stand on them)
 
     @property
     def blankett_ids(self) -> tuple[str, ...]:
@@ -128,14 +128,43 @@ class Individ:
     text_colour: str
 
 
+class _Rutor(Mapping):
+    """The rutor by id. A lookup also finds a renamed ruta by an id it had before ("formerly"), so
+    ärenden and history entries that still carry the old id keep working; iteration, len() and
+    keys() give each ruta once, by its current id."""
+
+    def __init__(self, by_id: dict[str, Ruta]):
+        self._by_id = by_id
+        self._former = {old: r for r in by_id.values() for old in r.formerly}
+
+    def __getitem__(self, ruta_id: str) -> Ruta:
+        found = self._by_id.get(ruta_id) or self._former.get(ruta_id)
+        if found is None:
+            raise KeyError(ruta_id)
+        return found
+
+    def __iter__(self):
+        return iter(self._by_id)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, ruta_id: object) -> bool:
+        return ruta_id in self._by_id or ruta_id in self._former
+
+
 class ProcessMap:
     """The validated map. Build it with load_process_map(); all attributes are read-only values."""
 
-    def __init__(self, lanes: Iterable[Lane], actors: Iterable[str] = (), individ: Individ | None = None):
+    def __init__(self, lanes: Iterable[Lane], actors: Iterable[str] = (), individ: Individ | None = None,
+                 version: str = ""):
         self.lanes: tuple[Lane, ...] = tuple(lanes)
+        # What the file said when it was read: the start of the SHA-256 of processkarta.yaml.
+        # Each history entry records it, so a step can be read against the map it was made on.
+        self.version = version
         self.actors: tuple[str, ...] = tuple(actors)
         self.individ = individ
-        self.rutor: Mapping[str, Ruta] = MappingProxyType({r.id: r for lane in self.lanes for r in lane.rutor})
+        self.rutor: Mapping[str, Ruta] = _Rutor({r.id: r for lane in self.lanes for r in lane.rutor})
         self._lanes = {lane.id: lane for lane in self.lanes}
         self._roles = {role: lane for lane in self.lanes for role in lane.roles}
 
@@ -192,4 +221,5 @@ def ruta_to_dict(ruta: Ruta) -> dict[str, Any]:
         "links": [{"label": link.label, "target": link.target} for link in ruta.links],
         "blanketter": [{"id": b.id, "when": b.when} for b in ruta.blanketter],
         "note": ruta.note,
+        "formerly": list(ruta.formerly),
     }

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from formservice import audit, paths
 from formservice.accounts import api_tokens
 from formservice.accounts.api_tokens import api_login_required
+from formservice.accounts.login import guarded_unless
 from formservice.arenden.registry import document_context
 from formservice.blanketter.schema import blankett_schema
 from formservice.processkarta.model import UnknownIdError, ruta_to_dict
@@ -34,13 +35,13 @@ def openapi():
 
 
 @bp.get("/processkarta")
-@api_login_required
+@guarded_unless("PUBLIC_PROCESSKARTA", api_login_required)
 def processkarta():
     return jsonify(catalogue().process_map.to_dict())
 
 
 @bp.get("/processkarta/<ruta_id>")
-@api_login_required
+@guarded_unless("PUBLIC_PROCESSKARTA", api_login_required)
 def processkarta_ruta(ruta_id: str):
     try:
         r = catalogue().process_map.ruta(ruta_id)

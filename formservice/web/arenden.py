@@ -16,6 +16,7 @@ from formservice.rendering.display import format_value
 from formservice.arenden.operations import local_today
 
 from .paging import page_number, posted_version
+from .processkarta import arende_map, require_on_map
 
 bp = Blueprint("arenden", __name__, url_prefix="/arenden")
 NOTE_MAX_LENGTH = 1000  # a note to the history on a step
@@ -32,6 +33,7 @@ def load(public_id: str, *, for_change: bool = False):
         arende = arenden.get(current_user(), public_id)
     except arenden.NotFound:
         abort(404)
+    require_on_map(arende)
     if for_change:
         arenden.require_open(arende)
     return arende
@@ -146,13 +148,15 @@ def show(public_id: str, reopen_note: str = "", reopen_error: str | None = None)
     documents = registry.of(arende)
     for dok in documents:
         registry.ensure_complete(dok)  # rarely needed: a document is completed right after its click
-    return render_template("web/arenden/show.html", arende=arende, individ=arenden.individ(arende),
+    history = arenden.history(arende)
+    way, walked = arende_map(pm(), history, arende.ruta)
+    return render_template("web/arenden/show.html", way=way, walked=walked, arende=arende, individ=arenden.individ(arende),
                            closed_reason=closing.reason_title(arende.closed_reason),
                            consents=consents.of(arende), consent_kinds=consents.kinds(cat), today=local_today(),
                            consent_parts=lambda d: consents.consent_parts(cat, d), consent_state=consents.state,
                            consent_given_by=consents.given_by, party_names=consents.party_names,
-                           ruta=pm().ruta(arende.ruta), lane=pm().lane(arende.lane), pm=pm(),
-                           history=arenden.history(arende), documents=documents, part_titles=registry.part_titles,
+                           ruta=pm().ruta(arende.ruta), lane=pm().lane(pm().ruta(arende.ruta).lane), pm=pm(),
+                           history=history, documents=documents, part_titles=registry.part_titles,
                            drafts=arenden.drafts(arende), blanketter=cat.blanketter,
                            statuses=DOKUMENT_STATUS, doctor_answers=answers, format_value=format_value,
                            reopen_note=reopen_note, reopen_error=reopen_error), 400 if reopen_error else 200
@@ -185,12 +189,14 @@ def where(public_id: str):
             audit.record("arende_changed", user=user, object_type="arende", object_id=arende.public_id,
                          detail="ruta")
         return redirect(url_for("arenden.step", public_id=public_id))
-    lane_id = request.values.get("bana") or arende.lane
+    current = pm().rutor.get(arende.ruta)  # None: the map no longer has the ruta it stood on
+    default_lane = current.lane if current else (arende.lane if arende.lane in {l.id for l in pm().lanes}
+                                                 else pm().lanes[0].id)
     try:
-        lane = pm().lane(lane_id)
+        lane = pm().lane(request.values.get("bana") or default_lane)
     except UnknownIdError:
         abort(404)
-    return render_template("web/arenden/where.html", arende=arende, lane=lane, pm=pm(),
+    return render_template("web/arenden/where.html", arende=arende, lane=lane, pm=pm(), current=current,
                            individ=arenden.individ(arende), note=note, error=error,
                            chosen=request.form.get("ruta")), 400 if error else 200
 

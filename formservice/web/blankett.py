@@ -15,6 +15,7 @@ from formservice.rendering.display import format_value
 from formservice.arenden.operations import local_today
 
 from .paging import posted_version
+from .processkarta import require_on_map
 
 bp = Blueprint("blankett", __name__, url_prefix="/arenden/<public_id>/blankett/<blankett_id>")
 
@@ -28,6 +29,7 @@ class Context:
             self.arende = arenden.get(self.user, public_id)
         except arenden.NotFound:
             abort(404)
+        require_on_map(self.arende)
         arenden.require_open(self.arende)
         cat = current_app.extensions["catalogue"]
         if blankett_id not in cat.main_blanketter:

@@ -10,6 +10,8 @@ from formservice.arenden import operations as arenden
 from formservice.blanketter.model import PARTIES
 from formservice.arenden.operations import local_today
 
+from .processkarta import require_on_map
+
 bp = Blueprint("samtycke", __name__, url_prefix="/arenden/<public_id>/samtycke")
 
 
@@ -18,6 +20,7 @@ def _open_arende(public_id: str):
         arende = arenden.get(current_user(), public_id)
     except arenden.NotFound:
         abort(404)
+    require_on_map(arende)
     arenden.require_open(arende)
     return arende
 

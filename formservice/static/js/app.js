@@ -52,3 +52,27 @@ document.addEventListener("DOMContentLoaded", function () {
   window.formserviceIdle = {warnNow: function () { clearTimeout(warnTimer); warn(); }};
   schedule();
 });
+
+// The drawn process map: buttons to enlarge, shrink and fit it (the browser's zoom works too, and
+// without JavaScript the map fits the window and every ruta is a link).
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-karta-zoom]").forEach(function (tools) {
+    var svg = document.getElementById(tools.dataset.kartaZoom);
+    if (!svg) { return; }
+    var frame = svg.parentElement, natural = svg.viewBox.baseVal.width;
+    tools.hidden = false;
+    tools.addEventListener("click", function (event) {
+      var how = event.target.dataset && event.target.dataset.zoom;
+      if (!how) { return; }
+      if (how === "fit") {
+        frame.classList.add("karta-ram--hela");
+        svg.style.width = "";
+        return;
+      }
+      var now = svg.getBoundingClientRect().width;
+      frame.classList.remove("karta-ram--hela");
+      var next = how === "in" ? now * 1.4 : now / 1.4;
+      svg.style.width = Math.max(natural * 0.3, Math.min(natural * 4, next)) + "px";
+    });
+  });
+});

@@ -1,0 +1,202 @@
+"""A process map that is safe to edit: renamed rutor (`formerly`), `formservice check` against the
+live database, ärenden standing on a ruta the map no longer has, reloading without a restart, the
+map version on every history entry, and an ärende's way drawn on its lanes."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from formservice.blanketter.catalogue import CatalogueError, load_catalogue
+from formservice.paths import FORMS_DIR
+
+from .wizard_driver import create_arende, place, step
+
+pytestmark = pytest.mark.db
+
+
+def renamed_forms(tmp_path, formerly: bool):
+    """A copy of forms/ where ruta 10 of lane 1 (soc1.10) has become "Ruta 10a" (soc1.10a)."""
+    forms = tmp_path / "forms"
+    shutil.copytree(FORMS_DIR, forms)
+    path = forms / "processkarta.yaml"
+    text = re.sub(r"\bsoc1\.10\b", "soc1.10a", path.read_text(encoding="utf-8"))
+    extra = "\n        formerly: [soc1.10]" if formerly else ""
+    text = text.replace("- id: soc1.10a\n        label: Ruta 10\n", f"- id: soc1.10a\n        label: Ruta 10a{extra}\n", 1)
+    assert "label: Ruta 10a" in text
+    path.write_text(text, encoding="utf-8")
+    return forms
+
+
+def test_formerly_finds_a_renamed_ruta_by_its_old_id(tmp_path):
+    pm = load_catalogue(renamed_forms(tmp_path, formerly=True)).process_map
+    assert pm.ruta("soc1.10").id == "soc1.10a" and "soc1.10" in pm.rutor
+    assert pm.rutor.get("soc1.10").label == "Ruta 10a"
+    assert "soc1.10" not in list(pm.rutor) and len(pm.rutor) == len(list(pm.rutor))
+    assert pm.version != load_catalogue().process_map.version
+
+
+def test_formerly_may_not_name_a_ruta_that_exists_or_one_named_twice(tmp_path):
+    forms = renamed_forms(tmp_path, formerly=True)
+    path = forms / "processkarta.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("formerly: [soc1.10]", "formerly: [soc1.10, soc1.9]"), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r'ruta soc1.10a: "formerly" nämner "soc1.9", som är en ruta i kartan'):
+        load_catalogue(forms)
+    path.write_text(text.replace("- id: soc1.11\n", "- id: soc1.11\n        formerly: [soc1.10]\n", 1),
+                    encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r'"soc1.10" står redan under "formerly" i ruta soc1.10a'):
+        load_catalogue(forms)
+
+
+def _cli_env(app, monkeypatch):
+    import json
+
+    monkeypatch.setenv("FORMSERVICE_DATABASE_URL", app.config["DATABASE_URL"])
+    monkeypatch.setenv("FORMSERVICE_SECRET_KEY", app.config["SECRET_KEY"])
+    monkeypatch.setenv("FORMSERVICE_KEYS", json.dumps(app.config["KEYS"]))
+
+
+def test_check_names_the_arenden_a_rename_would_strand(soc, app, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from formservice.cli import main
+
+    pid = create_arende(soc)
+    place(soc, pid, "soc1.10")
+    _cli_env(app, monkeypatch)
+    runner = CliRunner()
+    res = runner.invoke(main, ["check"])
+    assert res.exit_code == 0, res.stderr
+    assert "varje ruta och varje historikpost finns i kartan – OK" in res.output
+
+    res = runner.invoke(main, ["check", "--forms", str(renamed_forms(tmp_path / "a", formerly=False))])
+    assert res.exit_code == 1
+    assert f'1 ärenden står på rutan "soc1.10", som inte finns i kartan: {pid} (' in res.stderr
+    assert 'historikposter nämner rutan "soc1.10"' in res.stderr
+    assert "19121212" not in res.stderr + res.output  # public ids only, never the personnummer
+
+    res = runner.invoke(main, ["check", "--forms", str(renamed_forms(tmp_path / "b", formerly=True))])
+    assert res.exit_code == 0, res.stderr
+
+
+def test_an_arende_on_a_ruta_the_map_no_longer_has_is_asked_where_it_stands(soc, app, dbs):
+    from formservice.arenden.models import Arende
+
+    pid = create_arende(soc)
+    dbs.execute(update(Arende).where(Arende.public_id == pid).values(ruta="soc1.99", lane="soc1"))
+    dbs.commit()
+    for url in (f"/arenden/{pid}", f"/arenden/{pid}/steg", f"/arenden/{pid}/uppgifter",
+                f"/arenden/{pid}/blankett/forandringsplan", f"/arenden/{pid}/samtycke/nytt"):
+        res = soc.get(url)
+        assert res.status_code == 302 and res.headers["Location"].endswith(f"/arenden/{pid}/var"), url
+    page = soc.get(f"/arenden/{pid}/var")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Ärendet stod på rutan ”soc1.99”, som inte längre finns i processkartan" in html
+    assert "Rutan ”soc1.99” finns inte längre – välj var ärendet står" in soc.get("/arenden").get_data(as_text=True)
+    place(soc, pid, "soc1.4")
+    assert soc.get(f"/arenden/{pid}").status_code == 200
+
+
+def test_after_a_rename_with_formerly_every_arende_page_still_works(soc, app, tmp_path):
+    pid = create_arende(soc)
+    place(soc, pid, "soc1.9")
+    step(soc, pid, "soc1.10")
+    app.extensions["catalogue"] = load_catalogue(renamed_forms(tmp_path, formerly=True))
+    for url in (f"/arenden/{pid}", f"/arenden/{pid}/steg", f"/arenden/{pid}/var"):
+        res = soc.get(url)
+        assert res.status_code == 200, url
+    assert "Ruta 10a" in soc.get(f"/arenden/{pid}/steg").get_data(as_text=True)
+    where = soc.get(f"/arenden/{pid}/var").get_data(as_text=True)
+    assert re.search(r'value="soc1.10a"\s+checked', where)
+    step(soc, pid, "soc1.11")
+
+
+def test_every_history_entry_records_the_map_version(soc, app, dbs):
+    from formservice.arenden.models import Arende, Handelse
+
+    pid = create_arende(soc)
+    step(soc, pid, "soc1.2")
+    arende_id = dbs.scalar(select(Arende.id).where(Arende.public_id == pid))
+    versions = dbs.scalars(select(Handelse.karta_version).where(Handelse.arende_id == arende_id)).all()
+    assert len(versions) == 2 and set(versions) == {app.extensions["catalogue"].process_map.version}
+    assert re.fullmatch(r"[0-9a-f]{12}", versions[0])
+
+
+@pytest.fixture
+def admin(client, auth, make_user):
+    make_user(username="adam", role="admin")
+    auth.login("adam")
+    return client
+
+
+def test_an_admin_takes_a_changed_map_into_use_without_a_restart(admin, app, tmp_path, monkeypatch):
+    import formservice.web.admin_processkarta as reload_view
+
+    running = app.extensions["catalogue"].process_map.version
+    page = admin.get("/admin/processkarta").get_data(as_text=True)
+    assert f"version {running}" in page and "Filerna är desamma som kartan i bruk" in page
+
+    forms = renamed_forms(tmp_path, formerly=True)
+    monkeypatch.setattr(reload_view, "load_catalogue", lambda: load_catalogue(forms))
+    page = admin.get("/admin/processkarta").get_data(as_text=True)
+    assert "Ta den ändrade processkartan i bruk" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    res = admin.post("/admin/processkarta", data={"csrf_token": token})
+    assert res.status_code == 302
+    new = app.extensions["catalogue"].process_map
+    assert new.version != running and "soc1.10a" in new.rutor
+    assert (Path(app.instance_path) / reload_view.APPROVED_FILE).read_text().strip() == new.version
+    assert 'href="/processkarta/soc1.10a"' in admin.get("/processkarta").get_data(as_text=True)
+
+
+def test_a_map_that_would_strand_arenden_is_refused(soc, app, tmp_path, monkeypatch, auth, make_user):
+    import formservice.web.admin_processkarta as reload_view
+
+    pid = create_arende(soc)
+    place(soc, pid, "soc1.10")
+    make_user(username="adam", role="admin")
+    auth.login("adam")
+    forms = renamed_forms(tmp_path, formerly=False)
+    monkeypatch.setattr(reload_view, "load_catalogue", lambda: load_catalogue(forms))
+    page = soc.get("/admin/processkarta").get_data(as_text=True)
+    assert "Kartan passar inte ärendena" in page and pid in page
+    assert "Ta den ändrade processkartan i bruk" not in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    soc.post("/admin/processkarta", data={"csrf_token": token})
+    assert "soc1.10" in app.extensions["catalogue"].process_map.rutor
+    assert "soc1.10a" not in app.extensions["catalogue"].process_map.rutor
+
+
+def test_another_worker_follows_the_approved_map(app, tmp_path, monkeypatch):
+    """A second process sees the approval file and takes up exactly the approved version."""
+    import formservice.web.admin_processkarta as reload_view
+
+    forms = renamed_forms(tmp_path, formerly=True)
+    approved = load_catalogue(forms).process_map.version
+    monkeypatch.setattr(reload_view, "load_catalogue", lambda: load_catalogue(forms))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    (Path(app.instance_path) / reload_view.APPROVED_FILE).write_text(approved + "\n")
+    app.test_client().get("/logga-in")
+    assert app.extensions["catalogue"].process_map.version == approved
+
+
+def test_the_arende_page_draws_its_way_on_the_map(soc, app):
+    pid = create_arende(soc)
+    for target in ("soc1.2", "soc1.3", "soc1.4"):
+        step(soc, pid, target)
+    html = soc.get(f"/arenden/{pid}").get_data(as_text=True)
+    assert "Ärendets väg i processkartan" in html
+    svg = html[html.index('<svg class="karta" id="karta-arende"'):]
+    svg = svg[:svg.index("</svg>")]
+    assert re.search(r'class="karta__ruta karta__ruta--step is-current" href="/processkarta/soc1.4"', svg)
+    for done in ("soc1.1a", "soc1.2", "soc1.3"):
+        assert re.search(rf'is-visited" href="/processkarta/{re.escape(done)}"', svg), done
+    assert len(re.findall(r'class="karta__pil karta__pil--next is-path"', svg)) == 3
+    assert re.search(r">Nu · 4: \d+ [a-z]+</text>", svg)
+    assert not re.search(r'karta__ruta[^"]*" href="/processkarta/fk\.', svg)  # only the lanes it has been in
+    assert re.search(r'karta__chip" href="/processkarta/fk\.1"', svg)  # the way on to them is a link
