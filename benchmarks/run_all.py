@@ -71,6 +71,10 @@ BENCHMARKS = {
     "cold": ("bench_cold.py", lambda r: [(
         "cold start to the first PDF (new interpreter)", f"≤ {r['target_s']} s; ratio to bare WeasyPrint reported",
         f"{r['service_s']} s vs bare {r['bare_s']} s = ×{r['ratio']}", r["verdict"])]),
+    "uppfoljning": ("bench_uppfoljning.py", lambda r: [(
+        f"uppföljning: {name} ({r['arenden']:,} ärenden, {r['database']})", "p95 < 1 s",
+        f"p95 {v['p95_s']} s (p50 {v['p50_s']} s)", "PASS" if v["pass"] else "FAIL")
+        for name, v in r["views"].items()]),
     "upload": ("bench_upload.py", _simple("hostile uploads: /healthz under load", "p95 ≤ 1 s, no 5xx")),
     "slow_clients": ("bench_slow_clients.py", _simple("slow-header clients: /healthz", "p95 ≤ 1 s, no timeout")),
 }

@@ -73,6 +73,16 @@ def init_db():
     from .schema import upgrade
 
     upgrade(current_app.config["DATABASE_URL"])
+    from .arenden import demografi
+
+    filled = demografi.backfill()
+    if filled:
+        click.echo(f"Kön och åldersgrupp för uppföljningen ifyllda för {filled} ärenden.")
+    from .uppfoljning import exempeldata
+
+    if exempeldata.counts_missing():
+        rows = exempeldata.rebuild_counts(current_app.extensions["catalogue"].process_map)
+        click.echo(f"Uppföljningens räkningar byggda ur historiken ({rows} rader).")
     click.echo("Databasen är uppdaterad.")
 
 
@@ -178,7 +188,11 @@ def deactivate_user(username):
 @click.option("--login-help-only", is_flag=True, help="Visa bara demoinloggningen, om demodatan finns.")
 @with_appcontext
 def demo(if_empty, login_help_only):
-    """Lägg in demodata: organisation, enheter, användare (och ett ärende med testpersonnummer)."""
+    """Lägg in demodata: organisation, enheter, användare, ett ärende med testpersonnummer och
+    genererade ärenden för uppföljningen."""
+    from sqlalchemy import select
+
+    from . import db
     from .arenden import demo as demo_module
 
     if login_help_only:
@@ -187,6 +201,15 @@ def demo(if_empty, login_help_only):
         return
     created = demo_module.seed(DEMO_PASSWORD, only_if_empty=if_empty)
     if created:
+        from datetime import date
+
+        from .accounts.models import Enhet
+        from .uppfoljning import exempeldata
+
+        enhet = db.session().scalar(select(Enhet).where(
+            Enhet.namn == demo_module.DEMO_ENHETER[demo_module.EXAMPLE_ENHET][1]))
+        exempeldata.generate(current_app.extensions["catalogue"].process_map, [enhet.id],
+                             demo_module.EXAMPLE_ARENDEN, today=date.today())
         click.echo("Demodata inlagd.")
     else:
         click.echo("Databasen har redan användare; demodata lades inte in.")

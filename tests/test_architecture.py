@@ -27,7 +27,7 @@ ALLOWED = {
     "accounts": INFRASTRUCTURE,
     "arenden": INFRASTRUCTURE | {"accounts", "blanketter", "rendering", "processkarta"},
     "doctor": INFRASTRUCTURE | {"arenden", "accounts", "blanketter", "rendering", "processkarta"},
-    "uppfoljning": INFRASTRUCTURE | {"arenden", "accounts", "blanketter", "processkarta", "rendering"},
+    "uppfoljning": INFRASTRUCTURE | {"arenden", "accounts", "blanketter", "processkarta", "rendering", "doctor"},
     "web": INFRASTRUCTURE | WINGS - {"web"},
     "migrations": INFRASTRUCTURE | {"accounts", "arenden", "doctor", "uppfoljning"},
     **{name: INFRASTRUCTURE for name in INFRASTRUCTURE},

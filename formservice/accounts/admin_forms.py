@@ -1,7 +1,7 @@
 """WTForms for the administration pages (CSRF through Flask-WTF, Swedish messages)."""
 from __future__ import annotations
 
-from wtforms import SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
@@ -46,6 +46,7 @@ class OrganisationForm(TextForm):
         Optional(), EMAIL, Length(max=254, message="Högst 254 tecken.")],
         description="Står i tillgänglighetsredogörelsen: dit man anmäler brister eller ber om innehåll i annan form.")
     kontakt_telefon = _text("Telefon för frågor om tillgänglighet", 40, description="Står i tillgänglighetsredogörelsen.")
+    uppfoljning_delas = BooleanField("Dela uppföljningen med Samordningsförbundet")
 
 
 class EnhetForm(TextForm):

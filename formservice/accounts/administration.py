@@ -54,7 +54,7 @@ def create_organisation(namn: str, typ: str) -> Organisation:
 
 
 def update_organisation(admin: User, namn: str, typ: str, *, kontakt_epost: str | None = None,
-                        kontakt_telefon: str | None = None) -> Organisation:
+                        kontakt_telefon: str | None = None, uppfoljning_delas: bool | None = None) -> Organisation:
     org = admin.enhet.organisation
     namn = namn.strip()
     if not namn:
@@ -67,6 +67,8 @@ def update_organisation(admin: User, namn: str, typ: str, *, kontakt_epost: str 
     org.namn, org.typ = namn, typ
     org.kontakt_epost = (kontakt_epost or "").strip() or None
     org.kontakt_telefon = (kontakt_telefon or "").strip() or None
+    if uppfoljning_delas is not None:
+        org.uppfoljning_delas = bool(uppfoljning_delas)
     _record(admin, "organisation_changed", "organisation", org.id)
     db.session().commit()
     return org

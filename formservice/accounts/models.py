@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from formservice.db import Base, utcnow
@@ -16,6 +16,7 @@ ROLES = {
     "arbetsformedlare": "Arbetsförmedlare",
     "jobbcoach": "Jobbcoach",
     "koordinator": "Koordinator, Finsamteam",
+    "uppfoljare": "Uppföljare (statistik, inga ärenden)",
     "admin": "Administratör",
 }
 
@@ -50,6 +51,9 @@ class Organisation(Base):
     # tillgänglighetsredogörelse (migration 0013).
     kontakt_epost: Mapped[str | None] = mapped_column(String(254), nullable=True)
     kontakt_telefon: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # Whether the organisation's follow-up aggregates (never ärenden) may be seen by a
+    # Samordningsförbund's uppföljare, as agreed between them (migration 0016).
+    uppfoljning_delas: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     enheter: Mapped[list["Enhet"]] = relationship(back_populates="organisation")
 

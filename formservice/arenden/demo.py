@@ -21,6 +21,8 @@ DEMO_USERS = [
      "vera.demo@example.se", "vardcentral"),
     ("admin.demo", "admin", "Adam Administratör", "Systemförvaltare", "08-000 00 04",
      "adam.demo@example.se", "skarholmen"),
+    ("uppf.demo", "uppfoljare", "Ulla Uppföljare", "Utvecklingsledare", "08-000 00 05",
+     "ulla.demo@example.se", "exempel"),
 ]
 
 DEMO_ENHETER = {
@@ -28,7 +30,12 @@ DEMO_ENHETER = {
                    "08-000 10 00"),
     "farsta": ("stockholm", "Farsta – Ekonomiskt bistånd", "Exempelgatan 2", "123 00", "Farsta", "08-000 20 00"),
     "vardcentral": ("region", "Vårdcentral Demo", "Testvägen 3", "127 01", "Skärholmen", "08-000 30 00"),
+    # Generated ärenden for the follow-up live here, apart from the caseworkers' own enheter.
+    "exempel": ("stockholm", "Exempelenheten (genererade ärenden för uppföljningen)", "Exempelgatan 9", "123 00",
+                "Stockholm", "08-000 40 00"),
 }
+EXAMPLE_ENHET = "exempel"
+EXAMPLE_ARENDEN = 1200
 
 DEMO_ORGANISATIONER = {
     "stockholm": ("Stockholms stad", "kommun", {

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, true
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from formservice.db import Base, utcnow
@@ -53,6 +53,10 @@ class Arende(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Closing (migration 0011): the date the caseworker gives and why, as the key of an end state
     # of the process map or of a general reason (arenden/closing.py); None while the ärende is open.
+    # For follow-up statistics, derived from the personnummer (arenden/demografi.py): "K"/"M" and
+    # the age band when the ärende was opened. Plain, so that counting never decrypts (0016).
+    kon: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    aldersgrupp: Mapped[str | None] = mapped_column(String(8), nullable=True)
     closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     closed_reason: Mapped[str | None] = mapped_column(String(60), nullable=True)
 
@@ -60,7 +64,8 @@ class Arende(Base):
     handlaggare: Mapped[User | None] = relationship()
 
     # The case list: one enhet's ärenden, newest first (migration 0005).
-    __table_args__ = (Index("ix_arende_enhet_updated", "enhet_id", "updated_at", "id"),)
+    __table_args__ = (Index("ix_arende_enhet_updated", "enhet_id", "updated_at", "id"),
+                      Index("ix_arende_status_ruta", "status", "ruta", "enhet_id", "kon", "aldersgrupp"))
     __mapper_args__ = {"version_id_col": version}
 
 
@@ -79,6 +84,7 @@ class Handelse(Base):
 
     __tablename__ = "handelse"
     __encrypted__ = ("note_enc",)
+    __table_args__ = (Index("ix_handelse_arende_at", "arende_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     arende_id: Mapped[int] = mapped_column(ForeignKey("arende.id", ondelete="CASCADE"), index=True)
@@ -266,3 +272,24 @@ class Gallringslogg(Base):
 # list asks this for every document, and the blobs themselves are deferred.
 Dokument.has_fillable = column_property(Dokument.__table__.c.fillable_enc.isnot(None))
 Dokument.has_archive = column_property(Dokument.__table__.c.archive_enc.isnot(None))
+
+
+class Statistik(Base):
+    """Follow-up counts kept as ärenden move (arenden/statistik.py); no personal data."""
+
+    __tablename__ = "statistik"
+    __table_args__ = (UniqueConstraint("slag", "manad", "enhet_id", "kon", "aldersgrupp", "nyckel", "dagar",
+                                       name="uq_statistik_cell"),
+                      # every follow-up query reads only this index (the count included)
+                      Index("ix_statistik_las", "slag", "kon", "aldersgrupp", "manad", "nyckel", "dagar",
+                            "enhet_id", "antal"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slag: Mapped[str] = mapped_column(String(12))
+    manad: Mapped[str] = mapped_column(String(7))  # "2026-11"
+    enhet_id: Mapped[int] = mapped_column(Integer)
+    kon: Mapped[str] = mapped_column(String(1), default="")
+    aldersgrupp: Mapped[str] = mapped_column(String(8), default="")
+    nyckel: Mapped[str] = mapped_column(String(60))
+    dagar: Mapped[int] = mapped_column(Integer, default=-1)
+    antal: Mapped[int] = mapped_column(Integer, default=0)

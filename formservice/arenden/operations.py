@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from typing import Any, Iterable, Mapping
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from formservice.blanketter.validation import ValidationError, ascii_digits, nor
 from formservice.crypto import Keyring, name_prefixes, name_tokens
 from formservice.db import utcnow
 
+from . import demografi, statistik
 from .models import Arende, ArendeSokord, Handelse, Utkast
 
 INDIVID_FIELDS = [
@@ -143,6 +144,7 @@ def _index_individ(dbs: Session, arende: Arende, data: Mapping[str, str]) -> Non
 def _set_individ(dbs: Session, arende: Arende, data: Mapping[str, str]) -> None:
     arende.individ_enc = keyring().encrypt_json(dict(data))
     _index_individ(dbs, arende, data)
+    demografi.set_columns(arende, data.get("personnummer", ""), (arende.created_at or utcnow()).date())
 
 
 def create(user: User, data: Mapping[str, str], *, lane: str, ruta: str) -> Arende:
@@ -170,8 +172,11 @@ def update_individ(user: User, arende: Arende, data: Mapping[str, str], expected
 
 # ---------------------------------------------------------------- access
 def visible_to(user: User):
-    """The ärenden a user may see: own enhet; an admin the whole organisation."""
+    """The ärenden a user may see: own enhet; an admin the whole organisation; an uppföljare none
+    (statistics only, see uppfoljning)."""
     stmt = select(Arende)
+    if user.role == "uppfoljare":
+        return stmt.where(false())
     if user.is_admin:
         return stmt.join(Enhet, Arende.enhet_id == Enhet.id).where(
             Enhet.organisation_id == user.enhet.organisation_id)
@@ -262,6 +267,7 @@ def move(user: User, arende: Arende, to_ruta: str, *, kind: str = "ruta", beslut
     """Record a step on the map (a decision, a choice, a link, or a correction) and move the case."""
     require_open(arende)
     dbs = db.session()
+    statistik.on_move(arende, to_ruta, statistik.lanes(current_app.extensions["catalogue"].process_map), utcnow())
     dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind=kind, from_ruta=arende.ruta, to_ruta=to_ruta,
                      beslut=beslut, note_enc=keyring().encrypt_json(note) if note else None))
     arende.ruta = to_ruta

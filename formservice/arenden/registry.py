@@ -24,6 +24,7 @@ from formservice.rendering import documents
 from formservice.rendering.packets import zip_documents
 from formservice.rendering.pdf import DocumentContext
 
+from . import statistik
 from .models import DOKUMENT_STATUS, Arende, Dokument, DokumentDel, Handelse
 from .operations import keyring, new_public_id, require_open, store_answers
 
@@ -97,6 +98,7 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
     store_answers(arende, values, catalogue.blanketter.values(), document_number=number)
     dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="dokument", from_ruta=arende.ruta,
                      to_ruta=arende.ruta, beslut=f"{blankett.title} ({number})"))
+    statistik.on_document(arende, blankett_id, utcnow())
     try:
         dbs.flush()  # a second request for the same draft version stops here (unique utkast_ref)
         audit.record("document_produced", user=user, object_type="dokument", object_id=dok.public_id,

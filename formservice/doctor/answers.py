@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 
 from formservice import audit, db
 from formservice.accounts.models import User
+from formservice.arenden import statistik
 from formservice.arenden.models import Arende, Dokument, Handelse
 from formservice.arenden.operations import keyring, move, new_public_id, require_open, store_answers
 from formservice.arenden.registry import document_context
@@ -166,6 +167,8 @@ def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Map
     dok.status = "besvarad"
     dok.status_at = utcnow()
     store_answers(arende, clean)
+    if replaced is None:  # the lead time runs to the doctor's first answer
+        statistik.on_answer(arende, dok.created_at, svar.confirmed_at)
     dbs = db.session()
     dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="status", from_ruta=arende.ruta,
                      to_ruta=arende.ruta, beslut=f"{dok.document_number}: läkarens svar registrerat "

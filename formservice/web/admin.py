@@ -45,7 +45,8 @@ def organisation():
     if form.validate_on_submit():
         try:
             admin_ops.update_organisation(user, form.namn.data, form.typ.data,
-                                          kontakt_epost=form.kontakt_epost.data, kontakt_telefon=form.kontakt_telefon.data)
+                                          kontakt_epost=form.kontakt_epost.data, kontakt_telefon=form.kontakt_telefon.data,
+                                          uppfoljning_delas=form.uppfoljning_delas.data)
         except AccountError as exc:
             form.namn.errors = [str(exc)]
         else:

@@ -17,6 +17,8 @@ def index():
     from formservice.arenden import consents
 
     user = current_user()
+    if user.role == "uppfoljare":  # statistics only: no ärenden to start from
+        return redirect(url_for("uppfoljning.index"))
     recent, total = arenden.search(user, status="oppet", limit=5)
     cat = current_app.extensions["catalogue"]
     pm = cat.process_map

@@ -1,0 +1,168 @@
+"""Counts for the follow-up, kept up to date as the ärenden move (a summary table), so that the
+Samordningsförbund's page reads a few thousand aggregate rows instead of every history entry.
+
+One row per (what, month, enhet, kön, age band, key, days) with a count:
+
+- ``vistelse``: a stay on a ruta ended (key: the ruta, days: how long it lasted);
+- ``flode``: the ärende went over to another lane (key: "from>to");
+- ``dokument``: a blankett was produced (key: its id);
+- ``ledtid``: days from a document to the event that answers it (key: forfragan_svar,
+  finsamteam_beslut, fk_nasta).
+
+Days are kept exactly up to 14, then rounded down to whole weeks up to 26 weeks, then to 30-day
+months: the rows stay few however long the stays, and a median reads "at least so many days".
+
+``rebuild()`` recomputes everything from the history (at `formservice init-db` when the table is
+empty, and after bulk loads); the incremental path and the rebuild are tested to agree.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from formservice import db
+from .models import Arende, Dokument, Handelse, Statistik
+
+MOVES = ("skapad", "beslut", "ruta", "placering")  # history entries that bring an ärende to a ruta
+LEAD_DOCUMENTS = {"finsamteam_anmalan": "finsamteam_beslut", "fk_ansokan_samordning": "fk_nasta"}
+ANSWERED_DOCUMENT = ("rehabiliteringsforfragan", "forfragan_svar")
+
+
+def lanes(process_map):
+    """ruta id -> lane id, also for a renamed ruta (formerly) or one the map no longer has."""
+    def lane_of(ruta_id: str | None) -> str | None:
+        if not ruta_id:
+            return None
+        ruta = process_map.rutor.get(ruta_id)
+        return ruta.lane if ruta is not None else ruta_id.split(".", 1)[0]
+    return lane_of
+
+
+def days_bucket(days: float) -> int:
+    d = max(0, int(days))
+    if d <= 14:
+        return d
+    if d <= 182:
+        return d - d % 7
+    return d - d % 30
+
+
+def _cell(slag: str, when: datetime, arende: Arende, nyckel: str, dagar: int = -1) -> dict:
+    return {"slag": slag, "manad": when.strftime("%Y-%m"), "enhet_id": arende.enhet_id, "kon": arende.kon or "",
+            "aldersgrupp": arende.aldersgrupp or "", "nyckel": nyckel, "dagar": dagar}
+
+
+def _add(cells: Counter) -> None:
+    """Add the counts, one upsert per cell (ON CONFLICT … DO UPDATE on SQLite and PostgreSQL)."""
+    if not cells:
+        return
+    dbs = db.session()
+    dialect = dbs.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    keys = ["slag", "manad", "enhet_id", "kon", "aldersgrupp", "nyckel", "dagar"]
+    for cell, n in cells.items():
+        values = dict(zip(keys, cell), antal=n)
+        stmt = make(Statistik).values(**values)
+        dbs.execute(stmt.on_conflict_do_update(index_elements=keys,
+                                               set_={"antal": Statistik.antal + stmt.excluded.antal}))
+
+
+def _key(cell: dict) -> tuple:
+    return tuple(cell[k] for k in ("slag", "manad", "enhet_id", "kon", "aldersgrupp", "nyckel", "dagar"))
+
+
+ALL = "*"  # kön and age band of the rows that count everyone
+
+
+def _duration(cells: Counter, slag: str, when: datetime, arende: Arende, nyckel: str, days: float) -> None:
+    """A duration is counted twice: by kön and age band, and once more for everyone (kön and age
+    band "*"), so that a view without those filters reads a few rows instead of summing many."""
+    cell = _cell(slag, when, arende, nyckel, days_bucket(days))
+    cells[_key(cell)] += 1
+    cells[_key({**cell, "kon": ALL, "aldersgrupp": ALL})] += 1
+
+
+def on_move(arende: Arende, to_ruta: str, lane_of, now: datetime) -> None:
+    """Before an ärende moves from its ruta to ``to_ruta``: its stay ends; a change of lane is a
+    flow; a Finsamteam anmälan or FK ansökan made during the stay gets its lead time."""
+    if to_ruta == arende.ruta:
+        return
+    dbs = db.session()
+    with dbs.no_autoflush:
+        arrived = dbs.scalar(select(func.max(Handelse.at)).where(Handelse.arende_id == arende.id,
+                                                                 Handelse.kind.in_(MOVES)))
+        cells = Counter()
+        if arrived is not None:
+            _duration(cells, "vistelse", now, arende, arende.ruta, (now - arrived).total_seconds() / 86400)
+            for created, blankett_id in dbs.execute(
+                    select(Dokument.created_at, Dokument.blankett_id).where(
+                        Dokument.arende_id == arende.id, Dokument.created_at >= arrived,
+                        Dokument.blankett_id.in_(list(LEAD_DOCUMENTS)))):
+                _duration(cells, "ledtid", now, arende, LEAD_DOCUMENTS[blankett_id],
+                          (now - created).total_seconds() / 86400)
+        here, there = lane_of(arende.ruta), lane_of(to_ruta)
+        if here and there and here != there:
+            cells[_key(_cell("flode", now, arende, f"{here}>{there}"))] += 1
+    _add(cells)
+
+
+def on_document(arende: Arende, blankett_id: str, now: datetime) -> None:
+    _add(Counter({_key(_cell("dokument", now, arende, blankett_id)): 1}))
+
+
+def on_answer(arende: Arende, document_created: datetime, now: datetime) -> None:
+    """The doctor's first answer to a förfrågan is registered."""
+    cells: Counter = Counter()
+    _duration(cells, "ledtid", now, arende, ANSWERED_DOCUMENT[1], (now - document_created).total_seconds() / 86400)
+    _add(cells)
+
+
+def rebuild(lane_of, answers=()) -> int:
+    """Recompute every count from the history, documents and ``answers`` ((arende id, document
+    created, first confirmed) of the förfrågningar, from the doctor wing). Returns rows written."""
+    dbs = db.session()
+    dbs.execute(delete(Statistik))
+    arenden = {a.id: a for a in dbs.scalars(select(Arende))}
+    cells: Counter = Counter()
+    docs: dict[int, list[tuple[datetime, str]]] = {}
+    for arende_id, created, blankett_id in dbs.execute(
+            select(Dokument.arende_id, Dokument.created_at, Dokument.blankett_id).order_by(Dokument.created_at)):
+        a = arenden.get(arende_id)
+        if a is None:
+            continue
+        cells[_key(_cell("dokument", created, a, blankett_id))] += 1
+        if blankett_id in LEAD_DOCUMENTS:
+            docs.setdefault(arende_id, []).append((created, blankett_id))
+    rows = dbs.execute(select(Handelse.arende_id, Handelse.at, Handelse.from_ruta, Handelse.to_ruta)
+                       .where(Handelse.kind.in_(MOVES), Handelse.to_ruta.is_not(None))
+                       .order_by(Handelse.arende_id, Handelse.at, Handelse.id))
+    current, here, arrived = None, None, None
+    for arende_id, at, _from, to in rows:
+        a = arenden.get(arende_id)
+        if arende_id != current:
+            current, here, arrived = arende_id, to, at
+            continue
+        if to == here or a is None:
+            continue
+        _duration(cells, "vistelse", at, a, here, (at - arrived).total_seconds() / 86400)
+        for created, blankett_id in docs.get(arende_id, ()):
+            if arrived <= created <= at:
+                _duration(cells, "ledtid", at, a, LEAD_DOCUMENTS[blankett_id], (at - created).total_seconds() / 86400)
+        la, lb = lane_of(here), lane_of(to)
+        if la and lb and la != lb:
+            cells[_key(_cell("flode", at, a, f"{la}>{lb}"))] += 1
+        here, arrived = to, at
+    for arende_id, created, confirmed in answers:
+        a = arenden.get(arende_id)
+        if a is not None:
+            _duration(cells, "ledtid", confirmed, a, ANSWERED_DOCUMENT[1], (confirmed - created).total_seconds() / 86400)
+    keys = ["slag", "manad", "enhet_id", "kon", "aldersgrupp", "nyckel", "dagar"]
+    batch = [dict(zip(keys, cell), antal=n) for cell, n in cells.items()]
+    for start in range(0, len(batch), 5000):
+        dbs.execute(Statistik.__table__.insert(), batch[start:start + 5000])
+    dbs.commit()
+    return len(batch)

@@ -1,0 +1,243 @@
+"""The follow-up's numbers, as counts from the database: the open ärenden and the closings from
+the ärende table (its plain process columns and the derived kön and age band), everything else
+from the summary table the ärenden keep up to date as they move (arenden.statistik). No personal
+data is read or decrypted, and nothing but counts leaves a query; anonymisering.protect() decides
+what is shown."""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import false, func, select
+
+from formservice import db
+from formservice.accounts.models import Enhet, Organisation, User
+from formservice.arenden.models import Arende, Statistik
+from formservice.arenden.statistik import ALL
+
+FILTER_DIMENSIONS = ("enhet", "kon", "alder")
+
+
+@dataclass(frozen=True)
+class Filter:
+    fran: date  # first day of the first month of the period
+    till: date  # last day of the last month
+    enhet_id: int | None = None
+    kon: str | None = None
+    alder: str | None = None
+
+    @property
+    def active(self) -> tuple[str, ...]:
+        values = {"enhet": self.enhet_id, "kon": self.kon, "alder": self.alder}
+        return tuple(dim for dim in FILTER_DIMENSIONS if values[dim] is not None)
+
+    def without(self, dimension: str) -> "Filter":
+        return replace(self, **{"enhet": {"enhet_id": None}, "kon": {"kon": None},
+                                "alder": {"alder": None}}[dimension])
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.fran, time.min)
+
+    @property
+    def end(self) -> datetime:  # exclusive
+        return datetime.combine(self.till + timedelta(days=1), time.min)
+
+    def months(self) -> list[str]:
+        out, y, m = [], self.fran.year, self.fran.month
+        while (y, m) <= (self.till.year, self.till.month):
+            out.append(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+
+
+# ---------------------------------------------------------------- scope
+def scope(user: User) -> list[int]:
+    """The enheter whose ärenden a user's follow-up counts: the own organisation's; for a
+    Samordningsförbund also those of the organisations that share their follow-up with it."""
+    dbs = db.session()
+    own = user.enhet.organisation
+    orgs = [own.id]
+    if own.typ == "samordningsforbund":
+        orgs += dbs.scalars(select(Organisation.id).where(Organisation.uppfoljning_delas.is_(True),
+                                                          Organisation.id != own.id)).all()
+    return list(dbs.scalars(select(Enhet.id).where(Enhet.organisation_id.in_(orgs)).order_by(Enhet.id)))
+
+
+def enheter(enhet_ids: Iterable[int]) -> list[tuple[int, str, str]]:
+    """(id, enhet, organisation) for the filter's choices and the table per enhet."""
+    rows = db.session().execute(select(Enhet.id, Enhet.namn, Organisation.namn)
+                                .join(Organisation, Organisation.id == Enhet.organisation_id)
+                                .where(Enhet.id.in_(list(enhet_ids))).order_by(Organisation.namn, Enhet.namn))
+    return [tuple(r) for r in rows]
+
+
+# ---------------------------------------------------------------- helpers
+def _dialect() -> str:
+    return db.session().get_bind().dialect.name
+
+
+def _month(column):
+    if _dialect() == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+# ---------------------------------------------------------------- counts
+class Source:
+    """The rows of one follow-up, each read once and grouped by enhet, kön and age band: a view
+    and the views without each of its filters (for the suppression of differences) are then
+    sums over the same rows. Rows are counts; nothing else is read."""
+
+    def __init__(self, enhet_ids: list[int], fran: date, till: date):
+        self.enhet_ids, self.fran, self.till = list(enhet_ids), fran, till
+        self._open = self._closed = None
+        self._stat: dict[str, list] = {}
+
+    def _scope(self, column):
+        return column.in_(self.enhet_ids) if self.enhet_ids else false()
+
+    def open_rows(self) -> list:
+        """(ruta, enhet, kön, age band, n) of the open ärenden now."""
+        if self._open is None:
+            cols = (Arende.ruta, Arende.enhet_id, Arende.kon, Arende.aldersgrupp)
+            self._open = db.session().execute(select(*cols, func.count()).where(
+                Arende.status == "oppet", self._scope(Arende.enhet_id)).group_by(*cols)).all()
+        return self._open
+
+    def closed_rows(self) -> list:
+        """(reason, month, enhet, kön, age band, n) of the ärenden closed in the period."""
+        if self._closed is None:
+            month = _month(Arende.closed_on)
+            cols = (Arende.closed_reason, month, Arende.enhet_id, Arende.kon, Arende.aldersgrupp)
+            self._closed = db.session().execute(select(*cols, func.count()).where(
+                Arende.status == "avslutat", Arende.closed_on >= self.fran,
+                Arende.closed_on < self.till + timedelta(days=1), self._scope(Arende.enhet_id)).group_by(*cols)).all()
+        return self._closed
+
+    def stat_rows(self, slag: str) -> list:
+        """(key, month, enhet, kön, age band, n) of a count in the summary table (arenden.statistik)."""
+        if slag not in self._stat:
+            cols = (Statistik.nyckel, Statistik.manad, Statistik.enhet_id, Statistik.kon, Statistik.aldersgrupp)
+            self._stat[slag] = db.session().execute(select(*cols, func.sum(Statistik.antal)).where(
+                Statistik.slag == slag, Statistik.manad >= self.fran.strftime("%Y-%m"),
+                Statistik.manad <= self.till.strftime("%Y-%m"), self._scope(Statistik.enhet_id)).group_by(*cols)).all()
+        return self._stat[slag]
+
+
+    def durations(self, slag: str, f: Filter) -> list:
+        """(key, days, n) of a duration count for exactly the view's filter."""
+        key = (slag, f)
+        if key not in self._stat:
+            conds = [Statistik.slag == slag, Statistik.manad >= self.fran.strftime("%Y-%m"),
+                     Statistik.manad <= self.till.strftime("%Y-%m"), self._scope(Statistik.enhet_id)]
+            if f.enhet_id is not None:
+                conds.append(Statistik.enhet_id == f.enhet_id)
+            if f.kon is None and f.alder is None:  # everyone: the rows kept for that (arenden.statistik.ALL)
+                conds += [Statistik.kon == ALL, Statistik.aldersgrupp == ALL]
+            else:
+                conds += [Statistik.kon == f.kon if f.kon else Statistik.kon != ALL,
+                          Statistik.aldersgrupp == f.alder if f.alder else Statistik.aldersgrupp != ALL]
+            self._stat[key] = db.session().execute(
+                select(Statistik.nyckel, Statistik.dagar, func.sum(Statistik.antal))
+                .with_hint(Statistik, "INDEXED BY ix_statistik_las", "sqlite").where(*conds)
+                .group_by(Statistik.nyckel, Statistik.dagar)).all()
+        return self._stat[key]
+
+
+def _match(f: Filter, enhet: int, kon: str | None, alder: str | None) -> bool:
+    return ((f.enhet_id is None or enhet == f.enhet_id) and (f.kon is None or (kon or "") == f.kon)
+            and (f.alder is None or (alder or "") == f.alder))
+
+
+def open_by_ruta(src: Source, f: Filter) -> dict[str, int]:
+    """Open ärenden now, per ruta (a snapshot: the period does not apply)."""
+    out: dict[str, int] = defaultdict(int)
+    for ruta, enhet, kon, alder, n in src.open_rows():
+        if _match(f, enhet, kon, alder):
+            out[ruta] += n
+    return dict(out)
+
+
+def open_by_enhet(src: Source, f: Filter) -> dict[int, int]:
+    out: dict[int, int] = defaultdict(int)
+    for _ruta, enhet, kon, alder, n in src.open_rows():
+        if _match(f, enhet, kon, alder):
+            out[enhet] += n
+    return dict(out)
+
+
+def outcomes(src: Source, f: Filter) -> dict[tuple[str, str], int]:
+    """Ärenden closed in the period: (reason, month) -> count."""
+    out: dict[tuple[str, str], int] = defaultdict(int)
+    for reason, month, enhet, kon, alder, n in src.closed_rows():
+        if _match(f, enhet, kon, alder):
+            out[(reason or "", month)] += n
+    return dict(out)
+
+
+def _stat(src: Source, f: Filter, slag: str):
+    for key, month, enhet, kon, alder, n in src.stat_rows(slag):
+        if _match(f, enhet, kon, alder):
+            yield key, month, int(n)
+
+
+def flows(src: Source, f: Filter) -> dict[tuple[str, str, str], int]:
+    """Changes of lane in the period: (from lane, to lane, month) -> count."""
+    out: dict[tuple[str, str, str], int] = defaultdict(int)
+    for key, month, n in _stat(src, f, "flode"):
+        a, _, b = key.partition(">")
+        out[(a, b, month)] += n
+    return dict(out)
+
+
+def documents(src: Source, f: Filter) -> dict[tuple[str, str], int]:
+    """Blanketter produced in the period: (blankett id, month) -> count."""
+    out: dict[tuple[str, str], int] = defaultdict(int)
+    for key, month, n in _stat(src, f, "dokument"):
+        out[(key, month)] += n
+    return dict(out)
+
+
+def stays(src: Source, f: Filter) -> dict[str, dict[int, int]]:
+    """Days spent on each ruta, for stays that ended in the period: ruta -> {days: count}.
+    Durations need no complements, so the view's filter runs in the database."""
+    out: dict[str, dict[int, int]] = defaultdict(dict)
+    for ruta, days, n in src.durations("vistelse", f):
+        out[ruta][int(days)] = int(n)
+    return dict(out)
+
+
+LEAD_TIMES = {
+    "forfragan_svar": "Rehabiliteringsförfrågan framtagen → läkarens första svar registrerat",
+    "finsamteam_beslut": "Anmälan till Finsamteam framtagen → nästa steg i ärendet",
+    "fk_nasta": "Ansökan om samordning (Försäkringskassan) framtagen → nästa steg",
+}
+
+
+def lead_time(src: Source, f: Filter, key: str) -> dict[int, int]:
+    """Days from a document to the event after it, for events in the period: {days: count}."""
+    return {int(days): int(n) for nyckel, days, n in src.durations("ledtid", f) if nyckel == key}
+
+
+def percentiles(histogram: dict[int, int], *qs: float) -> tuple[int, list[float]]:
+    """(n, [value at each quantile]) of a {days: count} histogram (nearest-rank)."""
+    n = sum(histogram.values())
+    if not n:
+        return 0, [0.0 for _ in qs]
+    out = []
+    for q in qs:
+        rank, seen = max(1, math.ceil(q * n - 1e-9)), 0
+        for days in sorted(histogram):
+            seen += histogram[days]
+            if seen >= rank:
+                out.append(float(days))
+                break
+    return n, out
+
+
+__all__ = ["Filter", "LEAD_TIMES", "Source", "documents", "enheter", "flows", "lead_time", "open_by_enhet",
+           "open_by_ruta", "outcomes", "percentiles", "scope", "stays"]

@@ -1,0 +1,39 @@
+"""The uppföljare's page in the browser: charts and tables, accessible, no ärende data."""
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from .conftest import DEMO_PASSWORD, assert_accessible
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def generated(live_app):
+    from formservice import db
+    from formservice.accounts.models import Enhet
+    from formservice.arenden import demo
+    from formservice.uppfoljning import exempeldata
+
+    with live_app.app_context():
+        enhet = db.session().scalar(select(Enhet).where(Enhet.namn == demo.DEMO_ENHETER[demo.EXAMPLE_ENHET][1]))
+        exempeldata.generate(live_app.extensions["catalogue"].process_map, [enhet.id], 600, today=date.today())
+
+
+def test_the_uppfoljare_sees_charts_and_tables_and_nothing_personal(page, live_server, generated):
+    page.goto(live_server + "/logga-in")
+    page.get_by_label("Användarnamn").fill("uppf.demo")
+    page.get_by_label("Lösenord").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_url(live_server + "/uppfoljning")  # an uppföljare starts on the follow-up
+    assert page.get_by_role("heading", level=1).inner_text() == "Uppföljning"
+    assert page.get_by_role("img", name="Diagram: Öppna ärenden per processbana").count() == 1
+    assert page.locator("#t-oppna-per-bana tbody tr").count() == 8
+    assert page.get_by_role("link", name="Ärenden", exact=True).count() == 0  # no ärenden for an uppföljare
+    assert "Exempel Exempelsson" not in page.content() and "191212" not in page.content()
+    assert_accessible(page)
+    page.get_by_label("Kön").select_option("K")
+    page.get_by_role("button", name="Visa").click()
+    assert "kon=K" in page.url and "kvinnor" in page.content()
+    assert_accessible(page)
