@@ -65,7 +65,9 @@ class Arende(Base):
 
     # The case list: one enhet's ärenden, newest first (migration 0005).
     __table_args__ = (Index("ix_arende_enhet_updated", "enhet_id", "updated_at", "id"),
-                      Index("ix_arende_status_ruta", "status", "ruta", "enhet_id", "kon", "aldersgrupp"))
+                      Index("ix_arende_status_ruta", "status", "ruta", "enhet_id", "kon", "aldersgrupp"),
+                      Index("ix_arende_avslutade", "status", "closed_on", "closed_reason", "enhet_id", "kon",
+                            "aldersgrupp"))
     __mapper_args__ = {"version_id_col": version}
 
 
@@ -281,7 +283,7 @@ class Statistik(Base):
     __table_args__ = (UniqueConstraint("slag", "manad", "enhet_id", "kon", "aldersgrupp", "nyckel", "dagar",
                                        name="uq_statistik_cell"),
                       # every follow-up query reads only this index (the count included)
-                      Index("ix_statistik_las", "slag", "kon", "aldersgrupp", "manad", "nyckel", "dagar",
+                      Index("ix_statistik_las", "slag", "kon", "manad", "aldersgrupp", "nyckel", "dagar",
                             "enhet_id", "antal"))
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,6 +5,7 @@ data is read or decrypted, and nothing but counts leaves a query; anonymisering.
 what is shown."""
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -95,7 +96,8 @@ class Source:
     def __init__(self, enhet_ids: list[int], fran: date, till: date):
         self.enhet_ids, self.fran, self.till = list(enhet_ids), fran, till
         self._open = self._closed = None
-        self._stat: dict[str, list] = {}
+        self._stat: dict = {}
+        self.memo: dict = {}
 
     def _scope(self, column):
         return column.in_(self.enhet_ids) if self.enhet_ids else false()
@@ -104,8 +106,8 @@ class Source:
         """(ruta, enhet, kön, age band, n) of the open ärenden now."""
         if self._open is None:
             cols = (Arende.ruta, Arende.enhet_id, Arende.kon, Arende.aldersgrupp)
-            self._open = db.session().execute(select(*cols, func.count()).where(
-                Arende.status == "oppet", self._scope(Arende.enhet_id)).group_by(*cols)).all()
+            self._open = _rows(select(*cols, func.count()).where(
+                Arende.status == "oppet", self._scope(Arende.enhet_id)).group_by(*cols))
         return self._open
 
     def closed_rows(self) -> list:
@@ -113,18 +115,19 @@ class Source:
         if self._closed is None:
             month = _month(Arende.closed_on)
             cols = (Arende.closed_reason, month, Arende.enhet_id, Arende.kon, Arende.aldersgrupp)
-            self._closed = db.session().execute(select(*cols, func.count()).where(
+            self._closed = _rows(select(*cols, func.count()).where(
                 Arende.status == "avslutat", Arende.closed_on >= self.fran,
-                Arende.closed_on < self.till + timedelta(days=1), self._scope(Arende.enhet_id)).group_by(*cols)).all()
+                Arende.closed_on < self.till + timedelta(days=1), self._scope(Arende.enhet_id)).group_by(*cols))
         return self._closed
 
     def stat_rows(self, slag: str) -> list:
         """(key, month, enhet, kön, age band, n) of a count in the summary table (arenden.statistik)."""
         if slag not in self._stat:
             cols = (Statistik.nyckel, Statistik.manad, Statistik.enhet_id, Statistik.kon, Statistik.aldersgrupp)
-            self._stat[slag] = db.session().execute(select(*cols, func.sum(Statistik.antal)).where(
+            self._stat[slag] = _rows(select(*cols, func.sum(Statistik.antal)).with_hint(
+                Statistik, "INDEXED BY ix_statistik_las", "sqlite").where(
                 Statistik.slag == slag, Statistik.manad >= self.fran.strftime("%Y-%m"),
-                Statistik.manad <= self.till.strftime("%Y-%m"), self._scope(Statistik.enhet_id)).group_by(*cols)).all()
+                Statistik.manad <= self.till.strftime("%Y-%m"), self._scope(Statistik.enhet_id)).group_by(*cols))
         return self._stat[slag]
 
 
@@ -137,15 +140,33 @@ class Source:
             if f.enhet_id is not None:
                 conds.append(Statistik.enhet_id == f.enhet_id)
             if f.kon is None and f.alder is None:  # everyone: the rows kept for that (arenden.statistik.ALL)
-                conds += [Statistik.kon == ALL, Statistik.aldersgrupp == ALL]
-            else:
-                conds += [Statistik.kon == f.kon if f.kon else Statistik.kon != ALL,
-                          Statistik.aldersgrupp == f.alder if f.alder else Statistik.aldersgrupp != ALL]
-            self._stat[key] = db.session().execute(
+                conds.append(Statistik.kon == ALL)
+            else:  # kön first: the index seeks kön, then the months
+                conds.append(Statistik.kon == f.kon if f.kon else Statistik.kon.in_(("K", "M", "")))
+                if f.alder:
+                    conds.append(Statistik.aldersgrupp == f.alder)
+            self._stat[key] = _rows(
                 select(Statistik.nyckel, Statistik.dagar, func.sum(Statistik.antal))
                 .with_hint(Statistik, "INDEXED BY ix_statistik_las", "sqlite").where(*conds)
-                .group_by(Statistik.nyckel, Statistik.dagar)).all()
+                .group_by(Statistik.nyckel, Statistik.dagar))
         return self._stat[key]
+
+
+def _once(count):
+    """A count over the Source's rows is computed once per filter (tables, totals and complements
+    ask for the same ones)."""
+    @functools.wraps(count)
+    def memo(src: "Source", f: Filter, *args):
+        key = (count.__name__, f, args)
+        if key not in src.memo:
+            src.memo[key] = count(src, f, *args)
+        return src.memo[key]
+    return memo
+
+
+def _rows(stmt) -> list:
+    """Plain rows through the session's connection (no ORM result processing: these are counts)."""
+    return db.session().connection().execute(stmt).all()
 
 
 def _match(f: Filter, enhet: int, kon: str | None, alder: str | None) -> bool:
@@ -153,6 +174,7 @@ def _match(f: Filter, enhet: int, kon: str | None, alder: str | None) -> bool:
             and (f.alder is None or (alder or "") == f.alder))
 
 
+@_once
 def open_by_ruta(src: Source, f: Filter) -> dict[str, int]:
     """Open ärenden now, per ruta (a snapshot: the period does not apply)."""
     out: dict[str, int] = defaultdict(int)
@@ -162,6 +184,7 @@ def open_by_ruta(src: Source, f: Filter) -> dict[str, int]:
     return dict(out)
 
 
+@_once
 def open_by_enhet(src: Source, f: Filter) -> dict[int, int]:
     out: dict[int, int] = defaultdict(int)
     for _ruta, enhet, kon, alder, n in src.open_rows():
@@ -170,6 +193,7 @@ def open_by_enhet(src: Source, f: Filter) -> dict[int, int]:
     return dict(out)
 
 
+@_once
 def outcomes(src: Source, f: Filter) -> dict[tuple[str, str], int]:
     """Ärenden closed in the period: (reason, month) -> count."""
     out: dict[tuple[str, str], int] = defaultdict(int)
@@ -185,6 +209,7 @@ def _stat(src: Source, f: Filter, slag: str):
             yield key, month, int(n)
 
 
+@_once
 def flows(src: Source, f: Filter) -> dict[tuple[str, str, str], int]:
     """Changes of lane in the period: (from lane, to lane, month) -> count."""
     out: dict[tuple[str, str, str], int] = defaultdict(int)
@@ -194,6 +219,7 @@ def flows(src: Source, f: Filter) -> dict[tuple[str, str, str], int]:
     return dict(out)
 
 
+@_once
 def documents(src: Source, f: Filter) -> dict[tuple[str, str], int]:
     """Blanketter produced in the period: (blankett id, month) -> count."""
     out: dict[tuple[str, str], int] = defaultdict(int)
@@ -202,6 +228,7 @@ def documents(src: Source, f: Filter) -> dict[tuple[str, str], int]:
     return dict(out)
 
 
+@_once
 def stays(src: Source, f: Filter) -> dict[str, dict[int, int]]:
     """Days spent on each ruta, for stays that ended in the period: ruta -> {days: count}.
     Durations need no complements, so the view's filter runs in the database."""
@@ -218,6 +245,7 @@ LEAD_TIMES = {
 }
 
 
+@_once
 def lead_time(src: Source, f: Filter, key: str) -> dict[int, int]:
     """Days from a document to the event after it, for events in the period: {days: count}."""
     return {int(days): int(n) for nyckel, days, n in src.durations("ledtid", f) if nyckel == key}

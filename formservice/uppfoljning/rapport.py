@@ -37,11 +37,18 @@ class Table:
         return [(r.label, r.cells[0]) for r in self.rows if isinstance(r.cells[0], Cell)]
 
     def csv_rows(self) -> list[list[str]]:
+        """The table for a spreadsheet: plain numbers (no thousands space), "färre än 5" as on screen."""
         head = [self.label_header, *self.columns]
-        body = [[r.label, *(str(c) for c in r.cells)] for r in self.rows]
+        body = [[r.label, *(_csv(c) for c in r.cells)] for r in self.rows]
         if self.total is not None:
-            body.append(["Totalt", str(self.total), *([""] * (len(self.columns) - 1))])
+            body.append(["Totalt", _csv(self.total), *([""] * (len(self.columns) - 1))])
         return [head, *body]
+
+
+def _csv(cell) -> str:
+    if isinstance(cell, Cell) and not cell.suppressed:
+        return str(cell.value)
+    return str(cell)
 
 
 @dataclass

@@ -22,6 +22,8 @@ def upgrade() -> None:
     with op.batch_alter_table("organisation") as batch:
         batch.add_column(sa.Column("uppfoljning_delas", sa.Boolean, nullable=False, server_default=sa.false()))
     op.create_index("ix_arende_status_ruta", "arende", ["status", "ruta", "enhet_id", "kon", "aldersgrupp"])
+    op.create_index("ix_arende_avslutade", "arende",
+                    ["status", "closed_on", "closed_reason", "enhet_id", "kon", "aldersgrupp"])
     op.create_index("ix_handelse_arende_at", "handelse", ["arende_id", "at"])
     op.create_table(
         "statistik",
@@ -38,13 +40,14 @@ def upgrade() -> None:
                             name="uq_statistik_cell"),
     )
     op.create_index("ix_statistik_las", "statistik",
-                    ["slag", "kon", "aldersgrupp", "manad", "nyckel", "dagar", "enhet_id", "antal"])
+                    ["slag", "kon", "manad", "aldersgrupp", "nyckel", "dagar", "enhet_id", "antal"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_statistik_las", "statistik")
     op.drop_table("statistik")
     op.drop_index("ix_handelse_arende_at", "handelse")
+    op.drop_index("ix_arende_avslutade", "arende")
     op.drop_index("ix_arende_status_ruta", "arende")
     with op.batch_alter_table("organisation") as batch:
         batch.drop_column("uppfoljning_delas")
