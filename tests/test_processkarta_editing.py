@@ -200,3 +200,29 @@ def test_the_arende_page_draws_its_way_on_the_map(soc, app):
     assert re.search(r">Nu · 4: \d+ [a-z]+</text>", svg)
     assert not re.search(r'karta__ruta[^"]*" href="/processkarta/fk\.', svg)  # only the lanes it has been in
     assert re.search(r'karta__chip" href="/processkarta/fk\.1"', svg)  # the way on to them is a link
+
+
+def test_every_ruta_id_fits_the_database_and_a_longer_one_is_refused(tmp_path):
+    """PostgreSQL refused a move to "finsamteam.slut-genomford" (25 characters) when the columns
+    held 20; the loader now keeps ids within what the columns hold."""
+    from formservice.arenden.models import Arende, Handelse
+    from formservice.processkarta.model import RUTA_ID_MAX
+
+    pm = load_catalogue().process_map
+    assert max(len(r) for r in pm.rutor) <= RUTA_ID_MAX
+    for column in (Arende.ruta, Arende.lane, Handelse.from_ruta, Handelse.to_ruta):
+        assert column.type.length >= RUTA_ID_MAX
+    forms = tmp_path / "forms"
+    shutil.copytree(FORMS_DIR, forms)
+    path = forms / "processkarta.yaml"
+    long_end = "soc1.slut-" + "x" * 60
+    path.write_text(path.read_text(encoding="utf-8").replace("soc1.slut-ingetbehov", long_end), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=f"id:t är {len(long_end)} tecken; högst {RUTA_ID_MAX}"):
+        load_catalogue(forms)
+
+
+def test_an_arende_reaches_the_longest_end_state_on_every_database(soc, app):
+    pid = create_arende(soc)
+    place(soc, pid, "finsamteam.9")
+    step(soc, pid, "finsamteam.slut-genomford")
+    assert "Finsamteamets plan är genomförd" in soc.get(f"/arenden/{pid}").get_data(as_text=True)

@@ -7,6 +7,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Larg
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from formservice.db import Base, utcnow
+from formservice.processkarta.model import RUTA_ID_MAX
 
 from formservice.accounts.models import Enhet, Organisation, User
 
@@ -42,8 +43,8 @@ class Arende(Base):
     public_id: Mapped[str] = mapped_column(String(32), unique=True)  # the id in URLs: random, never the pnr
     enhet_id: Mapped[int] = mapped_column(ForeignKey("enhet.id", ondelete="RESTRICT"), index=True)
     handlaggare_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
-    lane: Mapped[str] = mapped_column(String(20))
-    ruta: Mapped[str] = mapped_column(String(20))
+    lane: Mapped[str] = mapped_column(String(RUTA_ID_MAX))
+    ruta: Mapped[str] = mapped_column(String(RUTA_ID_MAX))
     status: Mapped[str] = mapped_column(String(20), default="oppet")
     individ_enc: Mapped[bytes] = mapped_column(LargeBinary)
     svar_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
@@ -93,8 +94,8 @@ class Handelse(Base):
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(20))
-    from_ruta: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    to_ruta: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    from_ruta: Mapped[str | None] = mapped_column(String(RUTA_ID_MAX), nullable=True)
+    to_ruta: Mapped[str | None] = mapped_column(String(RUTA_ID_MAX), nullable=True)
     beslut: Mapped[str | None] = mapped_column(String(200), nullable=True)
     note_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     # The process map's version when the entry was made (ProcessMap.version); None before 0015.

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from .model import (KINDS, BlankettRef, Decision, Individ, Lane, LegalRef, Link, ProcessMap, ProcessMapError,
-                    Ruta)
+from .model import (KINDS, RUTA_ID_MAX, BlankettRef, Decision, Individ, Lane, LegalRef, Link, ProcessMap,
+                    ProcessMapError, Ruta)
 
 # WCAG 2.1 AA on a white page: 1.4.11 (the lane's 6px border, a graphical object) needs 3:1,
 # 1.4.3 (normal-size text in text_colour, or white text on it) needs 4.5:1.
@@ -270,6 +270,8 @@ def _parse_ruta(check: _Checker, raw: Any, lane_id: str, position: int, actors: 
     if not isinstance(ruta_id, str):
         check.error(where, f'"id" ska vara en text som "{lane_id}.9", inte {_describe(ruta_id)}')
         return None
+    if len(ruta_id) > RUTA_ID_MAX:
+        check.error(where, f"id:t är {len(ruta_id)} tecken; högst {RUTA_ID_MAX} får plats i databasen")
     kind = data.get("kind")
     if "kind" in data and kind not in KINDS:
         check.error(where, f'"kind" ska vara en av {", ".join(KINDS)}, inte {_describe(kind)}')

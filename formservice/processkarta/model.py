@@ -16,6 +16,7 @@ from typing import Any
 
 
 KINDS = ("start", "step", "decision", "choice", "end")
+RUTA_ID_MAX = 60  # the database's ruta and lane columns hold this many characters
 # Kinds of outgoing edge, as returned by ProcessMap.targets().
 EDGE_KINDS = ("next", "yes", "no", "choice", "link")
 
