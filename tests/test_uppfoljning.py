@@ -265,3 +265,28 @@ def test_a_forbund_sees_the_organisations_that_share_with_it(app, make_enhet, ma
         # An ordinary organisation's uppföljare never sees another organisation's numbers.
         assert queries.scope(db.session().get(User, admin)) == [kommun]
     assert region  # a region that has not agreed stays out
+
+
+def test_the_doctors_first_answer_counts_its_lead_time_as_a_rebuild_would(soc, app, dbs, forfragan):
+    from formservice.arenden.models import Statistik
+    from formservice.uppfoljning import exempeldata
+
+    from .data import returned_pdfs as corpus
+    from .test_doctor_answers import confirm, upload
+
+    pid, doc_id, fillable = forfragan
+    res = upload(soc, pid, doc_id, corpus.fill_with_pypdf(fillable, corpus.DOCTOR_VALUES))
+    _page, res = confirm(soc, res.headers["Location"])
+    assert res.status_code == 302
+
+    def table():
+        dbs.expire_all()
+        return sorted((r.slag, r.manad, r.enhet_id, r.kon, r.aldersgrupp, r.nyckel, r.dagar, r.antal)
+                      for r in dbs.scalars(select(Statistik)))
+
+    kept = table()
+    answered = [r for r in kept if r[0] == "ledtid" and r[5] == "forfragan_svar"]
+    assert sum(r[7] for r in answered) == 2 and {r[6] for r in answered} == {0}  # same day; + "everyone"
+    with app.app_context():
+        exempeldata.rebuild_counts(app.extensions["catalogue"].process_map)
+    assert table() == kept

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -164,5 +164,7 @@ def rebuild(lane_of, answers=()) -> int:
     batch = [dict(zip(keys, cell), antal=n) for cell, n in cells.items()]
     for start in range(0, len(batch), 5000):
         dbs.execute(Statistik.__table__.insert(), batch[start:start + 5000])
+    if dbs.get_bind().dialect.name == "postgresql":
+        dbs.execute(text("ANALYZE statistik"))  # the planner's view of a table just filled in bulk
     dbs.commit()
     return len(batch)
