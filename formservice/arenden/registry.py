@@ -98,9 +98,9 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
     store_answers(arende, values, catalogue.blanketter.values(), document_number=number)
     dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="dokument", from_ruta=arende.ruta,
                      to_ruta=arende.ruta, beslut=f"{blankett.title} ({number})"))
-    statistik.on_document(arende, blankett_id, utcnow())
     try:
         dbs.flush()  # a second request for the same draft version stops here (unique utkast_ref)
+        statistik.on_document(arende, blankett_id, utcnow())  # counted once: after the flush that can refuse it
         audit.record("document_produced", user=user, object_type="dokument", object_id=dok.public_id,
                      detail=blankett_id, commit=False)
         dbs.commit()
