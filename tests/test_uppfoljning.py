@@ -228,11 +228,34 @@ def test_the_counts_kept_as_arenden_move_equal_a_rebuild_from_the_history(soc, a
         return sorted((r.slag, r.manad, r.enhet_id, r.kon, r.aldersgrupp, r.nyckel, r.dagar, r.antal)
                       for r in dbs.scalars(select(Statistik)))
 
+    # A Finsamteam anmälan three days before the ärende reaches the team's plan (finsamteam ruta 6).
+    from formservice.arenden.models import Arende, Dokument
+
+    from .wizard_driver import place
+
+    pid = create_arende(soc)
+    place(soc, pid, "finsamteam.5")
+    from formservice import db
+    from formservice.arenden import statistik
+
+    with app.app_context():  # a document row as the registry writes it, three days ago
+        session = db.session()
+        arende = session.scalars(select(Arende).where(Arende.public_id == pid)).one()
+        made = datetime.utcnow() - timedelta(days=3, hours=1)
+        session.add(Dokument(public_id="anmalan1", arende_id=arende.id, blankett_id="finsamteam_anmalan",
+                             blankett_version="1", document_number="FS-T-ANM1", pdf_enc=b"", values_enc=b"",
+                             created_at=made))
+        statistik.on_document(arende, "finsamteam_anmalan", made)
+        session.commit()
+    step(soc, pid, "finsamteam.6")
+
     kept = table()
+    assert [r[6] for r in kept if r[5] == "finsamteam_beslut"] == [3, 3]  # by kön and age, and for everyone
     assert ("flode", "soc1>soc2") in {(r[0], r[5]) for r in kept}
-    assert sum(r[7] for r in kept if r[0] == "vistelse" and r[3] != "*") == 12  # six stays ended in each ärende
-    assert sum(r[7] for r in kept if r[0] == "vistelse" and r[3] == "*") == 12  # and once more for everyone
-    assert sum(r[7] for r in kept if r[0] == "dokument") == 2
+    # six stays ended in each of the first two ärenden, two in the third
+    assert sum(r[7] for r in kept if r[0] == "vistelse" and r[3] != "*") == 14
+    assert sum(r[7] for r in kept if r[0] == "vistelse" and r[3] == "*") == 14  # and once more for everyone
+    assert sum(r[7] for r in kept if r[0] == "dokument") == 3  # two förändringsplaner, one anmälan
     with app.app_context():
         exempeldata.rebuild_counts(cat.process_map)
     assert table() == kept

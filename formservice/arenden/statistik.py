@@ -28,8 +28,19 @@ from formservice import db
 from .models import Arende, Dokument, Handelse, Statistik
 
 MOVES = ("skapad", "beslut", "ruta", "placering")  # history entries that bring an ärende to a ruta
-LEAD_DOCUMENTS = {"finsamteam_anmalan": "finsamteam_beslut", "fk_ansokan_samordning": "fk_nasta"}
+# A Försäkringskassan ansökan waits for the ärende's next step; a Finsamteam anmälan for the team's
+# decision: the ärende reaching the team's gemensam plan (finsamteam ruta 6).
+NEXT_STEP_DOCUMENTS = {"fk_ansokan_samordning": "fk_nasta"}
+TEAM_DECISION = ("finsamteam_anmalan", "finsamteam.6", "finsamteam_beslut")
 ANSWERED_DOCUMENT = ("rehabiliteringsforfragan", "forfragan_svar")
+
+
+def same_ruta(process_map):
+    """Whether two ruta ids name the same ruta, also through a rename (formerly)."""
+    def same(a: str | None, b: str) -> bool:
+        ra, rb = process_map.rutor.get(a) if a else None, process_map.rutor.get(b)
+        return a == b or (ra is not None and ra is rb)
+    return same
 
 
 def lanes(process_map):
@@ -86,11 +97,14 @@ def _duration(cells: Counter, slag: str, when: datetime, arende: Arende, nyckel:
     cells[_key({**cell, "kon": ALL, "aldersgrupp": ALL})] += 1
 
 
-def on_move(arende: Arende, to_ruta: str, lane_of, now: datetime) -> None:
+def on_move(arende: Arende, to_ruta: str, lane_of, now: datetime, same_ruta=None) -> None:
     """Before an ärende moves from its ruta to ``to_ruta``: its stay ends; a change of lane is a
-    flow; a Finsamteam anmälan or FK ansökan made during the stay gets its lead time."""
+    flow; an FK ansökan made during the stay gets its lead time, and arriving at the team's plan
+    gives the latest Finsamteam anmälan its own. ``same_ruta(a, b)`` compares ruta ids through
+    renames (formerly)."""
     if to_ruta == arende.ruta:
         return
+    same_ruta = same_ruta or (lambda a, b: a == b)
     dbs = db.session()
     with dbs.no_autoflush:
         arrived = dbs.scalar(select(func.max(Handelse.at)).where(Handelse.arende_id == arende.id,
@@ -101,9 +115,14 @@ def on_move(arende: Arende, to_ruta: str, lane_of, now: datetime) -> None:
             for created, blankett_id in dbs.execute(
                     select(Dokument.created_at, Dokument.blankett_id).where(
                         Dokument.arende_id == arende.id, Dokument.created_at >= arrived,
-                        Dokument.blankett_id.in_(list(LEAD_DOCUMENTS)))):
-                _duration(cells, "ledtid", now, arende, LEAD_DOCUMENTS[blankett_id],
+                        Dokument.blankett_id.in_(list(NEXT_STEP_DOCUMENTS)))):
+                _duration(cells, "ledtid", now, arende, NEXT_STEP_DOCUMENTS[blankett_id],
                           (now - created).total_seconds() / 86400)
+        if same_ruta(to_ruta, TEAM_DECISION[1]):
+            anmald = dbs.scalar(select(func.max(Dokument.created_at)).where(
+                Dokument.arende_id == arende.id, Dokument.blankett_id == TEAM_DECISION[0], Dokument.created_at <= now))
+            if anmald is not None:
+                _duration(cells, "ledtid", now, arende, TEAM_DECISION[2], (now - anmald).total_seconds() / 86400)
         here, there = lane_of(arende.ruta), lane_of(to_ruta)
         if here and there and here != there:
             cells[_key(_cell("flode", now, arende, f"{here}>{there}"))] += 1
@@ -121,9 +140,10 @@ def on_answer(arende: Arende, document_created: datetime, now: datetime) -> None
     _add(cells)
 
 
-def rebuild(lane_of, answers=()) -> int:
+def rebuild(lane_of, answers=(), same_ruta=None) -> int:
     """Recompute every count from the history, documents and ``answers`` ((arende id, document
     created, first confirmed) of the förfrågningar, from the doctor wing). Returns rows written."""
+    same_ruta = same_ruta or (lambda a, b: a == b)
     dbs = db.session()
     dbs.execute(delete(Statistik))
     arenden = {a.id: a for a in dbs.scalars(select(Arende))}
@@ -135,7 +155,7 @@ def rebuild(lane_of, answers=()) -> int:
         if a is None:
             continue
         cells[_key(_cell("dokument", created, a, blankett_id))] += 1
-        if blankett_id in LEAD_DOCUMENTS:
+        if blankett_id in NEXT_STEP_DOCUMENTS or blankett_id == TEAM_DECISION[0]:
             docs.setdefault(arende_id, []).append((created, blankett_id))
     rows = dbs.execute(select(Handelse.arende_id, Handelse.at, Handelse.from_ruta, Handelse.to_ruta)
                        .where(Handelse.kind.in_(MOVES), Handelse.to_ruta.is_not(None))
@@ -150,8 +170,13 @@ def rebuild(lane_of, answers=()) -> int:
             continue
         _duration(cells, "vistelse", at, a, here, (at - arrived).total_seconds() / 86400)
         for created, blankett_id in docs.get(arende_id, ()):
-            if arrived <= created <= at:
-                _duration(cells, "ledtid", at, a, LEAD_DOCUMENTS[blankett_id], (at - created).total_seconds() / 86400)
+            if blankett_id in NEXT_STEP_DOCUMENTS and arrived <= created <= at:
+                _duration(cells, "ledtid", at, a, NEXT_STEP_DOCUMENTS[blankett_id],
+                          (at - created).total_seconds() / 86400)
+        if same_ruta(to, TEAM_DECISION[1]):
+            anmald = [c for c, b in docs.get(arende_id, ()) if b == TEAM_DECISION[0] and c <= at]
+            if anmald:
+                _duration(cells, "ledtid", at, a, TEAM_DECISION[2], (at - max(anmald)).total_seconds() / 86400)
         la, lb = lane_of(here), lane_of(to)
         if la and lb and la != lb:
             cells[_key(_cell("flode", at, a, f"{la}>{lb}"))] += 1

@@ -240,7 +240,7 @@ def stays(src: Source, f: Filter) -> dict[str, dict[int, int]]:
 
 LEAD_TIMES = {
     "forfragan_svar": "Rehabiliteringsförfrågan framtagen → läkarens första svar registrerat",
-    "finsamteam_beslut": "Anmälan till Finsamteam framtagen → nästa steg i ärendet",
+    "finsamteam_beslut": "Anmälan till Finsamteam framtagen → teamets gemensamma plan (Finsamteam, ruta 6)",
     "fk_nasta": "Ansökan om samordning (Försäkringskassan) framtagen → nästa steg",
 }
 
