@@ -313,3 +313,11 @@ def test_the_doctors_first_answer_counts_its_lead_time_as_a_rebuild_would(soc, a
     with app.app_context():
         exempeldata.rebuild_counts(app.extensions["catalogue"].process_map)
     assert table() == kept
+
+
+def test_a_label_that_looks_like_a_formula_stays_text_in_the_csv():
+    from formservice.uppfoljning.anonymisering import Cell
+    from formservice.uppfoljning.rapport import Row, Table
+
+    table = Table("x", "X", ["Antal"], "Enhet", [Row("=HYPERLINK(\"http://x\")", [Cell(7)]), Row("Syd", [Cell(None)])])
+    assert table.csv_rows() == [["Enhet", "Antal"], ["'=HYPERLINK(\"http://x\")", "7"], ["Syd", SUPPRESSED_TEXT]]

@@ -39,10 +39,15 @@ class Table:
     def csv_rows(self) -> list[list[str]]:
         """The table for a spreadsheet: plain numbers (no thousands space), "färre än 5" as on screen."""
         head = [self.label_header, *self.columns]
-        body = [[r.label, *(_csv(c) for c in r.cells)] for r in self.rows]
+        body = [[_safe(r.label), *(_csv(c) for c in r.cells)] for r in self.rows]
         if self.total is not None:
             body.append(["Totalt", _csv(self.total), *([""] * (len(self.columns) - 1))])
         return [head, *body]
+
+
+def _safe(text: str) -> str:
+    """A label a spreadsheet would run as a formula (an enhet named "=…") is kept as text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _csv(cell) -> str:
