@@ -74,8 +74,32 @@ def create_app(test_config: dict | None = None) -> "Flask":
 
     doctor.install()
     register_blueprints(app)
-
+    app.jinja_env.bytecode_cache = _COMPILED_TEMPLATES
     return app
+
+
+def _compiled_templates():
+    """Compiled page templates shared by every app in the process (keyed by template and source
+    checksum, so an edited template compiles anew): a second app – the test suite makes one per
+    test – does not compile the ärende page and the drawn map again."""
+    from jinja2 import BytecodeCache
+
+    class SharedBytecode(BytecodeCache):
+        def __init__(self) -> None:
+            self.store: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket) -> None:
+            code = self.store.get(bucket.key)
+            if code is not None:
+                bucket.bytecode_from_string(code)
+
+        def dump_bytecode(self, bucket) -> None:
+            self.store[bucket.key] = bucket.bytecode_to_string()
+
+    return SharedBytecode()
+
+
+_COMPILED_TEMPLATES = _compiled_templates()
 
 
 def _load_keyring(app: "Flask"):
