@@ -15,9 +15,6 @@ from formservice.paths import FORMS_DIR
 
 from .wizard_driver import create_arende, place, step
 
-pytestmark = pytest.mark.db
-
-
 def renamed_forms(tmp_path, formerly: bool):
     """A copy of forms/ where ruta 10 of lane 1 (soc1.10) has become "Ruta 10a" (soc1.10a)."""
     forms = tmp_path / "forms"
@@ -60,6 +57,7 @@ def _cli_env(app, monkeypatch):
     monkeypatch.setenv("FORMSERVICE_KEYS", json.dumps(app.config["KEYS"]))
 
 
+@pytest.mark.db
 def test_check_names_the_arenden_a_rename_would_strand(soc, app, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
@@ -83,6 +81,7 @@ def test_check_names_the_arenden_a_rename_would_strand(soc, app, tmp_path, monke
     assert res.exit_code == 0, res.stderr
 
 
+@pytest.mark.db
 def test_an_arende_on_a_ruta_the_map_no_longer_has_is_asked_where_it_stands(soc, app, dbs):
     from formservice.arenden.models import Arende
 
@@ -116,6 +115,7 @@ def test_after_a_rename_with_formerly_every_arende_page_still_works(soc, app, tm
     step(soc, pid, "soc1.11")
 
 
+@pytest.mark.db
 def test_every_history_entry_records_the_map_version(soc, app, dbs):
     from formservice.arenden.models import Arende, Handelse
 
@@ -221,6 +221,7 @@ def test_every_ruta_id_fits_the_database_and_a_longer_one_is_refused(tmp_path):
         load_catalogue(forms)
 
 
+@pytest.mark.db
 def test_an_arende_reaches_the_longest_end_state_on_every_database(soc, app):
     pid = create_arende(soc)
     place(soc, pid, "finsamteam.9")

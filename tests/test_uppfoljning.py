@@ -13,9 +13,6 @@ from sqlalchemy import select
 from formservice.arenden import demografi
 from formservice.uppfoljning.anonymisering import SUPPRESSED_TEXT, Cell, protect
 
-pytestmark = pytest.mark.db
-
-
 # ---------------------------------------------------------------- derived columns
 def test_kon_is_the_ninth_digit_and_age_the_band_on_the_day():
     assert demografi.kon("191212121212") == "M"  # 9th digit of 1212121212 is 1: odd
@@ -121,6 +118,7 @@ def ulla(client, auth, dataset):
     return client
 
 
+@pytest.mark.db
 def test_the_uppfoljare_sees_counts_for_the_organisation(ulla, dataset):
     html = _page(ulla)
     # 28 ärenden, 2 closed: 26 open. fk.2 holds the 12 with the whole path (9 women, 3 men),
@@ -137,6 +135,7 @@ def test_the_uppfoljare_sees_counts_for_the_organisation(ulla, dataset):
     assert "Testperson" not in html and "191212" not in html and "/arenden/" not in html
 
 
+@pytest.mark.db
 def test_filtering_on_kon_suppresses_what_the_difference_would_reveal(ulla, dataset):
     everyone = _page(ulla)
     women = _page(ulla, kon="K")
@@ -190,6 +189,7 @@ def test_only_uppfoljare_and_admins_see_it_and_an_uppfoljare_sees_no_arende(clie
     assert "Testperson" not in client.get("/arenden").get_data(as_text=True)
 
 
+@pytest.mark.db
 def test_new_arenden_get_kon_and_age_band_and_init_db_fills_old_ones(soc, app, dbs):
     from formservice.arenden.models import Arende
 
@@ -206,6 +206,7 @@ def test_new_arenden_get_kon_and_age_band_and_init_db_fills_old_ones(soc, app, d
     assert dbs.scalars(select(Arende.kon).where(Arende.public_id == pid)).one() == "M"
 
 
+@pytest.mark.db
 def test_the_counts_kept_as_arenden_move_equal_a_rebuild_from_the_history(soc, app, dbs):
     """Moves, documents and the doctor's answer through the real views update the summary table
     exactly as recomputing it from the history would."""
@@ -261,6 +262,7 @@ def test_the_counts_kept_as_arenden_move_equal_a_rebuild_from_the_history(soc, a
     assert table() == kept
 
 
+@pytest.mark.db
 def test_a_forbund_sees_the_organisations_that_share_with_it(app, make_enhet, make_user, client, auth):
     from formservice import db
     from formservice.accounts.models import Organisation, User
@@ -290,6 +292,7 @@ def test_a_forbund_sees_the_organisations_that_share_with_it(app, make_enhet, ma
     assert region  # a region that has not agreed stays out
 
 
+@pytest.mark.db
 def test_the_doctors_first_answer_counts_its_lead_time_as_a_rebuild_would(soc, app, dbs, forfragan):
     from formservice.arenden.models import Statistik
     from formservice.uppfoljning import exempeldata
