@@ -10,7 +10,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import false, func, select
 
@@ -38,14 +38,6 @@ class Filter:
     def without(self, dimension: str) -> "Filter":
         return replace(self, **{"enhet": {"enhet_id": None}, "kon": {"kon": None},
                                 "alder": {"alder": None}}[dimension])
-
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(self.fran, time.min)
-
-    @property
-    def end(self) -> datetime:  # exclusive
-        return datetime.combine(self.till + timedelta(days=1), time.min)
 
     def months(self) -> list[str]:
         out, y, m = [], self.fran.year, self.fran.month

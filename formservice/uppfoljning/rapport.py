@@ -32,10 +32,6 @@ class Table:
     chart: str = "bars"  # bars | durations | none
     unit: str = "ärenden"
 
-    def bars(self) -> list[tuple[str, Cell]]:
-        """The chart's bars: the first column of each row."""
-        return [(r.label, r.cells[0]) for r in self.rows if isinstance(r.cells[0], Cell)]
-
     def csv_rows(self) -> list[list[str]]:
         """The table for a spreadsheet: plain numbers (no thousands space), "färre än 5" as on screen."""
         head = [self.label_header, *self.columns]
