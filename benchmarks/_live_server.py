@@ -59,8 +59,10 @@ def percentile(values, q: float) -> float:
 
 
 class LiveService:
-    def __init__(self, workers: int = 2, threads: int = 4, log_requests: bool = False):
+    def __init__(self, workers: int = 2, threads: int = 4, log_requests: bool = False,
+                 render_processes: int | None = None):
         self.workers, self.threads, self.log_requests = workers, threads, log_requests
+        self.render_processes = render_processes  # None: the service's default (one per core)
         self.folder = Path(tempfile.mkdtemp(prefix="formservice-live-"))
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -93,7 +95,8 @@ class LiveService:
             self.log = open(self.folder / "server.log", "wb")
             self.process = subprocess.Popen(
                 [sys.executable, "-c", CLI, "run", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--workers", str(self.workers), "--threads", str(self.threads)],
+                 "--workers", str(self.workers), "--threads", str(self.threads),
+                 *(["--render-processes", str(self.render_processes)] if self.render_processes is not None else [])],
                 cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
@@ -119,10 +122,10 @@ class LiveService:
             return ""
 
     def cpu_seconds(self) -> float:
-        """CPU time used so far by the server: master and workers, with the children they have reaped
-        (the PDF parsers)."""
+        """CPU time used so far by the server: master, workers, render processes, with the children
+        they have reaped (the PDF parsers)."""
         total = 0
-        for pid in [self.process.pid, *self.worker_pids()] if self.process else []:
+        for pid in [self.process.pid, *self.descendant_pids()] if self.process else []:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
@@ -131,11 +134,20 @@ class LiveService:
         return total / os.sysconf("SC_CLK_TCK")
 
     def worker_pids(self) -> list[int]:
-        if self.process is None:
-            return []
+        """The master's children: the gunicorn workers and the render pool's supervisor."""
+        return self._children(self.process.pid) if self.process is not None else []
+
+    def render_pids(self) -> list[int]:
+        """The render processes (the children of the master's children)."""
+        return [pid for child in self.worker_pids() for pid in self._children(child)]
+
+    def descendant_pids(self) -> list[int]:
+        return self.worker_pids() + self.render_pids()
+
+    @staticmethod
+    def _children(pid: int) -> list[int]:
         try:
-            out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True,
-                                 text=True).stdout
+            out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
         except OSError:
             return []
         return [int(p) for p in out.split()]

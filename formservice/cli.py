@@ -269,8 +269,11 @@ def check(skip_database, forms_dir):
               type=int, help="Antal gunicorn-processer (ungefär en per processorkärna).")
 @click.option("--threads", default=lambda: int(os.environ.get("FORMSERVICE_THREADS", "4")), show_default="4",
               type=int, help="Trådar per process (långsamma klienter binder en tråd, inte en process).")
+@click.option("--render-processes", default=lambda: int(os.environ.get("FORMSERVICE_RENDER_PROCESSES", _cores())),
+              show_default="en per processorkärna", type=click.IntRange(min=0),
+              help="Processer som lägger ut PDF:er åt alla gunicorn-processer (0: varje gunicorn-process gör det själv).")
 @click.option("--dev", is_flag=True, help="Flasks utvecklingsserver med omladdning (aldrig i drift).")
-def run(host, port, workers, threads, dev):
+def run(host, port, workers, threads, render_processes, dev):
     """Starta tjänsten med gunicorn (eller utvecklingsservern med --dev)."""
     if dev:
         os.environ.setdefault("FORMSERVICE_SESSION_COOKIE_SECURE", "0")
@@ -280,7 +283,14 @@ def run(host, port, workers, threads, dev):
     from .server import serve
 
     app = _create_app()  # the configuration is checked here, before gunicorn forks
-    serve(app, host=host, port=port, workers=workers, threads=threads)
+    serve(app, host=host, port=port, workers=workers, threads=threads, render_processes=render_processes)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 # ---------------------------------------------------------------- API and documents

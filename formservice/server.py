@@ -24,7 +24,23 @@ class _Gunicorn(BaseApplication):
         return self.application  # built (and its configuration checked) before forking
 
 
-def serve(app, host: str, port: int, workers: int, threads: int) -> None:
+def serve(app, host: str, port: int, workers: int, threads: int, render_processes: int = 0) -> None:
+    """gunicorn with `workers` × `threads` for requests; with `render_processes`, the layouts go to
+    that many render processes shared by all workers (rendering/pool.py), started here, before the
+    workers are forked, and ended with the server."""
+    from .rendering import pool
+
+    render_pool = pool.RenderPool(render_processes) if render_processes > 0 else None
+    if render_pool is not None:
+        pool.use(render_pool.start())
+    try:
+        _run(app, host, port, workers, threads)
+    finally:
+        if render_pool is not None:
+            render_pool.stop()
+
+
+def _run(app, host: str, port: int, workers: int, threads: int) -> None:
     _Gunicorn(app, {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -59,6 +75,7 @@ def _warm_up(server, _worker) -> None:
     # Per worker, after the fork: database connections and WeasyPrint's font configuration must not
     # be shared across processes.
     server.app.application.extensions["db_engine"].dispose(close=False)
+    from .rendering import pool
     from .rendering.pdf import warm_up
 
-    warm_up(render=True)
+    warm_up(render=not pool.in_use())  # with render processes, this worker lays nothing out

@@ -188,12 +188,11 @@ def archive_pdf(user: User, arende: Arende, dok: Dokument, blankett: Blankett, a
     """The förfrågan as it now stands, answered: the caseworker's part as produced and the doctor's
     confirmed answers, rendered anew as PDF/A (nothing of an uploaded file is copied into the archive)."""
     from formservice.rendering import pdf as pdf_rendering
-    from formservice.rendering.documents import ARCHIVE_VARIANT
 
     values = dict(keyring().decrypt_json(dok.values_enc, {}), **answers)
     ctx = replace(document_context(user, dok.document_number), created=dok.created_at.date())
-    rendered = pdf_rendering.render_document(pdf_rendering.copies(blankett, values), ctx)
-    return pdf_rendering.write(rendered.document, variant=ARCHIVE_VARIANT)
+    copies = pdf_rendering.copies(blankett, values)
+    return pdf_rendering.render_document(copies, ctx, variant=pdf_rendering.ARCHIVE_VARIANT).pdf
 
 
 def cancel(svar: Svar) -> bool:

@@ -90,7 +90,7 @@ def print_parts(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any
     return [copy for part in parts_of(catalogue, blankett_id) for copy in pdf_rendering.copies(part, values)]
 
 
-ARCHIVE_VARIANT = "pdf/a-2a"  # PDF/A-2 with the structure tree and Unicode text kept (level A)
+ARCHIVE_VARIANT = pdf_rendering.ARCHIVE_VARIANT
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def produce_print(catalogue: Catalogue, blankett_id: str, values: Mapping[str, A
     the layout, so that finish_print writes the other variants without laying it out again."""
     main = catalogue.blanketter[blankett_id]
     parts = print_parts(catalogue, blankett_id, values)
-    packet, pdfs, rendered = _print(parts, ctx, official)
+    packet, pdfs, rendered = _print(parts, ctx, official, later=True)
     return Document(_stem(main, ctx) + ".pdf", PDF, packet), PrintJob(parts, ctx, rendered, pdfs)
 
 
@@ -137,8 +137,8 @@ def finish_print(job: PrintJob) -> tuple[bytes | None, list[PrintedPart]]:
     if job.rendered is None:
         pdfs, archive = job.official_pdfs, None
     else:
-        pdfs = [job.rendered.pdf] if len(parts) == 1 else [job.rendered.part_pdf(i) for i in range(len(parts))]
-        archive = pdf_rendering.write(job.rendered.document, variant=ARCHIVE_VARIANT)
+        archive = job.rendered.archive()
+        pdfs = [job.rendered.pdf] if len(parts) == 1 else job.rendered.part_pdfs()
     docx = [_render_docx(p.blankett, p.values, ctx, recipient=p.recipient) for p in parts]
     return archive, [PrintedPart(p.title, p.blankett.id, pdf, d) for p, pdf, d in zip(parts, pdfs, docx)]
 
@@ -160,17 +160,19 @@ def produce_pdf(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any
     return Document(_stem(main, ctx) + ".pdf", PDF, packet)
 
 
-def _print(parts: list[pdf_rendering.Part], ctx: DocumentContext, official: Mapping[str, Any] | None):
-    """(packet PDF, each filled part's PDF, the layout). A part with an organisation's official
-    PDF is filled instead, and the packet then joins the PDFs page by page (the official form is not
-    ours to tag, and there is no layout to write variants from)."""
+def _print(parts: list[pdf_rendering.Part], ctx: DocumentContext, official: Mapping[str, Any] | None,
+           later: bool = False):
+    """(packet PDF, each filled part's PDF, the rendered document; with `later` its archive copy
+    and, for several parts, each part's PDF follow from the same layout). A part with an
+    organisation's official PDF is filled instead, and the packet then joins the PDFs page by page
+    (the official form is not ours to tag, and there is no layout to write variants from)."""
     if official and any(p.blankett.id in official for p in parts):
         pdfs = [official[p.blankett.id].fill(p.values, p.blankett) if p.blankett.id in official
                 else pdf_rendering.render_document([p], ctx).pdf for p in parts]
         packet = pdfs[0] if len(pdfs) == 1 else packets.build_packet(
             [(p.title, pdf) for p, pdf in zip(parts, pdfs)], title=parts[0].blankett.title)
         return packet, pdfs, None
-    rendered = pdf_rendering.render_document(parts, ctx)
+    rendered = pdf_rendering.render_document(parts, ctx, archive=later, part_pdfs=later and len(parts) > 1)
     return rendered.pdf, [], rendered
 
 

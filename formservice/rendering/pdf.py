@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Iterator, Mapping, NamedTuple
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -27,11 +27,12 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from formservice import paths
-from formservice.rendering import display
+from formservice.rendering import display, pool
 
 log = logging.getLogger(__name__)
 
 PDF_VARIANT = "pdf/ua-1"
+ARCHIVE_VARIANT = "pdf/a-2a"  # PDF/A-2 with the structure tree and Unicode text kept (level A)
 PRINT_CSS = "print/print.css"
 FORMS_CSS = "print/fillable.css"
 REPORT_CSS = "print/report.css"  # reports that are not blanketter (the registerutdrag)
@@ -299,9 +300,39 @@ def _scope_header_cells(_document, pdf) -> None:
             obj.setdefault("A", pydyf.Dictionary({"O": "/Table"}))["Scope"] = "/Column" if in_head else "/Row"
 
 
+class Job(NamedTuple):
+    """What to write from one layout of `html`, in this order: the whole document as `variant`
+    (what the caller waits for), then its archive copy (PDF/A) if asked, then each of its first
+    `parts` parts on its own (the pages up to each part's end marker, see document.html)."""
+
+    html: str
+    forms: bool = False
+    report: bool = False
+    variant: str = PDF_VARIANT
+    archive: bool = False
+    parts: int = 0
+
+
+def run_job(job: Job) -> Iterator[bytes]:
+    """The job's outputs, written lazily from one layout in this process."""
+    document = layout(job.html, forms=job.forms, report=job.report)
+    yield write(document, variant=job.variant, forms=job.forms)
+    if job.archive:
+        yield write(document, variant=ARCHIVE_VARIANT)
+    for pages in _part_pages(document, job.parts):
+        yield write(document.copy([document.pages[i] for i in pages]))
+
+
+def outputs(job: Job) -> Iterator[bytes]:
+    """The job's outputs from the render processes when the server runs them (rendering/pool.py),
+    else from this process."""
+    remote = pool.submit(job)
+    return remote if remote is not None else run_job(job)
+
+
 def html_to_pdf(html: str, *, forms: bool = False) -> bytes:
     """Render an HTML string with the shared print CSS, fonts and restricted fetcher."""
-    return write(layout(html, forms=forms), forms=forms)
+    return next(outputs(Job(html, forms=forms)))
 
 
 def render_report(template: str, **context: Any) -> bytes:
@@ -309,7 +340,7 @@ def render_report(template: str, **context: Any) -> bytes:
     a tagged PDF (PDF/UA-1) with the service's fonts and the restricted fetcher."""
     engine = _ensure_engine()
     html = engine.jinja.get_template(template).render(**context)
-    return write(layout(html, report=True))
+    return next(outputs(Job(html, report=True)))
 
 
 def render_pdf(blankett: Any, values: Mapping[str, Any], ctx: DocumentContext, *,
@@ -318,24 +349,40 @@ def render_pdf(blankett: Any, values: Mapping[str, Any], ctx: DocumentContext, *
     return Rendered(html, html_to_pdf(html, forms=fillable))
 
 
-class RenderedDocument(NamedTuple):
-    html: str
-    document: Any            # WeasyPrint's laid-out Document: write more variants or parts from it
-    pdf: bytes               # the print copy, PDF/UA-1
-    part_pages: list[range]  # the pages of each part, in order
+class RenderedDocument:
+    """A document laid out once: `pdf` at once, and what was asked for later (`archive()`,
+    `part_pdfs()`) from the same layout when it is taken."""
 
-    def part_pdf(self, index: int, *, variant: str = PDF_VARIANT) -> bytes:
-        """One part on its own, from the same layout (its pages are numbered within the part)."""
-        pages = [self.document.pages[i] for i in self.part_pages[index]]
-        return write(self.document.copy(pages), variant=variant)
+    def __init__(self, html: str, job: Job) -> None:
+        self.html, self.job = html, job
+        self._outputs = outputs(job)
+        self._taken: list[bytes] = [next(self._outputs)]
+        self.pdf = self._taken[0]
+
+    def _output(self, index: int) -> bytes:
+        while len(self._taken) <= index:
+            self._taken.append(next(self._outputs))
+        return self._taken[index]
+
+    def archive(self) -> bytes:
+        if not self.job.archive:
+            raise ValueError("the archive copy was not asked for")
+        return self._output(1)
+
+    def part_pdfs(self) -> list[bytes]:
+        """Each part on its own, its pages numbered within the part."""
+        first = 2 if self.job.archive else 1
+        return [self._output(first + i) for i in range(self.job.parts)]
 
 
-def render_document(parts: list[Part], ctx: DocumentContext) -> RenderedDocument:
-    """A document of one or more parts, laid out once: the print PDF (PDF/UA-1, one bookmark per
-    part), and the layout to write other variants and single parts from."""
+def render_document(parts: list[Part], ctx: DocumentContext, *, variant: str = PDF_VARIANT,
+                    archive: bool = False, part_pdfs: bool = False) -> RenderedDocument:
+    """A document of one or more parts, laid out once: the whole as `variant` (by default the print
+    PDF, PDF/UA-1, one bookmark per part); with `archive` and `part_pdfs` also its archive copy and
+    each part on its own, written from the same layout when taken."""
     html = document_html(parts, ctx)
-    document = layout(html)
-    return RenderedDocument(html, document, write(document), _part_pages(document, len(parts)))
+    return RenderedDocument(html, Job(html, variant=variant, archive=archive,
+                                      parts=len(parts) if part_pdfs else 0))
 
 
 def _part_pages(document, count: int) -> list[range]:
@@ -359,7 +406,9 @@ def warm_up(*, render: bool = False) -> None:
 
 
 __all__ = [
+    "ARCHIVE_VARIANT",
     "DocumentContext",
+    "Job",
     "Part",
     "Rendered",
     "RenderedDocument",
@@ -368,10 +417,12 @@ __all__ = [
     "document_html",
     "html_to_pdf",
     "layout",
+    "outputs",
     "render_document",
     "render_html",
     "render_pdf",
     "reset_engine",
+    "run_job",
     "warm_up",
     "write",
 ]

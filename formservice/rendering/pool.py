@@ -1,0 +1,292 @@
+"""Render processes shared by every web worker: one first-come queue for all layouts.
+
+Laying out a PDF is pure CPU. Rendered inside the web workers, two renders in one worker take
+turns on its GIL, and a worker that already renders can still accept the next request while the
+other worker idles (measured: p95 at four clients on two cores 4 × the single render, 1.1–1.25 ×
+bare WeasyPrint's CPU per document). Here the renders go to `processes` single-threaded processes
+that all block in accept() on one socket: the kernel hands each waiting job to whichever process
+is free, in order, so no render waits behind another while a core is idle, and the web workers
+keep their threads for slow clients and pages.
+
+The web side sends a `pdf.Job` (the HTML and what to write from its one layout) and gets the
+outputs back in the job's order: the first as soon as it is written (what the user waits for),
+the rest read by a background thread so that the render process never waits for a web worker
+that is still sending its response. When no render process answers (none configured, the pool
+stopped or restarted), the job runs in the calling process instead: rendering never depends on
+the pool being up.
+
+The socket is in Linux's abstract namespace (no path to clean up or to outgrow 108 bytes), and a
+render process serves only connections from its own user (SO_PEERCRED).
+"""
+from __future__ import annotations
+
+import ctypes
+import gc
+import json
+import logging
+import os
+import queue
+import secrets
+import signal
+import socket
+import struct
+import threading
+import time
+from typing import Iterator
+
+log = logging.getLogger(__name__)
+
+_LENGTH = struct.Struct("!I")
+MAX_JOB_BYTES = 64 * 1024 * 1024  # the HTML of the largest packet is a few hundred kB
+CLIENT_TIMEOUT_S = 120            # a job queued behind a full pool, then laid out
+_PR_SET_PDEATHSIG = 1
+
+_address: str | None = None  # where the web side sends jobs; set in the server before it forks
+
+
+class RenderError(RuntimeError):
+    """A render process could not write the document (its message says why)."""
+
+
+def use(address: str | None) -> None:
+    """Send render jobs to the pool at `address` (None: render in this process)."""
+    global _address
+    _address = address
+
+
+def in_use() -> bool:
+    return _address is not None
+
+
+# ------------------------------------------------------------------------------ client side
+
+
+def submit(job) -> Iterator[bytes] | None:
+    """The outputs of `job` from the pool, or None when no render process takes it (run it here).
+    The first output is read before this returns, so an error surfaces in the caller's request."""
+    address = _address
+    if address is None:
+        return None
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.settimeout(CLIENT_TIMEOUT_S)
+    try:
+        conn.connect(address)
+        header = json.dumps({"forms": job.forms, "report": job.report, "variant": job.variant,
+                             "archive": job.archive, "parts": job.parts}).encode()
+        html = job.html.encode("utf-8")
+        conn.sendall(_LENGTH.pack(len(header)) + header + _LENGTH.pack(len(html)) + html)
+        first = _read_output(conn)
+    except (OSError, EOFError) as exc:
+        conn.close()
+        _warn_unreachable(exc)
+        return None
+    except BaseException:  # the render process's error: the caller's
+        conn.close()
+        raise
+    expected = (1 if job.archive else 0) + job.parts
+    return _outputs(conn, first, expected)
+
+
+_last_warning = 0.0
+
+
+def _warn_unreachable(exc: BaseException) -> None:
+    global _last_warning
+    if time.monotonic() - _last_warning > 60:  # once a minute, not once per document
+        _last_warning = time.monotonic()
+        log.warning("renderprocesserna svarar inte (%s): dokumenten skapas i webbprocessen", type(exc).__name__)
+
+
+def _outputs(conn: socket.socket, first: bytes, expected: int) -> Iterator[bytes]:
+    if not expected:
+        conn.close()
+        yield first
+        return
+    rest: queue.Queue = queue.Queue()
+
+    def drain() -> None:  # the render process writes on at its own pace, whatever the web side does
+        try:
+            for _ in range(expected):
+                rest.put(_read_output(conn))
+        except BaseException as exc:  # noqa: BLE001 — handed to whoever takes the next output
+            rest.put(exc)
+        finally:
+            conn.close()
+
+    threading.Thread(target=drain, name="render-outputs", daemon=True).start()
+    yield first
+    for _ in range(expected):
+        item = rest.get()
+        if isinstance(item, BaseException):
+            raise RenderError(f"renderprocessen avbröt: {item}") from item
+        yield item
+
+
+def _read_output(conn: socket.socket) -> bytes:
+    kind = _read_exactly(conn, 1)
+    body = _read_exactly(conn, _LENGTH.unpack(_read_exactly(conn, _LENGTH.size))[0])
+    if kind == b"E":
+        raise RenderError(body.decode("utf-8", "replace"))
+    return body
+
+
+def _read_exactly(conn: socket.socket, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = conn.recv(min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the connection closed")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+# ------------------------------------------------------------------------------ server side
+
+
+class RenderPool:
+    """The render processes, under a supervisor process that restarts any that dies. Start it in
+    the server's master before the web workers are forked; it ends when that process ends."""
+
+    def __init__(self, processes: int):
+        self.processes = processes
+        self.address = f"\0formservice-render-{os.getpid()}-{secrets.token_hex(8)}"
+        self.supervisor: int | None = None
+
+    def start(self) -> str:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(self.address)
+        listener.listen(128)
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the supervisor
+            code = 1
+            try:
+                _supervise(listener, self.processes, parent)
+                code = 0
+            finally:
+                os._exit(code)
+        listener.close()  # only the render processes accept; the web workers must not inherit it
+        self.supervisor = pid
+        return self.address
+
+    def stop(self) -> None:
+        if self.supervisor is None:
+            return
+        try:
+            os.kill(self.supervisor, signal.SIGTERM)
+            os.waitpid(self.supervisor, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        self.supervisor = None
+
+
+def _die_with_parent(parent: int, sig: int) -> None:
+    """Linux sends `sig` to this process when the process that forked it ends."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, sig)
+    except (OSError, AttributeError):
+        pass  # not Linux: the accept loop's parent check still ends us within a second
+    if os.getppid() != parent:  # the parent ended before the call above
+        os._exit(0)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _stop(_sig, _frame) -> None:
+    raise _Stop  # out of waitpid, which Python would otherwise retry after the signal
+
+
+def _supervise(listener: socket.socket, processes: int, parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the master, whose end then ends us
+    signal.signal(signal.SIGTERM, _stop)
+    _die_with_parent(parent, signal.SIGTERM)
+    me = os.getpid()
+    children: set[int] = set()
+    try:
+        while True:
+            while len(children) < processes:
+                pid = os.fork()
+                if pid == 0:
+                    _child(listener, me)
+                children.add(pid)
+            pid, status = os.waitpid(-1, 0)
+            if pid in children:
+                children.discard(pid)
+                log.warning("en renderprocess avslutades (status %s) och startas om", status)
+                time.sleep(0.2)  # a process that dies at once must not make this loop spin
+    except _Stop:
+        pass
+    finally:
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+
+
+def _child(listener: socket.socket, supervisor: int) -> None:
+    code = 1
+    try:
+        _serve(listener, supervisor)
+        code = 0
+    except BaseException:  # noqa: BLE001
+        log.exception("renderprocessen avslutades av ett fel")
+    finally:
+        os._exit(code)
+
+
+def _serve(listener: socket.socket, supervisor: int) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(supervisor, signal.SIGKILL)
+    from . import pdf
+
+    pdf.reset_engine()  # fonts and CSS of its own, not the copy forked from the master
+    pdf.warm_up(render=True)
+    # The app forked from the master and the warm engine live as long as this process: out of the
+    # collector's sight, so that a full collection during a render does not walk them every time.
+    gc.collect()
+    gc.freeze()
+    me = os.getuid()
+    listener.settimeout(1.0)
+    while os.getppid() == supervisor:
+        try:
+            conn, _ = listener.accept()
+        except socket.timeout:
+            continue
+        with conn:
+            conn.settimeout(CLIENT_TIMEOUT_S)
+            uid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[1]
+            if uid != me:
+                log.warning("renderprocessen vägrade en anslutning från användare %s", uid)
+                continue
+            try:
+                _run(conn, pdf)
+            except (OSError, EOFError, ValueError):
+                continue  # the web side went away or sent nonsense: the next job
+
+
+def _run(conn: socket.socket, pdf) -> None:
+    header_size = _LENGTH.unpack(_read_exactly(conn, _LENGTH.size))[0]
+    if header_size > 4096:
+        raise ValueError("header too large")
+    header = json.loads(_read_exactly(conn, header_size))
+    html_size = _LENGTH.unpack(_read_exactly(conn, _LENGTH.size))[0]
+    if html_size > MAX_JOB_BYTES:
+        raise ValueError("job too large")
+    job = pdf.Job(_read_exactly(conn, html_size).decode("utf-8"), forms=bool(header["forms"]),
+                  report=bool(header["report"]), variant=str(header["variant"]),
+                  archive=bool(header["archive"]), parts=int(header["parts"]))
+    try:
+        for output in pdf.run_job(job):
+            conn.sendall(b"O" + _LENGTH.pack(len(output)) + output)
+    except (OSError, EOFError):
+        raise
+    except Exception as exc:  # noqa: BLE001 — the web side raises it as a RenderError
+        log.exception("renderprocessen kunde inte skriva dokumentet")
+        message = f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")[:4000]
+        conn.sendall(b"E" + _LENGTH.pack(len(message)) + message)

@@ -1,0 +1,190 @@
+"""The render processes (rendering/pool.py): real processes on a real socket, and the server
+(`formservice run`) that starts them before its workers and ends them with itself."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+
+from formservice.blanketter.catalogue import load_catalogue
+from formservice.rendering import documents, pdf, pool
+from formservice.rendering.pdf import DocumentContext
+from tests.sample_values import sample_values
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def pages_text(data: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+@pytest.fixture(scope="module")
+def render_pool():
+    started = pool.RenderPool(2)
+    pool.use(started.start())
+    yield started
+    pool.use(None)
+    started.stop()
+
+
+@pytest.fixture
+def only_remote(monkeypatch, render_pool):
+    """Laying out in this (the test) process fails: whatever succeeds was rendered by the pool."""
+    def refuse(job):
+        raise AssertionError("rendered in the web process, not in a render process")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(pdf, "run_job", refuse)
+    return render_pool
+
+
+def test_a_document_and_what_follows_come_from_the_render_processes(only_remote):
+    catalogue = load_catalogue()
+    values = documents.validate(catalogue, "rehabiliteringsforfragan",
+                                sample_values(*documents.parts_of(catalogue, "rehabiliteringsforfragan")))
+    printed, job = documents.produce_print(catalogue, "rehabiliteringsforfragan", values,
+                                           DocumentContext(organisation="Teststaden"))
+    archive, parts = documents.finish_print(job)
+    whole = pages_text(printed.content)
+    assert len(parts) == 2 and "Sekretessmedgivande" in "".join(pages_text(parts[1].pdf))
+    assert sum(len(pages_text(p.pdf)) for p in parts) == len(whole)  # the parts split the one layout
+    assert pages_text(archive) == whole
+    with pikepdf.open(io.BytesIO(archive)) as doc:  # the archive variant, not a second print copy
+        assert doc.open_metadata().get("pdfaid:part") == "2" and "/OutputIntents" in doc.Root
+
+
+def test_reports_and_fillable_copies_too(only_remote):
+    assert "Åäö" in pages_text(pdf.html_to_pdf('<html lang="sv"><p>Åäö</p></html>', forms=True))[0]
+
+
+def test_a_render_error_reaches_the_caller(render_pool):
+    with pytest.raises(pool.RenderError, match="KeyError"):
+        next(pdf.outputs(pdf.Job("<p>x</p>", variant="ingen-sådan")))
+    assert pdf.html_to_pdf("<p>Nästa jobb</p>").startswith(b"%PDF")  # the process serves on
+
+
+def test_a_render_process_that_dies_is_replaced(render_pool):
+    before = children(render_pool.supervisor)
+    assert len(before) == 2
+    os.kill(before[0], signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        now = children(render_pool.supervisor)
+        if len(now) == 2 and before[0] not in now:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"no new render process: {children(render_pool.supervisor)}")
+    for _ in range(4):  # both processes answer, whichever takes the job
+        assert pdf.html_to_pdf("<p>igen</p>").startswith(b"%PDF")
+
+
+def test_without_render_processes_the_caller_renders(monkeypatch, caplog):
+    monkeypatch.setattr(pool, "_address", "\0formservice-render-ingen-lyssnar")
+    monkeypatch.setattr(pool, "_last_warning", 0.0)
+    assert pdf.html_to_pdf("<p>lokalt</p>").startswith(b"%PDF")
+    assert "svarar inte" in caplog.text
+
+
+def test_another_user_is_refused(render_pool):
+    """A render process serves only its own user (the socket has no file permissions)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # as nobody: connect and ask for a PDF
+        os.close(read)
+        answer = b"refused"
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                conn.settimeout(20)
+                conn.connect(pool._address)
+                header = json.dumps({"forms": False, "report": False, "variant": pdf.PDF_VARIANT,
+                                     "archive": False, "parts": 0}).encode()
+                html = b"<p>x</p>"
+                conn.sendall(pool._LENGTH.pack(len(header)) + header + pool._LENGTH.pack(len(html)) + html)
+                if conn.recv(1):
+                    answer = b"answered"
+        except OSError:
+            pass
+        finally:
+            os.write(write, answer)
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    assert os.read(read, 20) == b"refused"
+    os.close(read)
+
+
+def test_the_server_starts_its_render_processes_and_ends_them(tmp_path):
+    """`formservice run`: an API render answered through the render processes; Ctrl+C (SIGINT) on
+    the server leaves no process behind."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORMSERVICE_")}
+    env.update(FORMSERVICE_INSTANCE_PATH=str(tmp_path / "instance"), PYTHONPATH=str(ROOT))
+    cli = [sys.executable, "-c", "import sys; from formservice.cli import main; sys.exit(main())"]
+    for command in (["init-instance"], ["init-db"], ["demo"]):
+        subprocess.run(cli + command, env=env, check=True, capture_output=True, cwd=ROOT)
+    token = subprocess.run(cli + ["create-token", "--username", "soc.demo", "--name", "test"], env=env,
+                           check=True, capture_output=True, text=True, cwd=ROOT).stdout.strip().splitlines()[-1]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(cli + ["run", "--port", str(port), "--workers", "1", "--threads", "2",
+                                     "--render-processes", "2"],
+                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              start_new_session=True)
+    try:
+        catalogue = load_catalogue()
+        body = json.dumps(sample_values(*documents.parts_of(catalogue, "forandringsplan"))).encode()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/api/v1/blanketter/forandringsplan/pdf", data=body,
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    data = response.read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.3)
+        assert "Förändringsplan" in pages_text(data)[0]
+        processes = children(server.pid)  # one worker and the supervisor, whose children render
+        render = [p for child in processes for p in children(child)]
+        assert len(processes) == 2 and len(render) == 2
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while any(alive(p) for p in processes + render):
+            assert time.monotonic() < deadline, "a process of the server outlived it"
+            time.sleep(0.1)
+        assert "renderprocesserna svarar inte" not in server.stderr.read().decode()
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+        server.stderr.close()
