@@ -2,7 +2,7 @@
 benchmarks/README.md (between the "results" markers), with the date, the machine's load and the
 command. Needs only what `scripts/serve` installs (no test extras).
 
-    .venv/bin/python benchmarks/run_all.py [--quick] [--only click,arenden,...] [--no-write]
+    .venv/bin/python benchmarks/run_all.py [--quick] [--only click,arenden,...] [--no-write] [--database-url URL]
 
 Each script runs in its own process (a fresh interpreter, so one cannot warm the next) with
 `--json`; the row's figures come from that JSON and its verdict from the script's own verdict.
@@ -41,11 +41,23 @@ def _arenden(r: dict) -> list[tuple[str, str, str, str]]:
             for name, v in r["operations"].items()]
 
 
+def _pnr_search(r: dict) -> list[tuple[str, str, str, str]]:
+    v = r["operations"]["search_pnr"]
+    return [(f"personnummer search at {r['config']['arenden']:,} ärenden", "one index lookup; p95 ≤ 50 ms",
+             f"p95 {v['p95_ms']} ms (p50 {v['p50_ms']} ms)", "PASS" if v["pass"] else "FAIL")]
+
+
 def _blanketter(r: dict) -> list[tuple[str, str, str, str]]:
     s = r["summary"]
     rows = [("render: service vs bare", "≤ 1.10 × bare WeasyPrint (paired, every blankett)",
              f"geomean ×{s['geomean_paired_ratio']}, worst ×{s['worst_paired_ratio']}",
              "PASS" if s["all_pass"] else "FAIL")]
+    docx = r.get("docx") or {}
+    if docx:
+        slowest = max(docx, key=lambda bid: docx[bid]["docx_ms_median"])
+        ms = docx[slowest]["docx_ms_median"]
+        rows.append(("DOCX per blankett", "≤ 30 ms (median, the slowest blankett)", f"{ms} ms ({slowest})",
+                     "PASS" if ms <= 30 else "FAIL"))
     if s.get("memory_flat") is not None:
         rows.append(("render: memory over many documents", "flat (≤ +10 %)", "flat" if s["memory_flat"] else "growing",
                      "PASS" if s["memory_flat"] else "FAIL"))
@@ -62,14 +74,22 @@ def _simple(name: str, target: str):
 BENCHMARKS = {
     "click": ("bench_click.py", _click),
     "arenden": ("bench_arenden.py", _arenden),
+    # Seeding 100,000 ärenden one by one takes about 25 minutes per database; --quick seeds 10,000.
+    "search_100k": ("bench_arenden.py", _pnr_search, {"full": ["--arenden", "100000", "--rounds", "30"],
+                                                      "quick": ["--arenden", "10000", "--rounds", "20"]}),
     "blanketter": ("bench_blanketter.py", _blanketter),
     "load": ("bench_load.py", lambda r: [(
-        f"load over HTTP: {r['workers']} workers × {r['threads']} threads, {r['clients']} clients",
-        "≥ 0.90 × ceiling (cores ÷ bare); p95 ≤ 2.5 × single p50",
-        f"{r['throughput_per_s']}/s = ×{r['throughput_ratio']} of {r['ceiling_per_s']}/s; p95 ×{r['p95_ratio']}; "
-        f"server CPU/document ×{r['cpu_ratio']} bare", r["verdict"])]),
+        f"load over HTTP: {r['workers']} workers × {r['threads']} threads, {r['render_processes']} render "
+        f"processes, {r['clients']} clients",
+        "≥ 0.90 × ceiling (bare WeasyPrint, a process per core, same clients, interleaved); p95 ≤ 2.5 × single "
+        "p50 (or ≤ the bare server's own ratio in the run); RSS ≤ 150 MiB per process",
+        f"{r['throughput_per_s']}/s = ×{r['throughput_ratio']} of {r['ceiling_per_s']}/s; p95 ×{r['p95_ratio']} "
+        f"(bare server ×{r['bare_p95_ratio']}); server CPU/document ×{r['cpu_ratio']} bare; RSS worker "
+        f"{r['worker_rss_mib_after_logins']} MiB after logins, render process {r['render_process_rss_mib']} MiB",
+        r["verdict"])]),
     "cold": ("bench_cold.py", lambda r: [(
-        "cold start to the first PDF (new interpreter)", f"≤ {r['target_s']} s; ratio to bare WeasyPrint reported",
+        "cold start to the first PDF (new interpreter, to the PDF in hand)",
+        f"≤ {r['target_s']} s; ratio to bare WeasyPrint reported",
         f"{r['service_s']} s vs bare {r['bare_s']} s = ×{r['ratio']}", r["verdict"])]),
     "uppfoljning": ("bench_uppfoljning.py", lambda r: [(
         f"uppföljning: {name} ({r['arenden']:,} ärenden, {r['database']})", "p95 < 1 s",
@@ -80,14 +100,24 @@ BENCHMARKS = {
 }
 
 
-def run(names: list[str], quick: bool) -> tuple[list[tuple[str, str, str, str]], list[str]]:
+# Where the database matters: run again on PostgreSQL when run_all is given --database-url.
+ON_POSTGRESQL = {"arenden", "search_100k", "uppfoljning"}
+
+
+def run(names: list[str], quick: bool, database_url: str | None = None
+        ) -> tuple[list[tuple[str, str, str, str]], list[str]]:
     rows, failures = [], []
-    for name in names:
-        script, summarise = BENCHMARKS[name]
+    lanes = [(name, "", []) for name in names]
+    if database_url:
+        lanes += [(name, " (PostgreSQL)", ["--database-url", database_url]) for name in names
+                  if name in ON_POSTGRESQL]
+    for name, label, database in lanes:
+        script, summarise, *extra = BENCHMARKS[name]
+        args = (extra[0]["quick" if quick else "full"] if extra else []) + database
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "result.json"
-            cmd = [sys.executable, str(HERE / script), "--json", str(out)] + (["--quick"] if quick else [])
-            print(f"== {script}{' --quick' if quick else ''}", flush=True)
+            cmd = [sys.executable, str(HERE / script), "--json", str(out), *args] + (["--quick"] if quick else [])
+            print(f"== {script} {' '.join(args)}{' --quick' if quick else ''}", flush=True)
             started = time.perf_counter()
             proc = subprocess.run(cmd, cwd=HERE.parent)
             took = time.perf_counter() - started
@@ -96,9 +126,9 @@ def run(names: list[str], quick: bool) -> tuple[list[tuple[str, str, str, str]],
                 failures.append(script)
                 continue
             try:
-                found = summarise(json.loads(out.read_text(encoding="utf-8")))
+                found = [(what + label, *rest) for what, *rest in summarise(json.loads(out.read_text(encoding="utf-8")))]
             except (KeyError, TypeError, ValueError) as exc:
-                found = [(script, "–", f"unreadable result ({exc})", "ERROR")]
+                found = [(script + label, "–", f"unreadable result ({exc})", "ERROR")]
             rows += found
             failures += [script for *_r, verdict in found if verdict not in ("PASS",)]
             print(f"   {len(found)} rows in {took:.0f} s", flush=True)
@@ -133,12 +163,14 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", help="comma-separated: " + ", ".join(BENCHMARKS))
     parser.add_argument("--no-write", action="store_true", help="print the table, leave README.md alone")
+    parser.add_argument("--database-url", help="also run the database benchmarks on this (empty) PostgreSQL "
+                                               "database: " + ", ".join(sorted(ON_POSTGRESQL)))
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
-    rows, failures = run(names, args.quick)
+    rows, failures = run(names, args.quick, args.database_url)
     text = table(rows, args.quick)
     print(text)
     if not args.no_write:
