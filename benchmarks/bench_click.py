@@ -10,7 +10,11 @@ it is timed separately as **after** by closing the response, outside the click. 
 `weasyprint.HTML(string=html).write_pdf(...)` with the service's CSS and fonts for exactly the print
 HTML of that document. The order of click and bare alternates every round.
 
-    .venv/bin/python benchmarks/bench_click.py [--quick] [--runs N] [--json out.json]
+    .venv/bin/python benchmarks/bench_click.py [--quick] [--runs N] [--render-processes N] [--json out.json]
+
+As under `formservice run`, the layouts go to a render process (rendering/pool.py) by default, so the
+click includes handing the job over and getting the PDF back; `--render-processes 0` lays out in the
+benchmark's own process.
 
 Target (issue 14): the click's p50 ≤ 1.3 × the bare render's p50. "before" is what the click cost
 when everything was written in the request: click + after. Also: an API render and its identical
@@ -101,7 +105,21 @@ def one_click(app, client, user_id, pid, blankett_id, values):
     return click, time.perf_counter() - t1, html
 
 
-def run(runs: int, warmup: int) -> dict:
+def run(runs: int, warmup: int, render_processes: int = 1) -> dict:
+    from formservice.rendering import pool
+
+    render_pool = pool.RenderPool(render_processes) if render_processes else None
+    if render_pool is not None:
+        pool.use(render_pool.start())
+    try:
+        return _run(runs, warmup) | {"render_processes": render_processes}
+    finally:
+        if render_pool is not None:
+            pool.use(None)
+            render_pool.stop()
+
+
+def _run(runs: int, warmup: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         app = make_app(Path(tmp))
         user_id, pid = set_up(app)
@@ -176,11 +194,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--render-processes", type=int, default=1)
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     runs = 5 if args.quick else args.runs
-    result = run(runs, warmup=2)
-    print(f"click vs bare WeasyPrint ({runs} rounds, load {result['load']:.2f}; target click p50 ≤ {TARGET} × bare)")
+    result = run(runs, warmup=2, render_processes=args.render_processes)
+    print(f"click vs bare WeasyPrint ({runs} rounds, load {result['load']:.2f}, render processes "
+          f"{args.render_processes}; target click p50 ≤ {TARGET} × bare)")
     print(f"{'blankett':28} {'bare ms':>8} {'click ms':>9} {'after ms':>9} {'ratio':>6} {'paired':>7} {'before':>7}  verdict")
     for bid, r in result["blanketter"].items():
         print(f"{bid:28} {r['bare_ms']:8.1f} {r['click_ms']:9.1f} {r['after_ms']:9.1f} {r['ratio']:6.3f} "
