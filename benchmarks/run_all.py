@@ -94,7 +94,7 @@ BENCHMARKS = {
         for name, v in r["views"].items()]),
     "upload": ("bench_upload.py", _simple("hostile uploads: /healthz under load", "p95 ≤ 1 s, no 5xx")),
     "slow_clients": ("bench_slow_clients.py", _simple("slow-header clients: /healthz", "p95 ≤ 1 s, no timeout")),
-    # Seeding 100,000 ärenden one by one takes about 25 minutes per database; --quick seeds 10,000.
+    # Seeding 100,000 ärenden takes 4–5 minutes on SQLite; --quick seeds 10,000.
     "search_100k": ("bench_arenden.py", _pnr_search, {"full": ["--arenden", "100000", "--rounds", "30"],
                                                       "quick": ["--arenden", "10000", "--rounds", "20"]}),
 }

@@ -93,26 +93,58 @@ def _build_app(test_config: dict | None) -> "Flask":
     doctor.install()
     register_blueprints(app)
     app.jinja_env.bytecode_cache = _COMPILED_TEMPLATES
+    from .rendering.pdf import use_bytecode_cache
+
+    use_bytecode_cache(_COMPILED_TEMPLATES)
+    # On disk only for a server or command; a test's app keeps its compiled templates in memory.
+    _COMPILED_TEMPLATES.directory = _cache_folder(app.instance_path, "jinja") if test_config is None else None
     return app
 
 
+def _cache_folder(instance_path: str, name: str) -> str | None:
+    folder = os.path.join(instance_path, "cache", name)
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    return folder
+
+
 def _compiled_templates():
-    """Compiled page templates shared by every app in the process (keyed by template and source
-    checksum, so an edited template compiles anew): a second app – the test suite makes one per
-    test – does not compile the ärende page and the drawn map again."""
+    """Compiled templates shared by every app in the process, and – for a server or command – kept
+    in instance/cache/jinja across restarts (keyed by template, checked against the source's
+    checksum and the Python version, so an edited template or a new Python compiles anew): a
+    second app – the test suite makes one per test – does not compile the ärende page and the
+    drawn map again, and a restarted server's workers do not compile anything at all."""
     from jinja2 import BytecodeCache
 
     class SharedBytecode(BytecodeCache):
         def __init__(self) -> None:
             self.store: dict[str, bytes] = {}
+            self.directory: str | None = None
 
         def load_bytecode(self, bucket) -> None:
             code = self.store.get(bucket.key)
+            if code is None and self.directory:
+                try:
+                    with open(os.path.join(self.directory, bucket.key + ".cache"), "rb") as fh:
+                        code = fh.read()
+                except OSError:
+                    code = None
             if code is not None:
                 bucket.bytecode_from_string(code)
 
         def dump_bytecode(self, bucket) -> None:
-            self.store[bucket.key] = bucket.bytecode_to_string()
+            code = bucket.bytecode_to_string()
+            self.store[bucket.key] = code
+            if self.directory:
+                path = os.path.join(self.directory, bucket.key + ".cache")
+                try:  # whole or not at all: another worker may read it at the same moment
+                    with open(f"{path}.{os.getpid()}", "wb") as fh:
+                        fh.write(code)
+                    os.replace(f"{path}.{os.getpid()}", path)
+                except OSError:
+                    pass  # a read-only instance only compiles at every start
 
     return SharedBytecode()
 

@@ -51,3 +51,53 @@ def test_missing_keys_are_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("FORMSERVICE_SECRET_KEY", "x" * 32)
     with pytest.raises(RuntimeError, match="init-instance"):
         create_app()
+
+
+def test_compiled_templates_are_kept_across_restarts(tmp_path, monkeypatch, database_url):
+    """A server's compiled page and document templates go to instance/cache/jinja, and a restarted
+    process reads them instead of compiling; a file that does not fit (another Python, a damaged
+    file) is compiled anew, never served."""
+    import jinja2
+    import pytest
+
+    import formservice
+    from formservice.crypto import new_keyring_dict, write_key_file
+    from formservice.rendering import documents, pdf
+    from tests.sample_values import sample_values
+
+    inst = tmp_path / "inst"
+    inst.mkdir()
+    write_key_file(inst / "keys.json", new_keyring_dict())
+    (inst / "config.py").write_text(f"SECRET_KEY = 'x' * 32\nDATABASE_URL = {database_url!r}\n")
+    monkeypatch.setenv("FORMSERVICE_INSTANCE_PATH", str(inst))
+    cache = formservice._COMPILED_TEMPLATES
+
+    def restart_and_render():
+        monkeypatch.setattr(cache, "store", {})  # a new process: nothing compiled in memory
+        pdf.reset_engine()
+        app = create_app()
+        catalogue = app.extensions["catalogue"]
+        values = sample_values(*documents.parts_of(catalogue, "forandringsplan"))
+        return documents.produce(catalogue, "forandringsplan", values, pdf.DocumentContext(organisation="X"))
+
+    try:
+        assert restart_and_render().content.startswith(b"%PDF")
+        kept = sorted((inst / "cache" / "jinja").iterdir())
+        assert kept, "nothing was kept"
+
+        def no_compiling(*args, **kwargs):
+            raise AssertionError("a template was compiled although its compiled form was kept")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(jinja2.Environment, "compile", no_compiling)
+            assert restart_and_render().content.startswith(b"%PDF")
+        for path in kept:
+            path.write_bytes(b"not bytecode")
+        with pytest.raises(AssertionError, match="was compiled"), monkeypatch.context() as patched:
+            patched.setattr(jinja2.Environment, "compile", no_compiling)
+            restart_and_render()
+        assert restart_and_render().content.startswith(b"%PDF")
+        assert all(path.read_bytes() != b"not bytecode" for path in kept)  # written anew
+    finally:
+        cache.directory = None
+        pdf.reset_engine()

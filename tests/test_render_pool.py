@@ -117,8 +117,12 @@ def test_another_user_is_refused(render_pool):
         os.close(read)
         answer = b"refused"
         try:
-            os.setgid(65534)
-            os.setuid(65534)
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+            except PermissionError:
+                answer = b"not root"
+                raise
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
                 conn.settimeout(20)
                 conn.connect(pool._address)
@@ -135,8 +139,11 @@ def test_another_user_is_refused(render_pool):
             os._exit(0)
     os.close(write)
     os.waitpid(pid, 0)
-    assert os.read(read, 20) == b"refused"
+    answer = os.read(read, 20)
     os.close(read)
+    if answer == b"not root":
+        pytest.skip("acting as another user needs root (CI runs as root)")
+    assert answer == b"refused"
 
 
 def test_the_server_starts_its_render_processes_and_ends_them(tmp_path):

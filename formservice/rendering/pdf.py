@@ -143,6 +143,7 @@ class _Engine:
             )
             self.jinja = jinja2.Environment(
                 loader=jinja2.FileSystemLoader(str(Path(paths.TEMPLATES_DIR) / "documents")),
+                bytecode_cache=_bytecode_cache,
                 autoescape=True,
                 auto_reload=False,
                 trim_blocks=True,
@@ -156,6 +157,15 @@ class _Engine:
 
 
 _engine = _Engine()
+_bytecode_cache: jinja2.BytecodeCache | None = None
+
+
+def use_bytecode_cache(cache: jinja2.BytecodeCache | None) -> None:
+    """Compiled document templates from (and into) `cache`: the app's, kept across restarts."""
+    global _bytecode_cache
+    _bytecode_cache = cache
+    if _engine.ready:
+        _engine.jinja.bytecode_cache = cache
 
 
 def _ensure_engine() -> _Engine:
