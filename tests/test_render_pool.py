@@ -195,3 +195,17 @@ def test_the_server_starts_its_render_processes_and_ends_them(tmp_path):
             os.killpg(server.pid, signal.SIGKILL)
         server.wait()
         server.stderr.close()
+
+
+def test_the_wizard_click_and_everything_after_it(only_remote, forfragan, soc):
+    """The caseworker's click, the parts, the archive copy and the doctor's fillable copy: all laid
+    out by the render processes (this process refuses to), all there for the ärende."""
+    import zipfile
+
+    pid, doc_id, fillable = forfragan
+    with pikepdf.open(io.BytesIO(fillable)) as doc:
+        assert "/AcroForm" in doc.Root and len(doc.Root.AcroForm.Fields) > 5
+    bilaga = soc.get(f"/arenden/{pid}/dokument/{doc_id}/del/1.pdf")
+    assert bilaga.status_code == 200 and "Sekretessmedgivande" in pages_text(bilaga.data)[0]
+    names = zipfile.ZipFile(io.BytesIO(soc.get(f"/arenden/{pid}/dokument/{doc_id}.zip").data)).namelist()
+    assert len([n for n in names if n.endswith(".pdf")]) == 4  # the packet, two parts, the archive copy
