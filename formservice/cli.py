@@ -242,6 +242,9 @@ def check(skip_database, forms_dir):
     from . import db
     from .arenden import mapcheck
 
+    if _embedded_database_missing(app.config["DATABASE_URL"]):  # connecting would create it, empty
+        click.echo("Databasen finns inte än (kör init-db): inga ärenden att kontrollera.")
+        return
     with app.app_context():
         try:
             fit = mapcheck.check(cat.process_map)
@@ -258,6 +261,14 @@ def check(skip_database, forms_dir):
     else:
         click.echo("Kartan passar inte ärendena i databasen:\n" + "\n".join(fit.lines()), err=True)
         sys.exit(1)
+
+
+def _embedded_database_missing(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return (parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+            and not Path(parsed.database).exists())
 
 
 # ---------------------------------------------------------------- serving

@@ -33,6 +33,8 @@ def serve(app, host: str, port: int, workers: int, threads: int, render_processe
     render_pool = pool.RenderPool(render_processes) if render_processes > 0 else None
     if render_pool is not None:
         pool.use(render_pool.start())
+        app.logger.info("%d renderprocesser lägger ut PDF:erna (supervisor pid %d)", render_processes,
+                        render_pool.supervisor)
     try:
         _run(app, host, port, workers, threads)
     finally:

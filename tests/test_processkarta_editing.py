@@ -3,6 +3,7 @@ live database, ärenden standing on a ruta the map no longer has, reloading with
 map version on every history entry, and an ärende's way drawn on its lanes."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -227,3 +228,22 @@ def test_an_arende_reaches_the_longest_end_state_on_every_database(soc, app):
     place(soc, pid, "finsamteam.9")
     step(soc, pid, "finsamteam.slut-genomford")
     assert "Finsamteamets plan är genomförd" in soc.get(f"/arenden/{pid}").get_data(as_text=True)
+
+
+def test_check_on_a_new_instance_leaves_the_embedded_database_uncreated(tmp_path, monkeypatch):
+    """`scripts/serve` runs `check` before it decides that a new embedded database gets the demo
+    data: checking must not create the database file (an empty SQLite file meant no demo users)."""
+    from click.testing import CliRunner
+
+    from formservice.cli import main
+
+    for name in [n for n in os.environ if n.startswith("FORMSERVICE_")]:
+        monkeypatch.delenv(name)
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("FORMSERVICE_INSTANCE_PATH", str(instance))
+    runner = CliRunner()
+    assert runner.invoke(main, ["init-instance"]).exit_code == 0
+    res = runner.invoke(main, ["check"])
+    assert res.exit_code == 0, res.output
+    assert "Databasen finns inte än (kör init-db)" in res.output
+    assert not (instance / "formservice.sqlite").exists()
