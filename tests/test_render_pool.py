@@ -209,3 +209,46 @@ def test_the_wizard_click_and_everything_after_it(only_remote, forfragan, soc):
     assert bilaga.status_code == 200 and "Sekretessmedgivande" in pages_text(bilaga.data)[0]
     names = zipfile.ZipFile(io.BytesIO(soc.get(f"/arenden/{pid}/dokument/{doc_id}.zip").data)).namelist()
     assert len([n for n in names if n.endswith(".pdf")]) == 4  # the packet, two parts, the archive copy
+
+
+def _silent_pool(monkeypatch, answer):
+    """A socket where the render pool should be, whose one "process" does `answer(conn)`."""
+    import threading
+
+    address = f"\0formservice-render-test-{os.getpid()}-{time.monotonic_ns()}"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(address)
+    listener.listen(1)
+
+    def serve():
+        conn, _ = listener.accept()
+        answer(conn)
+
+    threading.Thread(target=serve, daemon=True).start()
+    monkeypatch.setattr(pool, "_address", address)
+    monkeypatch.setattr(pool, "_last_warning", 0.0)
+    return listener
+
+
+def test_a_render_process_that_ends_mid_job_leaves_the_document_to_the_caller(monkeypatch, caplog):
+    listener = _silent_pool(monkeypatch, lambda conn: (conn.recv(1 << 16), conn.close()))
+    try:
+        assert "mitt i jobbet" in pages_text(pdf.html_to_pdf('<html lang="sv"><p>mitt i jobbet</p></html>'))[0]
+        assert "renderprocesserna svarar inte" in caplog.text
+    finally:
+        listener.close()
+
+
+def test_a_render_process_still_at_work_is_not_doubled(monkeypatch):
+    """The job was handed over and is not answered in time: an error, not a second layout here."""
+    held = []
+    listener = _silent_pool(monkeypatch, held.append)  # accepts, keeps the job, never answers
+    monkeypatch.setattr(pool, "CLIENT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(pdf, "run_job", lambda job: pytest.fail("laid out a second time"))
+    try:
+        with pytest.raises(pool.RenderError, match="svarade inte"):
+            pdf.html_to_pdf("<p>långsam</p>")
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()

@@ -69,22 +69,29 @@ def submit(job) -> Iterator[bytes] | None:
         return None
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     conn.settimeout(CLIENT_TIMEOUT_S)
+    header = json.dumps({"forms": job.forms, "report": job.report, "variant": job.variant,
+                         "archive": job.archive, "parts": job.parts}).encode()
+    html = job.html.encode("utf-8")
     try:
-        conn.connect(address)
-        header = json.dumps({"forms": job.forms, "report": job.report, "variant": job.variant,
-                             "archive": job.archive, "parts": job.parts}).encode()
-        html = job.html.encode("utf-8")
+        try:
+            conn.connect(address)
+        except OSError as exc:  # no pool listening, or its queue full: the job was never handed over
+            raise ConnectionError(str(exc)) from exc
         conn.sendall(_LENGTH.pack(len(header)) + header + _LENGTH.pack(len(html)) + html)
         first = _read_output(conn)
-    except (OSError, EOFError) as exc:
+    except (EOFError, ConnectionError) as exc:
+        # Not handed over, or its render process ended mid-job (killed, restarted): nobody else is
+        # laying this document out, so this process does.
         conn.close()
         _warn_unreachable(exc)
         return None
-    except BaseException:  # the render process's error: the caller's
+    except TimeoutError:  # a render process has the job and is still at it: do not start a second
+        conn.close()
+        raise RenderError(f"renderprocesserna svarade inte på {CLIENT_TIMEOUT_S} s") from None
+    except BaseException:  # the render process's own error: the caller's
         conn.close()
         raise
-    expected = (1 if job.archive else 0) + job.parts
-    return _outputs(conn, first, expected)
+    return _outputs(conn, first, (1 if job.archive else 0) + job.parts)
 
 
 _last_warning = 0.0
@@ -98,13 +105,14 @@ def _warn_unreachable(exc: BaseException) -> None:
 
 
 def _outputs(conn: socket.socket, first: bytes, expected: int) -> Iterator[bytes]:
+    """The first output, then the rest as a background thread reads them: it starts now, so the
+    render process writes on at its own pace, whatever the web side does meanwhile."""
     if not expected:
         conn.close()
-        yield first
-        return
+        return iter([first])
     rest: queue.Queue = queue.Queue()
 
-    def drain() -> None:  # the render process writes on at its own pace, whatever the web side does
+    def drain() -> None:
         try:
             for _ in range(expected):
                 rest.put(_read_output(conn))
@@ -114,12 +122,16 @@ def _outputs(conn: socket.socket, first: bytes, expected: int) -> Iterator[bytes
             conn.close()
 
     threading.Thread(target=drain, name="render-outputs", daemon=True).start()
-    yield first
-    for _ in range(expected):
-        item = rest.get()
-        if isinstance(item, BaseException):
-            raise RenderError(f"renderprocessen avbröt: {item}") from item
-        yield item
+
+    def taken() -> Iterator[bytes]:
+        yield first
+        for _ in range(expected):
+            item = rest.get()
+            if isinstance(item, BaseException):
+                raise RenderError(f"renderprocessen avbröt: {item}") from item
+            yield item
+
+    return taken()
 
 
 def _read_output(conn: socket.socket) -> bytes:
@@ -266,7 +278,7 @@ def _serve(listener: socket.socket, supervisor: int) -> None:
                 continue
             try:
                 _run(conn, pdf)
-            except (OSError, EOFError, ValueError):
+            except (OSError, EOFError, ValueError, KeyError, TypeError):
                 continue  # the web side went away or sent nonsense: the next job
 
 
