@@ -271,8 +271,7 @@ def move(user: User, arende: Arende, to_ruta: str, *, kind: str = "ruta", beslut
     """Record a step on the map (a decision, a choice, a link, or a correction) and move the case."""
     require_open(arende)
     dbs = db.session()
-    pm = current_app.extensions["catalogue"].process_map
-    statistik.on_move(arende, to_ruta, statistik.lanes(pm), utcnow(), statistik.same_ruta(pm))
+    statistik.on_move(arende, to_ruta, current_app.extensions["catalogue"].process_map, utcnow())
     dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind=kind, from_ruta=arende.ruta, to_ruta=to_ruta,
                      beslut=beslut, note_enc=keyring().encrypt_json(note) if note else None))
     arende.ruta = to_ruta

@@ -97,14 +97,13 @@ def _duration(cells: Counter, slag: str, when: datetime, arende: Arende, nyckel:
     cells[_key({**cell, "kon": ALL, "aldersgrupp": ALL})] += 1
 
 
-def on_move(arende: Arende, to_ruta: str, lane_of, now: datetime, same_ruta=None) -> None:
+def on_move(arende: Arende, to_ruta: str, process_map, now: datetime) -> None:
     """Before an ärende moves from its ruta to ``to_ruta``: its stay ends; a change of lane is a
     flow; an FK ansökan made during the stay gets its lead time, and arriving at the team's plan
-    gives the latest Finsamteam anmälan its own. ``same_ruta(a, b)`` compares ruta ids through
-    renames (formerly)."""
+    gives the latest Finsamteam anmälan its own (ruta ids compared through renames, formerly)."""
     if to_ruta == arende.ruta:
         return
-    same_ruta = same_ruta or (lambda a, b: a == b)
+    lane_of, same = lanes(process_map), same_ruta(process_map)
     dbs = db.session()
     with dbs.no_autoflush:
         arrived = dbs.scalar(select(func.max(Handelse.at)).where(Handelse.arende_id == arende.id,
@@ -118,7 +117,7 @@ def on_move(arende: Arende, to_ruta: str, lane_of, now: datetime, same_ruta=None
                         Dokument.blankett_id.in_(list(NEXT_STEP_DOCUMENTS)))):
                 _duration(cells, "ledtid", now, arende, NEXT_STEP_DOCUMENTS[blankett_id],
                           (now - created).total_seconds() / 86400)
-        if same_ruta(to_ruta, TEAM_DECISION[1]):
+        if same(to_ruta, TEAM_DECISION[1]):
             anmald = dbs.scalar(select(func.max(Dokument.created_at)).where(
                 Dokument.arende_id == arende.id, Dokument.blankett_id == TEAM_DECISION[0], Dokument.created_at <= now))
             if anmald is not None:
@@ -140,10 +139,10 @@ def on_answer(arende: Arende, document_created: datetime, now: datetime) -> None
     _add(cells)
 
 
-def rebuild(lane_of, answers=(), same_ruta=None) -> int:
+def rebuild(process_map, answers=()) -> int:
     """Recompute every count from the history, documents and ``answers`` ((arende id, document
     created, first confirmed) of the förfrågningar, from the doctor wing). Returns rows written."""
-    same_ruta = same_ruta or (lambda a, b: a == b)
+    lane_of, same = lanes(process_map), same_ruta(process_map)
     dbs = db.session()
     dbs.execute(delete(Statistik))
     arenden = {a.id: a for a in dbs.scalars(select(Arende))}
@@ -173,7 +172,7 @@ def rebuild(lane_of, answers=(), same_ruta=None) -> int:
             if blankett_id in NEXT_STEP_DOCUMENTS and arrived <= created <= at:
                 _duration(cells, "ledtid", at, a, NEXT_STEP_DOCUMENTS[blankett_id],
                           (at - created).total_seconds() / 86400)
-        if same_ruta(to, TEAM_DECISION[1]):
+        if same(to, TEAM_DECISION[1]):
             anmald = [c for c, b in docs.get(arende_id, ()) if b == TEAM_DECISION[0] and c <= at]
             if anmald:
                 _duration(cells, "ledtid", at, a, TEAM_DECISION[2], (at - max(anmald)).total_seconds() / 86400)

@@ -90,9 +90,6 @@ def print_parts(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any
     return [copy for part in parts_of(catalogue, blankett_id) for copy in pdf_rendering.copies(part, values)]
 
 
-ARCHIVE_VARIANT = pdf_rendering.ARCHIVE_VARIANT
-
-
 @dataclass(frozen=True)
 class PrintedPart:
     title: str

@@ -105,4 +105,4 @@ def rebuild_counts(pm) -> int:
         select(Dokument.arende_id, Dokument.created_at, first.c.confirmed)
         .join(first, first.c.dokument_id == Dokument.id)
         .where(Dokument.blankett_id == statistik.ANSWERED_DOCUMENT[0])).all()
-    return statistik.rebuild(statistik.lanes(pm), answers, statistik.same_ruta(pm))
+    return statistik.rebuild(pm, answers)
