@@ -12,8 +12,8 @@ Set-up, all in a temporary directory that is deleted afterwards:
   and indexed with keyed hashes exactly as in production);
 * one organisation, one enhet, one socialsekreterare (``accounts.create_user``);
 * N ärenden (default 5,000) created with ``formservice.arenden.operations.create`` for that user, with
-  fictitious names from small Swedish name lists and generated personnummer (birth dates
-  1897–1899, correct Luhn check digit: in the 12-digit form no living person's number). ``create`` commits every ärende itself; for seeding its
+  fictitious names from small Swedish name lists and generated personnummer (born 123–127 years
+  ago, correct Luhn check digit: in the 12-digit form no living person's number). ``create`` commits every ärende itself; for seeding its
   commit is deferred to one commit per batch of 500 (the seeding session's ``commit`` is shadowed
   by ``flush`` inside a batch). The last 100 (fewer with --quick) are created on the unchanged
   one-commit-per-ärende path, to measure its rate; together they are exactly N.
@@ -46,7 +46,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,28 +77,15 @@ ORTER = ["Stockholm", "Skärholmen", "Farsta", "Spånga", "Bromma", "Vällingby"
 
 # ------------------------------------------------------------------------------- test data
 
-def luhn_digit(nine: str) -> int:
-    """The check digit of a personnummer's first nine digits (ÅÅMMDDNNN)."""
-    total = 0
-    for i, ch in enumerate(nine):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return (10 - total % 10) % 10
-
-
 def fictitious_personnummer(rng: random.Random, used: set[str]) -> str:
-    """ÅÅÅÅMMDD-NNNK with a birth date in 1897–1899 and a correct check digit: a valid format (the
-    service refuses birth years more than 130 years back) that belongs to nobody alive. Lives only
-    in the temporary database of this run."""
-    first, span = date(1897, 1, 1), (date(1899, 12, 31) - date(1897, 1, 1)).days
-    while True:
-        born = first + timedelta(days=rng.randrange(span + 1))
-        serial = f"{rng.randrange(1, 1000):03d}"
-        nine = born.strftime("%y%m%d") + serial
-        pnr = f"{born:%Y%m%d}-{serial}{luhn_digit(nine)}"
-        if pnr not in used:
-            used.add(pnr)
-            return pnr
+    """ÅÅÅÅMMDD-NNNK from the demo's generator (formservice/uppfoljning/exempeldata.py): born 123–127
+    years ago, older than anybody alive, with a correct check digit – a valid format (the service
+    refuses birth years more than 130 years back) that belongs to nobody alive. Lives only in the
+    temporary database of this run."""
+    from formservice.uppfoljning.exempeldata import fictitious_personnummer as generate
+
+    twelve = generate(rng, rng.choice("KM"), date.today(), used)
+    return f"{twelve[:8]}-{twelve[8:]}"
 
 
 def fictitious_individ(rng: random.Random, used: set[str]) -> dict[str, str]:

@@ -13,7 +13,7 @@ from .paths import STATIC_DIR, TEMPLATES_DIR
 if TYPE_CHECKING:  # the pure wings (processkarta, blanketter, rendering) must import without flask
     from flask import Flask
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "KeysMissing"]
 
 
 def create_app(test_config: dict | None = None) -> "Flask":
@@ -158,17 +158,33 @@ def _load_keyring(app: "Flask"):
     from .crypto import CryptoError, keyring_from_dict
 
     data = app.config.get("KEYS")
+    path = os.path.join(app.instance_path, "keys.json")
+    # Named in every message about the keys (arenden/keycheck.py): where to put the right ones back.
+    app.extensions["keyring_source"] = "FORMSERVICE_KEYS eller KEYS i instance/config.py" if data is not None else path
     if data is None:
-        path = os.path.join(app.instance_path, "keys.json")
         try:
             with open(path, encoding="utf-8") as fh:
                 data = json.load(fh)
         except FileNotFoundError:
-            raise RuntimeError(f"Krypteringsnycklarna saknas ({path}): kör 'formservice init-instance'.") from None
+            raise KeysMissing(path, app.config["DATABASE_URL"]) from None
     try:
         return keyring_from_dict(data)
     except CryptoError as exc:
         raise RuntimeError(str(exc)) from None
+
+
+class KeysMissing(RuntimeError):
+    """instance/keys.json is missing. Advising init-instance is right only for an empty database:
+    beside encrypted data, new keys would make it unreadable for good."""
+
+    def __init__(self, key_file: str, database_url: str):
+        from pathlib import Path
+
+        from .arenden import keycheck
+        from .doctor import models  # noqa: F401 — every wing's encrypted tables are mapped before asking
+
+        self.data = keycheck.stored_data(database_url)
+        super().__init__(keycheck.keys_missing_line(Path(key_file), database_url, self.data))
 
 
 def _trust_proxies(app: "Flask") -> None:
@@ -183,8 +199,15 @@ def _trust_proxies(app: "Flask") -> None:
 
 
 def _configure_logging(app: "Flask") -> None:
-    # Log lines name events and ids, never a personnummer or a form value (see README, Säkerhet).
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Log lines name events and ids, never a personnummer or a form value (see README, Säkerhet),
+    # and each is one line: a path or a value with CR/LF cannot forge a line of its own.
+    root = logging.getLogger()
+    if not root.handlers:
+        from .security import OneLineFormatter
+
+        handler = logging.StreamHandler()
+        handler.setFormatter(OneLineFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
     for noisy in ("alembic", "weasyprint", "weasyprint.progress", "fontTools", "pikepdf"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -8,16 +8,20 @@ so that a restore can refuse a backup it cannot read before it overwrites anythi
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import io
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -101,29 +105,26 @@ def backup(url: str, revision: str | None, keys: Mapping[str, Any], dest: Path, 
     stamp = _timestamp()
     manifest = Manifest(created=stamp, database=kind, revision=revision,
                         key_ids=tuple(sorted(keys.get("data_keys", {}))), index_key_check=index_key_check(keys))
-    with tempfile.TemporaryDirectory(prefix="formservice-backup-") as tmp:
+    archive = dest / f"formservice-backup-{stamp}.tar.gz"
+    name = "database.sqlite" if kind == "sqlite" else "database.pgdump"
+    # Every file in the making sits in the destination (not the system temp folder, out of reach of
+    # gallring and of whoever reads /tmp), owner-only, named *.partial: removed on every exit this
+    # process sees, and by the next run after one it does not (kill -9, a power cut).
+    copy = dest / f"formservice-backup-{stamp}.{name}.partial"
+    partial = archive.with_suffix(".partial")
+    with _exclusive(dest), _removed_on_exit(copy, partial):
+        os.close(_private_file(copy))  # owner-only before SQLite or pg_dump writes a byte into it
         if kind == "sqlite":
-            copy = Path(tmp) / "database.sqlite"
-            source = sqlite3.connect(f"file:{_sqlite_path(url)}?mode=ro", uri=True)
-            target = sqlite3.connect(copy)
-            try:
-                source.backup(target)  # consistent even while the service writes
-            finally:
-                target.close()
-                source.close()
+            _sqlite_copy(f"file:{_sqlite_path(url)}?mode=ro", copy)  # consistent even while the service writes
         else:
-            copy = Path(tmp) / "database.pgdump"
             _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={copy}",
                   f"--dbname={_libpq_url(url)}"], "pg_dump")
-        archive = dest / f"formservice-backup-{stamp}.tar.gz"
-        partial = archive.with_suffix(".partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh, tarfile.open(fileobj=fh, mode="w:gz") as tar:
+        with os.fdopen(_private_file(partial), "wb") as fh, tarfile.open(fileobj=fh, mode="w:gz") as tar:
             info = tarfile.TarInfo(MANIFEST)
             data = manifest.to_json()
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-            tar.add(copy, arcname=copy.name)
+            tar.add(copy, arcname=name)
         os.replace(partial, archive)
     keys_file = None
     if keys_dest is not None:
@@ -131,6 +132,69 @@ def backup(url: str, revision: str | None, keys: Mapping[str, Any], dest: Path, 
         keys_file = Path(keys_dest) / f"formservice-keys-{stamp}.json"
         write_key_file(keys_file, dict(keys))
     return archive, keys_file
+
+
+def _sqlite_copy(source_uri: str, target: Path) -> None:
+    """SQLite's online backup: a consistent copy, page by page, of a database others may be using."""
+    source = sqlite3.connect(source_uri, uri=True)
+    destination = sqlite3.connect(target)
+    try:
+        source.backup(destination)
+    finally:
+        destination.close()
+        source.close()
+
+
+# Files a backup is making in its destination; what a crashed run left is removed by the next.
+_LEFTOVERS = "formservice-backup-*.partial*"  # with SQLite's -journal, -wal and -shm beside a copy
+_LOCK = ".formservice-backup.lock"
+
+
+def _private_file(path: Path) -> int:
+    """Create (or empty) ``path`` readable by the owner only; returns an open descriptor for writing."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+    return fd
+
+
+@contextmanager
+def _exclusive(dest: Path):
+    """One backup at a time per destination (its leftovers may then be removed without taking a
+    running backup's files); the lock goes with the process, however it ends. The empty lock file
+    stays: removing it would let a waiting run lock a file nobody else sees."""
+    fd = os.open(dest / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackupError(f"En annan säkerhetskopiering till {dest} pågår; försök igen när den är klar.") from None
+        for stale in dest.glob(_LEFTOVERS):
+            stale.unlink(missing_ok=True)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _removed_on_exit(*paths: Path):
+    """Remove ``paths`` (and SQLite's files beside them) however the block ends: normally, by an
+    exception, by Ctrl+C, or by SIGTERM/SIGHUP (turned into SystemExit here, so that this runs;
+    only the main thread can install signal handlers). kill -9 leaves them to the next run."""
+    def _stop(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            previous[signum] = signal.signal(signum, _stop)
+    try:
+        yield
+    finally:
+        for path in paths:
+            for leftover in (path, *(path.with_name(path.name + end) for end in ("-journal", "-wal", "-shm"))):
+                leftover.unlink(missing_ok=True)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 # ---------------------------------------------------------------- restoring
@@ -168,31 +232,37 @@ def restore(archive: Path, url: str, head_revision: str, known_revisions: set[st
     if manifest.revision and manifest.revision not in known_revisions:
         raise BackupError(f"Säkerhetskopian kommer från en nyare version av formservice (databasversion "
                           f"{manifest.revision}, den här versionen känner till {head_revision}). Uppgradera först.")
-    with tempfile.TemporaryDirectory(prefix="formservice-restore-") as tmp, \
-            tarfile.open(archive, mode="r:gz") as tar:
-        name = "database.sqlite" if kind == "sqlite" else "database.pgdump"
-        copy = Path(tmp) / name
-        try:
-            member = tar.getmember(name)
-        except KeyError:
-            raise BackupError(f"{archive} saknar {name}.") from None
-        if not member.isfile():
-            raise BackupError(f"{archive}: {name} är ingen vanlig fil.")
-        # Copied by hand rather than tar.extract(): nothing in the archive decides where it is written
-        # (and Debian 12's Python 3.11.2 has no extraction filters).
-        with tar.extractfile(member) as src, open(copy, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        if kind == "sqlite":
-            target_path = _sqlite_path(url)
-            target_path.parent.mkdir(parents=True, exist_ok=True)
-            source = sqlite3.connect(copy)
-            target = sqlite3.connect(target_path)
+    name = "database.sqlite" if kind == "sqlite" else "database.pgdump"
+    # The extracted copy is owner-only and removed however the restore ends (kill -9 aside). SQLite's
+    # sits beside the database it replaces under one fixed name, so a crashed restore's copy is
+    # overwritten and removed by the next; pg_restore's goes to a private folder of its own.
+    if kind == "sqlite":
+        target_path = _sqlite_path(url)
+        target_path.parent.mkdir(parents=True, exist_ok=True)
+        folder = None
+        copy = target_path.with_name(target_path.name + ".restore.partial")
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="formservice-restore-"))
+        copy = folder / name
+    try:
+        with _removed_on_exit(copy), tarfile.open(archive, mode="r:gz") as tar:
             try:
-                source.backup(target)  # page by page into the live file; WAL readers see a consistent state
-            finally:
-                target.close()
-                source.close()
-        else:
-            _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
-                  f"--dbname={_libpq_url(url)}", str(copy)], "pg_restore")
+                member = tar.getmember(name)
+            except KeyError:
+                raise BackupError(f"{archive} saknar {name}.") from None
+            if not member.isfile():
+                raise BackupError(f"{archive}: {name} är ingen vanlig fil.")
+            # Copied by hand rather than tar.extract(): nothing in the archive decides where it is written
+            # (and Debian 12's Python 3.11.2 has no extraction filters).
+            with tar.extractfile(member) as src, os.fdopen(_private_file(copy), "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            if kind == "sqlite":
+                # Page by page into the live file; WAL readers see a consistent state.
+                _sqlite_copy(copy.as_uri(), target_path)
+            else:
+                _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
+                      f"--dbname={_libpq_url(url)}", str(copy)], "pg_restore")
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
     return manifest

@@ -33,14 +33,24 @@ def main():
 
 
 # ---------------------------------------------------------------- instance
-def write_instance_config(instance_path: str) -> bool:
-    """Create instance/config.py with generated secrets, once. Returns True when created."""
+def write_instance_config(instance_path: str, database_url: str | None = None) -> bool:
+    """Create instance/config.py with generated secrets, once. Returns True when created. New keys
+    are made only beside a database known to hold nothing encrypted (given ``database_url``):
+    otherwise one line naming the key file to put back, and exit status 1."""
     from .crypto import new_keyring_dict, write_key_file
 
     path = Path(instance_path)
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, 0o700)
     if not (path / "keys.json").exists():
+        if database_url is not None:
+            from .arenden import keycheck
+            from .doctor import models  # noqa: F401 — every wing's encrypted tables are mapped before asking
+
+            data = keycheck.stored_data(database_url)
+            if data is not False:
+                click.echo(keycheck.keys_missing_line(path / "keys.json", database_url, data), err=True)
+                sys.exit(1)
         write_key_file(path / "keys.json", new_keyring_dict())
     cfg = path / "config.py"
     if cfg.exists():
@@ -58,10 +68,19 @@ def init_instance():
     """Skapa instance/ med genererade nycklar (om de saknas)."""
     from flask import Flask
 
+    from . import config as config_module
+
     probe = Flask("formservice", instance_relative_config=True,
                   instance_path=os.environ.get("FORMSERVICE_INSTANCE_PATH") or None,
                   root_path=str(Path(__file__).resolve().parent))
-    created = write_instance_config(probe.instance_path)
+    # The database the service would use, as create_app would find it: keys are never made beside data.
+    probe.config.from_mapping(config_module.DEFAULTS)
+    probe.config.from_pyfile("config.py", silent=True)
+    probe.config.from_mapping(config_module.from_environment())
+    config_module.finalise(probe.config, probe.instance_path)
+    # (With FORMSERVICE_KEYS set, keys.json is not what reads the data: a new one harms nothing.)
+    configured_keys = probe.config.get("KEYS") is not None
+    created = write_instance_config(probe.instance_path, None if configured_keys else probe.config["DATABASE_URL"])
     click.echo(("Skapade " if created else "Finns redan: ") + str(Path(probe.instance_path) / "config.py"))
 
 
@@ -72,6 +91,7 @@ def init_db():
     """Applicera databasmigreringarna (skapar databasen om den saknas)."""
     from .schema import upgrade
 
+    _refuse_keys_that_do_not_fit(current_app)
     upgrade(current_app.config["DATABASE_URL"])
     from .arenden import demografi
 
@@ -234,9 +254,17 @@ def check(skip_database, forms_dir):
     click.echo(cat.summary())
     if skip_database:
         return
+    from . import KeysMissing, create_app
+
     try:
-        app = _create_app()
-    except Exception as exc:  # no instance yet (no keys, no database settings): nothing to compare with
+        app = create_app()
+    except KeysMissing as exc:
+        if exc.data is not False:  # a database with data (or one that cannot be asked) and no keys
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+        click.echo(f"Databasen kontrollerades inte: {exc}")
+        return
+    except Exception as exc:  # no instance yet (no secret key, no database settings): nothing to compare with
         click.echo(f"Databasen kontrollerades inte: {exc}")
         return
     from . import db
@@ -245,6 +273,7 @@ def check(skip_database, forms_dir):
     if _embedded_database_missing(app.config["DATABASE_URL"]):  # connecting would create it, empty
         click.echo("Databasen finns inte än (kör init-db): inga ärenden att kontrollera.")
         return
+    _refuse_keys_that_do_not_fit(app)
     with app.app_context():
         try:
             fit = mapcheck.check(cat.process_map)
@@ -260,6 +289,20 @@ def check(skip_database, forms_dir):
         click.echo("Ärendena i databasen: varje ruta och varje historikpost finns i kartan – OK")
     else:
         click.echo("Kartan passar inte ärendena i databasen:\n" + "\n".join(fit.lines()), err=True)
+        sys.exit(1)
+
+
+def _refuse_keys_that_do_not_fit(app) -> None:
+    """One line and exit status 1 when the database holds data the keyring cannot read: everything
+    would look healthy until an ärende is opened (500) or a personnummer searched (nothing found)."""
+    from .arenden import keycheck
+
+    if _embedded_database_missing(app.config["DATABASE_URL"]):
+        return  # nothing stored yet (and asking would create the file)
+    problem = keycheck.app_mismatch(app)
+    if problem:
+        app.extensions["db_engine"].dispose()
+        click.echo(problem, err=True)
         sys.exit(1)
 
 
@@ -289,11 +332,13 @@ def run(host, port, workers, threads, render_processes, dev):
     if dev:
         os.environ.setdefault("FORMSERVICE_SESSION_COOKIE_SECURE", "0")
         app = _create_app()
+        _refuse_keys_that_do_not_fit(app)
         app.run(host=host, port=port, debug=True)
         return
     from .server import serve
 
     app = _create_app()  # the configuration is checked here, before gunicorn forks
+    _refuse_keys_that_do_not_fit(app)
     serve(app, host=host, port=port, workers=workers, threads=threads, render_processes=render_processes)
 
 
@@ -464,6 +509,7 @@ def restore_command(archive, keys_path, yes):
         write_key_file(key_file, keys)
         current_app.extensions["keyring"] = keyring_from_dict(keys)
     upgrade(url)
+    db.reset_sequences(db.engine())  # whatever the dump said, the next new row gets a free id
     click.echo(f"Återställd från {archive} (säkerhetskopia {manifest.created}). Databasen är uppdaterad.")
 
 

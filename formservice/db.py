@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
@@ -64,3 +64,37 @@ def is_reachable(eng: Engine) -> bool:
         return True
     except Exception:  # noqa: BLE001 — any failure means "not reachable" for /healthz
         return False
+
+
+# Every sequence that hands out a column's values (serial: owned "a"; identity: "i") in this schema.
+_OWNED_SEQUENCES = text("""
+    SELECT s.relname, t.relname, a.attname
+    FROM pg_class s
+    JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass
+                    AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+    JOIN pg_class t ON t.oid = d.refobjid
+    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+    JOIN pg_namespace n ON n.oid = s.relnamespace
+    WHERE s.relkind = 'S' AND n.nspname = current_schema()
+""")
+
+
+def reset_sequences(eng: Engine) -> int:
+    """After any bulk load that writes explicit ids (the demo's generated ärenden, a restore, a
+    benchmark's seed): every PostgreSQL sequence moved past the largest value in its column, so the
+    next ordinary insert (a caseworker's "Nytt ärende") cannot collide with a loaded row. Never
+    moved back: ids of deleted rows are not handed out again. SQLite needs nothing (a new row's id
+    follows the largest one). Returns how many sequences were looked at."""
+    if eng.dialect.name != "postgresql":
+        return 0
+    quote = eng.dialect.identifier_preparer.quote
+    with eng.begin() as conn:
+        owned = conn.execute(_OWNED_SEQUENCES).all()
+        for sequence, table, column in owned:
+            seq = quote(sequence)
+            conn.execute(text(
+                f"SELECT setval(CAST(:seq AS regclass), GREATEST("
+                f"  (SELECT COALESCE(MAX({quote(column)}), 0) + 1 FROM {quote(table)}),"
+                f"  (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM {seq})), false)"),
+                {"seq": seq})
+    return len(owned)

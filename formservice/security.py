@@ -1,6 +1,8 @@
-"""Security applied to every request and response: idle timeout, headers, CSRF."""
+"""Security applied to every request and response: idle timeout, headers, CSRF; and log lines
+that a request cannot forge."""
 from __future__ import annotations
 
+import logging
 import re
 
 from flask import flash, redirect, request, session, url_for
@@ -38,6 +40,23 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST = re.compile(rf"^(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]{{2,45}}\])(?::[0-9]{{1,5}})?$")
 _BAD_HOST = ("<!doctype html><html lang=\"sv\"><meta charset=\"utf-8\"><title>Felaktig begäran</title>"
              "<h1>Felaktig begäran</h1><p>Adressen (Host) i begäran är inte giltig.</p></html>").encode()
+
+
+# The longest login address (with the place to return to) put in a Location header; longer
+# requests are returned to their path alone, or to the start page. accounts.login.is_safe_next
+# follows no `next` over 2,000 characters either.
+LOGIN_URL_MAX = 2048
+
+
+def login_url(with_query: bool = True) -> str:
+    """The login page, with `next` = where this request was (path and, for a GET, its query), as
+    long as the address stays short: no request value is echoed unbounded into a header."""
+    candidates = [request.full_path.rstrip("?")] if with_query else []
+    for target in candidates + [request.path]:
+        url = url_for("auth.login", next=target)
+        if len(url) <= LOGIN_URL_MAX:
+            return url
+    return url_for("auth.login")
 
 
 def valid_host(host: str) -> bool:
@@ -85,8 +104,7 @@ def init_app(app) -> None:
               + (" Det du skickade är sparat och kan skickas igen efter inloggningen." if session.get("pending_post")
                  else ""), "info")
         # A POST target is also the page that shows its form, so its path is a fine place to return to.
-        target = request.full_path.rstrip("?") if request.method == "GET" else request.path
-        return redirect(url_for("auth.login", next=target))
+        return redirect(login_url(with_query=request.method == "GET"))
 
     @app.after_request
     def _headers(response):
@@ -102,3 +120,31 @@ def init_app(app) -> None:
         from flask import render_template
 
         return render_template("web/errors/csrf.html", reason=exc.description), 400
+
+
+# ---------------------------------------------------------------- log lines
+# C0 and C1 controls, DEL and the Unicode line and paragraph separators: anything a terminal, a log
+# file or journald could take as the end of a line, or as a command to the terminal.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_controls(text: str) -> str:
+    """``text`` on one line: CR, LF and every other control character written as an escape
+    (\\n, \\r, \\t, \\x1b, \\u2028). A percent-encoded CR/LF in a path reaches the log decoded and
+    would otherwise start a forged line of its own."""
+    return _CONTROL.sub(lambda m: _NAMED.get(m.group()) or (
+        f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"), text)
+
+
+class OneLineFormatter(logging.Formatter):
+    """Wraps a formatter so that every record is exactly one line, whatever its message, arguments
+    or traceback hold (a traceback's line breaks are escaped too: read it with
+    ``sed 's/\\\\n/\\n/g'``). Used for the app's log and for gunicorn's error and access logs."""
+
+    def __init__(self, inner: logging.Formatter):
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        return escape_controls(self.inner.format(record))

@@ -2,12 +2,37 @@
 from __future__ import annotations
 
 import gc
+import logging
 import os
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+from .security import OneLineFormatter
 
 # %(U)s is the path without the query string: a search term must never reach the access log.
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+
+
+class _OneLineLogger(Logger):
+    """gunicorn's error and access logs, one line per record: the access log's path (%(U)s) is
+    percent-decoded, so "/%0d%0aGET /admin 200" would otherwise write a forged line."""
+
+    def setup(self, cfg):
+        super().setup(cfg)  # also on a reload (SIGHUP), which replaces the handlers
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                if not isinstance(handler.formatter, OneLineFormatter):
+                    handler.setFormatter(OneLineFormatter(handler.formatter or logging.Formatter()))
+
+
+def forwarded_allow_ips(trusted_proxies: int) -> str:
+    """Whom gunicorn believes about X-Forwarded-Proto (and the other scheme headers): what
+    FORMSERVICE_TRUSTED_PROXIES says, never gunicorn's own default (127.0.0.1, whatever the
+    setting). 0: nobody, the headers are ignored. N > 0: the deployment puts proxies in front of
+    every connection, and the app's ProxyFix already takes the scheme from the N-th hop, from
+    whichever address the connection comes; gunicorn trusts no more than that."""
+    return "*" if trusted_proxies > 0 else ""
 
 
 class _Gunicorn(BaseApplication):
@@ -51,6 +76,11 @@ def _run(app, host: str, port: int, workers: int, threads: int) -> None:
         "threads": threads,
         "accesslog": "-",
         "access_log_format": ACCESS_LOG_FORMAT,
+        "logger_class": _OneLineLogger,
+        "forwarded_allow_ips": forwarded_allow_ips(int(app.config.get("TRUSTED_PROXIES") or 0)),
+        # No peer may set SCRIPT_NAME or PATH_INFO through a header (gunicorn's default lets the
+        # trusted ones): no proxy of ours sends them, and a client must never choose the path.
+        "forwarder_headers": "",
         "timeout": 60,
         "graceful_timeout": 30,
         "keepalive": 5,

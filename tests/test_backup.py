@@ -4,7 +4,12 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
+import sqlite3
+import subprocess
 import tarfile
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,6 +18,7 @@ from formservice import create_app
 from formservice.cli import main
 from formservice.crypto import new_keyring_dict, write_key_file
 
+from .command_line import CLI, ROOT, environment
 from .conftest import AuthActions, csrf_token, reset_postgres
 from .wizard_driver import create_arende
 
@@ -152,3 +158,82 @@ def test_sqlite_backup_is_consistent_while_the_database_is_open(app, instance, d
     copy = sqlite3.connect(tmp_path / "x" / "database.sqlite")
     assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert copy.execute("SELECT username FROM app_user").fetchall() == [("sara",)]
+
+
+# ---------------------------------------------------------------- clean under faults
+@contextmanager
+def _backup_process(instance: Path, database_url: str, tmp_path: Path):
+    """`formservice backup` of a database with ballast, in a process of its own with a system temp
+    folder of its own to inspect; yields (process, destination, temp folder). Never outlives the test."""
+    _ballast(database_url)
+    dest, system_tmp = tmp_path / "kopior", tmp_path / "systemtmp"
+    system_tmp.mkdir()
+    env = environment(instance, FORMSERVICE_DATABASE_URL=database_url, FORMSERVICE_SECRET_KEY="test-secret-key",
+                      TMPDIR=str(system_tmp))
+    process = subprocess.Popen(CLI + ["backup", str(dest), "--keys-dest", str(tmp_path / "nycklar")], env=env,
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        yield process, dest, system_tmp
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stderr.close()
+
+
+def _ballast(database_url: str, megabytes: int = 40) -> None:
+    """Incompressible bytes in a table of their own: gzip takes a second or two over them, a window
+    in which the test finds the backup half-written, every time."""
+    path = database_url.removeprefix("sqlite:///")
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("CREATE TABLE ballast (b BLOB)")
+        conn.executemany("INSERT INTO ballast VALUES (?)", ((os.urandom(1 << 20),) for _ in range(megabytes)))
+    conn.close()
+
+
+def _half_way(process: subprocess.Popen, dest: Path) -> list[Path]:
+    """Wait until the archive is being written (the database copy is whole by then)."""
+    deadline = time.monotonic() + 60
+    while not list(dest.glob("*.tar.partial")):
+        assert process.poll() is None, process.stderr.read()
+        assert time.monotonic() < deadline, "the backup never started writing its archive"
+        time.sleep(0.005)
+    return sorted(dest.iterdir())
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
+def test_an_interrupted_backup_leaves_nothing_in_the_system_temp_folder(app, instance, database_url, tmp_path,
+                                                                        signum):
+    """kill -9 mid-backup: nothing in the system temp folder; what is left in the destination is
+    owner-only and removed by the next run. SIGTERM: nothing left anywhere."""
+    with _backup_process(instance, database_url, tmp_path) as (process, dest, system_tmp):
+        during = _half_way(process, dest)
+        process.send_signal(signum)
+        assert process.wait(timeout=30) in (-signal.SIGKILL, 128 + signal.SIGTERM)
+    assert {p.suffix for p in during} >= {".partial"} and len([p for p in during if p.suffix == ".partial"]) == 2
+    assert list(system_tmp.iterdir()) == []
+    assert not list(dest.glob("*.tar.gz"))
+    left = [p for p in dest.iterdir() if p.name != ".formservice-backup.lock"]
+    if signum == signal.SIGTERM:
+        assert left == []
+        return
+    assert left and all(p.name.endswith((".partial", ".partial-journal")) for p in left)
+    assert {p.name: p.stat().st_mode & 0o777 for p in left} == dict.fromkeys((p.name for p in left), 0o600)
+
+    res = _app(database_url).test_cli_runner().invoke(main, ["backup", str(dest), "--keys-dest",
+                                                             str(tmp_path / "nycklar")])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.suffix for p in dest.iterdir() if p.name != ".formservice-backup.lock") == [".gz"]
+    assert list(system_tmp.iterdir()) == []
+
+
+def test_a_second_backup_into_the_same_folder_waits_its_turn(app, instance, database_url, tmp_path):
+    """One backup per destination at a time: the second is refused rather than removing the first's files."""
+    with _backup_process(instance, database_url, tmp_path) as (process, dest, _system_tmp):
+        during = _half_way(process, dest)
+        res = _app(database_url).test_cli_runner().invoke(main, ["backup", str(dest)])
+        assert res.exit_code != 0 and "En annan säkerhetskopiering" in res.output
+        assert all(p.exists() for p in during)
+        assert process.wait(timeout=60) == 0
+    assert len(list(dest.glob("*.tar.gz"))) == 1 and not list(dest.glob("*.partial*"))

@@ -85,3 +85,38 @@ def test_healthz_reports_unreachable_database(app_config, tmp_path, monkeypatch)
     res = create_app(cfg).test_client().get("/healthz")
     assert res.status_code == 503
     assert res.get_json()["database"] == "unreachable"
+
+
+def test_every_log_line_is_one_line_whatever_the_request_put_in_it():
+    """A percent-encoded CR/LF in a path reaches the log decoded: escaped, it cannot forge a line."""
+    from formservice.security import OneLineFormatter
+
+    formatter = OneLineFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    forged = "/a\r\n127.0.0.1 - GET /admin 200\x1b[2J\u2028x\x85y\x00"
+    record = logging.LogRecord("formservice", logging.WARNING, __file__, 1, "path %s", (forged,), None)
+    assert formatter.format(record) == ("WARNING formservice: path /a\\r\\n127.0.0.1 - GET /admin 200\\x1b[2J"
+                                        "\\u2028x\\x85y\\x00")
+    try:
+        raise ValueError("bad\nFORGED line")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("formservice", logging.ERROR, __file__, 1, "Exception on %s", (forged,),
+                                   sys.exc_info())
+    text = formatter.format(record)
+    assert "\n" not in text and "\r" not in text
+    assert "Traceback (most recent call last):\\n" in text and "ValueError: bad\\nFORGED line" in text
+
+
+def test_the_return_address_after_login_is_bounded(client):
+    """Whatever a request's address, the redirect to the login page stays short: with the query when
+    it fits, the path alone when not, the start page when even that is too long."""
+    from formservice.security import LOGIN_URL_MAX
+
+    res = client.get("/arenden?status=oppet")
+    assert res.status_code == 302 and res.headers["Location"] == "/logga-in?next=/arenden?status%3Doppet"
+    res = client.get("/arenden?q=" + "å" * 6000)
+    assert res.status_code == 302 and res.headers["Location"] == "/logga-in?next=/arenden"
+    res = client.get("/arenden/" + "ö" * 3000)
+    assert res.status_code == 302 and len(res.headers["Location"]) <= LOGIN_URL_MAX
+    assert res.headers["Location"] == "/logga-in"

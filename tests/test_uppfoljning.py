@@ -13,6 +13,8 @@ from sqlalchemy import select
 from formservice.arenden import demografi
 from formservice.uppfoljning.anonymisering import SUPPRESSED_TEXT, Cell, protect
 
+TEST_PNR = "191212121212"  # Skatteverket's test number, which every generated ärende used to carry
+
 # ---------------------------------------------------------------- derived columns
 def test_kon_is_the_ninth_digit_and_age_the_band_on_the_day():
     assert demografi.kon("191212121212") == "M"  # 9th digit of 1212121212 is 1: odd
@@ -22,6 +24,38 @@ def test_kon_is_the_ninth_digit_and_age_the_band_on_the_day():
     assert demografi.aldersgrupp("191212121212", date(1942, 12, 12)) == "30-39"  # 30 on the day
     assert demografi.aldersgrupp("191212721212", date(1965, 1, 1)) == "50-59"  # samordningsnummer: day + 60
     assert demografi.aldersgrupp("191299991212", date(1965, 1, 1)) is None
+
+
+def test_generated_arenden_are_distinct_fictitious_people(app, make_enhet):
+    """The demo's generated ärenden: each its own valid personnummer of nobody alive, never the one
+    test number for all (one "person" owning 1,200 ärenden); kön as its ninth digit says, and the
+    realistic spread of kön and age bands the follow-up counts."""
+    from collections import Counter
+
+    from formservice import db
+    from formservice.arenden import operations
+    from formservice.arenden.models import Arende
+    from formservice.blanketter.validation import normalize_personnummer
+    from formservice.uppfoljning import exempeldata
+
+    enhet = make_enhet()
+    today = date.today()
+    with app.app_context():
+        exempeldata.generate(app.extensions["catalogue"].process_map, [enhet], 600, today=today)
+        rows = db.session().scalars(select(Arende)).all()
+        people = [(operations.individ(a)["personnummer"], a.kon, a.aldersgrupp, a.pnr_hash) for a in rows]
+        kr = operations.keyring()
+    pnrs = [p for p, *_ in people]
+    assert len(rows) == 600 and len(set(pnrs)) == 600 and TEST_PNR not in pnrs
+    assert all(normalize_personnummer(p) == p for p in pnrs)  # the service's own check: date, Luhn, ≤ 130 years
+    assert all(today.year - 127 <= int(p[:4]) <= today.year - 123 for p in pnrs)  # older than anybody alive
+    assert all(int(p[6:8]) > 60 for p in pnrs)  # samordningsnummer: none the register gave anyone born then
+    assert all(demografi.kon(p) == kon for p, kon, *_ in people)
+    assert all(kr.keyed_hash("pnr", p) == h for p, *_, h in people)  # each found by a search on its number
+    kon = Counter(k for _, k, *_ in people)
+    assert 0.5 < kon["K"] / 600 < 0.66
+    bands = Counter(band for *_, band, _ in people)
+    assert set(bands) == {key for key, *_ in demografi.AGE_BANDS} and bands["-29"] > bands["60-"]
 
 
 # ---------------------------------------------------------------- suppression

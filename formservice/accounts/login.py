@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from formservice import audit, db
 from formservice.db import utcnow
+from formservice.security import login_url
 
 from .models import LoginAttempt, User
 
@@ -158,7 +159,7 @@ def login_required(view):
     def wrapped(*args, **kwargs):
         user = current_user()
         if user is None:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return redirect(login_url())
         if user.must_change_password and request.endpoint != "auth.change_password":
             # A temporary password from an admin opens only the page that replaces it.
             return redirect(url_for("auth.change_password"))

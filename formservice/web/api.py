@@ -92,15 +92,18 @@ def render(blankett_id: str, fmt: str):
     cache = current_app.extensions["render_cache"]
     doc = cache.get(key)  # a repeat of an identical request: the same bytes, no render
     if doc is None:
+        # Validated before the budget is touched: the limit counts renders (the costly part), so a
+        # client correcting one wrong field is not locked out by its own refused attempts.
+        try:
+            values = documents.validate(catalogue(), blankett_id, raw)
+        except documents.InvalidValues as exc:
+            return jsonify(error="Fälten klarade inte valideringen.", errors=exc.errors), 422
         try:
             api_tokens.count_costly_request(current_app.config["API_RENDERS_PER_MINUTE"])
         except api_tokens.TooManyRequests as exc:
             return (jsonify(error=f"För många anrop. Försök igen om {exc.retry_after} sekunder."), 429,
                     {"Retry-After": str(exc.retry_after)})
-        try:
-            doc = documents.produce(catalogue(), blankett_id, raw, ctx, fmt, current_app.extensions["official_pdfs"])
-        except documents.InvalidValues as exc:
-            return jsonify(error="Fälten klarade inte valideringen.", errors=exc.errors), 422
+        doc = documents.PRODUCERS[fmt](catalogue(), blankett_id, values, ctx, current_app.extensions["official_pdfs"])
         cache.put(key, doc)
     current_app.logger.info("api render blankett=%s format=%s user_id=%s", blankett_id, fmt, g.api_user.id)
     # The values may be personal data: who had which blankett made is in the audit log (never the values).
