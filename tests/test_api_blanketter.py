@@ -91,6 +91,11 @@ def test_render_docx_and_zip_via_api(app, api):
     values = values_for(app, "rehabiliteringsforfragan")
     docx = api.post("/api/v1/blanketter/rehabiliteringsforfragan/docx", values)
     assert docx.status_code == 200 and docx.data[:2] == b"PK"
+    import docx as python_docx  # the whole document: the förfrågan and its sekretessmedgivande
+
+    sections = python_docx.Document(io.BytesIO(docx.data)).sections
+    assert [s.footer.tables[0].rows[0].cells[0].text.split(",")[0] for s in sections] == [
+        "Rehabiliteringsförfrågan", "Sekretessmedgivande"]
     z = api.post("/api/v1/blanketter/rehabiliteringsforfragan/zip", values)
     names = zipfile.ZipFile(io.BytesIO(z.data)).namelist()
     assert any(n.endswith(".pdf") for n in names)
@@ -155,6 +160,24 @@ def test_api_renders_are_rate_limited_per_token_and_audited(app, api, dbs):
     rows = dbs.scalars(select(AuditEntry).where(AuditEntry.action == "api_render")).all()
     assert [r.object_id for r in rows] == ["forandringsplan", "forandringsplan"]
     assert all("token:" in r.detail for r in rows)
+
+
+def test_refused_values_do_not_count_against_the_render_limit(app, api, dbs):
+    """The limit counts renders: a client sending one wrong field over and over gets 422 each time
+    and, once it corrects the field, its full budget of renders."""
+    from formservice.accounts.models import ApiRequest
+
+    app.config["API_RENDERS_PER_MINUTE"] = 2
+    values = values_for(app, "forandringsplan")
+    wrong = dict(values, individ_personnummer="19121312")
+    for i in range(5):
+        res = api.post("/api/v1/blanketter/forandringsplan/pdf", dict(wrong, individ_namn=f"Tilda {i}"))
+        assert res.status_code == 422 and "individ_personnummer" in res.get_json()["errors"]
+    assert dbs.query(ApiRequest).count() == 0
+    assert [api.post("/api/v1/blanketter/forandringsplan/pdf", dict(values, individ_namn=f"Tilda {i}")).status_code
+            for i in range(3)] == [200, 200, 429]
+    # Over the budget, a wrong field is still told what is wrong (validation costs no render).
+    assert api.post("/api/v1/blanketter/forandringsplan/pdf", wrong).status_code == 422
 
 
 def test_cli_render(tmp_path, app):

@@ -309,3 +309,15 @@ def test_personnummer_search_is_one_lookup_in_the_hash_index(app, dbs):
             dbs.rollback()
             assert "ix_arende_pnr_hash" in plan and "Index" in plan, plan
     assert Arende.__table__.c.pnr_hash.index
+
+
+def test_where_echoes_only_a_lane_of_the_map_into_the_redirect(soc):
+    """No ruta chosen: back to the lane shown, if it is one of the map's; a posted 20,000-character
+    bana is not echoed into the Location header."""
+    pid = create_arende(soc)
+    form = form_with(soc.get(f"/arenden/{pid}/var").get_data(as_text=True), "ruta")
+    token = form["fields"]["csrf_token"]
+    res = soc.post(f"/arenden/{pid}/var", data={"csrf_token": token, "ruta": "", "bana": "hsv"})
+    assert res.status_code == 302 and res.headers["Location"] == f"/arenden/{pid}/var?bana=hsv"
+    res = soc.post(f"/arenden/{pid}/var", data={"csrf_token": token, "ruta": "", "bana": "x" * 20000})
+    assert res.status_code == 302 and res.headers["Location"] == f"/arenden/{pid}/var"

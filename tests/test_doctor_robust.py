@@ -107,7 +107,8 @@ def test_a_new_answer_supersedes_the_confirmed_one(soc, app, forfragan, dbs):
     _page, res = confirm(soc, upload(soc, pid, doc_id, first).headers["Location"])
     assert res.status_code == 302
     old = dbs.scalar(select(Svar))
-    date = old.confirmed_at.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Stockholm")).date().isoformat()
+    # Date and time, in Swedish time.
+    date = old.confirmed_at.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Stockholm")).strftime("%Y-%m-%d %H:%M")
 
     upload_page = soc.get(f"/arenden/{pid}/dokument/{doc_id}/svar").get_data(as_text=True)
     assert f"Det finns redan ett bekräftat svar från {date}" in upload_page
@@ -134,7 +135,7 @@ def test_a_new_answer_supersedes_the_confirmed_one(soc, app, forfragan, dbs):
     assert "Andra svaret" in overview and "Första svaret" not in overview
     # The replaced answer is listed as such, with its date, and still opens.
     upload_page = soc.get(f"/arenden/{pid}/dokument/{doc_id}/svar").get_data(as_text=True)
-    assert f"Svaret från {date}</a> – ersatt" in upload_page
+    assert f"Svaret från {date}</a> – ersatt (inläst " in upload_page
     old_page = soc.get(f"/arenden/{pid}/svar/{old.public_id}").get_data(as_text=True)
     assert "Det här svaret har ersatts" in old_page and "Första svaret" in old_page
     assert soc.get(f"/arenden/{pid}/svar/{old.public_id}/arkiv.pdf").status_code == 200
@@ -174,6 +175,32 @@ def test_motivation_and_comment_are_multiline_fields_several_lines_high():
         assert fields[name]["height"] >= 30, name  # three lines of the field's 8–10 pt text
 
 
+# Without descenders or accents, so that the lines show as separate bands of ink at any line height.
+FIVE_LINES = "Rad 1: ont\nRad 2: trott\nRad 3: skolan\nRad 4: halka\nRad 5: ta det lugnt"
+
+
+def _text_lines(data: bytes, name: str, tmp_path) -> tuple[int, int]:
+    """(lines of text, blank pixel rows below the last) inside a field as poppler renders it at
+    150 dpi: a clipped last line has no blank rows below it, or is missing."""
+    inner = _inside(data, name, tmp_path, dpi=150, inset=3)
+    width, pixels = inner.size[0], inner.tobytes()
+    inked = [any(p < 128 for p in pixels[i * width:(i + 1) * width]) for i in range(inner.size[1])]
+    lines = sum(1 for i, ink in enumerate(inked) if ink and (i == 0 or not inked[i - 1]))
+    below = len(inked) - 1 - max((i for i, ink in enumerate(inked) if ink), default=-1)
+    return lines, below
+
+
+def test_five_lines_of_motivation_show_whole_in_the_fillable_pdf(tmp_path):
+    """Issue 22: a five-line motivation was clipped. Filled with pypdf (its appearance streams) and
+    as a reader that redraws the fields itself sees it (NeedAppearances, as Evince and Okular)."""
+    names = [n for n in _fields(corpus.fillable()) if n.endswith("_kan_inte")] + ["lakare_kommentar"]
+    filled = corpus.fill_with_pypdf(corpus.issued(), dict.fromkeys(names, FIVE_LINES))
+    for data in (filled, _need_appearances(filled)):
+        for name in names:
+            lines, below = _text_lines(data, name, tmp_path)
+            assert lines == 5 and below >= 2, (name, lines, below)
+
+
 def test_a_long_motivation_prints_whole():
     motivation = ("Koncentrationssvårigheter efter medicinering; kan inte delta i undervisning i grupp "
                   "just nu. Bedöms på nytt om tre månader")
@@ -196,20 +223,24 @@ def _box(data: bytes, name: str):
     raise AssertionError(name)
 
 
-def _dark_share(data: bytes, name: str, tmp_path) -> float:
-    """The share of dark pixels inside the checkbox (its border left out), as poppler renders it."""
+def _inside(data: bytes, name: str, tmp_path, *, dpi: int = 100, inset: int = 2):
+    """The inside of a field (its border left out, ``inset`` pixels) as poppler renders it, in grey."""
     number, (x0, y0, x1, y1), top = _box(data, name)
     path = tmp_path / "filled.pdf"
     path.write_bytes(data)
-    subprocess.run(["pdftoppm", "-r", "100", "-png", "-f", str(number + 1), "-l", str(number + 1),
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "-f", str(number + 1), "-l", str(number + 1),
                     str(path), str(tmp_path / "page")], check=True, capture_output=True)
     image = Image.open(next(tmp_path.glob("page*.png"))).convert("L")
     for old in tmp_path.glob("page*.png"):
         old.unlink()
-    scale = 100 / 72
-    inner = image.crop((round(x0 * scale) + 2, round((top - y1) * scale) + 2,
-                        round(x1 * scale) - 2, round((top - y0) * scale) - 2))
-    pixels = list(inner.tobytes())
+    scale = dpi / 72
+    return image.crop((round(x0 * scale) + inset, round((top - y1) * scale) + inset,
+                       round(x1 * scale) - inset, round((top - y0) * scale) - inset))
+
+
+def _dark_share(data: bytes, name: str, tmp_path) -> float:
+    """The share of dark pixels inside the checkbox, as poppler renders it."""
+    pixels = list(_inside(data, name, tmp_path).tobytes())
     return sum(p < 128 for p in pixels) / len(pixels)
 
 

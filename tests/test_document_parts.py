@@ -40,3 +40,21 @@ def test_each_part_as_pdf_and_docx_and_the_whole_as_zip(soc, forfragan):
     names = zipfile.ZipFile(io.BytesIO(whole.data)).namelist()
     assert len([n for n in names if n.endswith(".docx")]) == 2
     assert len([n for n in names if n.endswith(".pdf")]) == 4  # the packet, two parts, the archive copy
+
+
+def test_the_documents_docx_is_the_whole_document(soc, forfragan):
+    """"Hämta DOCX" gives every part, each a section of its own (a new page, its own header), not
+    the first part again; the parts stay available one by one."""
+    pid, doc_id, _ = forfragan
+    whole = soc.get(f"/arenden/{pid}/dokument/{doc_id}.docx")
+    first = soc.get(f"/arenden/{pid}/dokument/{doc_id}/del/0.docx")
+    bilaga = soc.get(f"/arenden/{pid}/dokument/{doc_id}/del/1.docx")
+    assert whole.status_code == first.status_code == bilaga.status_code == 200
+    assert whole.data not in (first.data, bilaga.data)
+    doc = WordDocument(io.BytesIO(whole.data))
+    assert len(doc.sections) == 2
+    headers = [" ".join(c.text for t in s.header.tables for row in t.rows for c in row.cells) for s in doc.sections]
+    assert "Rehabiliteringsförfrågan" in headers[0] and "Sekretessmedgivande" in headers[1]
+    text = docx_text(whole.data)
+    assert "Kan personen delta i aktiviteter?" in text and "Jag som lämnar samtycket" in text
+    assert "Tilda Testperson" in text

@@ -113,7 +113,8 @@ def test_a_second_forandringsplan_starts_from_the_facts_only(soc, app):
     rows = review_rows(soc.get(f"/arenden/{pid}/blankett/forandringsplan/granska").get_data(as_text=True))
     assert "Läget i november" not in rows
     (number,) = numbers(app, pid)
-    assert rows[INDIVID["namn"]].startswith(f"Från ärendet: Förändringsplan {number}, ")
+    assert rows[INDIVID["namn"]] == "Från uppgifterna om individen."  # the record, not the earlier plan
+    assert number and f"Förändringsplan {number}" not in rows[INDIVID["namn"]]
     # The plan's date is today's again, not carried over; its page is shown, not skipped.
     assert shown_page(soc, pid, "forandringsplan", page_number(app, "forandringsplan", "sokande"))
     assert "Dagens datum." in rows.values()
@@ -134,27 +135,30 @@ def test_fk_never_ticks_the_medical_certificate_on_a_page_not_shown(soc, app, fo
     assert (answers["lakare_namn"], answers["vardenhet"]) == ("Åsa Läkarsson", "Vårdcentralen Skärholmen")
     assert not [n for n in answers if n.startswith("aktivitet_") or n in ("lakare_anpassning", "forfragan_svar_datum")]
 
+    # "Jag bifogar ett medicinskt underlag" is the applicant's own declaration: never preselected, not even
+    # from the doctor's confirmed answer.
     underlag = shown_page(soc, pid, FK, page_number(app, FK, "medicinskt_underlag"))
-    assert underlag is not None, "the page with the suggested 'Jag bifogar ett medicinskt underlag' is skipped"
-    assert form_with(underlag, "fk_medicinskt_underlag")["fields"]["fk_medicinskt_underlag"] == "bifogas"
-    fill_blankett(soc, pid, FK, app.extensions["catalogue"])
-    _, values = stored(app, pid)
-    assert values[0]["fk_medicinskt_underlag"] == "bifogas"  # seen and kept on the page the user was shown
+    assert underlag is not None
+    assert form_with(underlag, "fk_medicinskt_underlag")["fields"]["fk_medicinskt_underlag"] is None
+    assert "fk_medicinskt_underlag" in fill_blankett(soc, pid, FK, app.extensions["catalogue"])["typed"]
 
     # The doctor's name goes on to the next förfrågan's sekretessmedgivande.
     number = page_number(app, "rehabiliteringsforfragan", "parter")
     html = soc.get(f"/arenden/{pid}/blankett/rehabiliteringsforfragan/sida/{number}").get_data(as_text=True)
     assert form_with(html, "lakare_namn")["fields"]["lakare_namn"] == "Åsa Läkarsson"
     rows = review_rows(soc.get(f"/arenden/{pid}/blankett/rehabiliteringsforfragan/granska").get_data(as_text=True))
-    assert rows["Åsa Läkarsson"] == "Från ett tidigare svar i ärendet."  # from the confirmed answers
+    assert rows["Åsa Läkarsson"] == "Förslag från ett tidigare svar i ärendet."  # from the confirmed answers
 
 
-def test_a_box_ticked_by_a_prefill_source_needs_the_users_eyes(definitions):
+def test_only_live_sources_hide_a_page_and_never_a_box(definitions):
+    sokande = next(p for p in wizard.pages([definitions[FK]]) if p.section.id == "sokande")
+    assert not wizard.needs_input(sokande, {f.name: "kalla" for f in sokande.fields})  # the individ's record
+    # A value suggested from an earlier document never hides its page.
+    assert wizard.needs_input(sokande, dict({f.name: "kalla" for f in sokande.fields}, individ_adress="arende"))
     page = next(p for p in wizard.pages([definitions[FK]]) if p.section.id == "kontakter")
-    facts = {f.name: "arende" for f in page.fields}
-    assert not wizard.needs_input(page, facts)
-    assert wizard.needs_input(page, dict(facts, har_kontakt_vard="kalla"))  # lakarsvar.finns
-    assert not wizard.needs_input(page, dict(facts, kontakt_vard="kalla"))  # a text from a source may be skipped
+    assert wizard.needs_input(page, {f.name: "kalla" for f in page.fields})  # boxes ticked by a source
+    texts = next(p for p in wizard.pages([definitions["finsamteam_anmalan"]]) if p.section.id == "anmalare")
+    assert not wizard.needs_input(texts, {f.name: "kalla" for f in texts.fields})
     underskrift = next(p for p in wizard.pages([definitions[FK]]) if p.section.id == "underskrift")
     assert wizard.needs_input(underskrift, {f.name: "kalla" for f in underskrift.fields})  # the date is its own
 
@@ -195,8 +199,9 @@ def test_granska_says_where_each_value_came_from(soc, app):
 
     html = soc.get(f"{base}/granska").get_data(as_text=True)
     rows = review_rows(html)
-    assert re.fullmatch(rf"Från ärendet: Förändringsplan {plan}, \d{{4}}-\d\d-\d\d\.", rows[INDIVID["namn"]])
-    assert rows["08-111 222 33"] == "Från ditt användarkonto."  # shown and saved unchanged: still the account's
+    assert rows[INDIVID["namn"]] == "Från uppgifterna om individen."
+    # shown and saved unchanged: still the account's
+    assert rows["08-111 222 33"] == "Från ditt användarkonto (den som tar fram dokumentet)."
     assert rows["Doktor Testsson"] == "Ifyllt i den här blanketten."
     assert rows["Testenheten – Ekonomiskt bistånd"] == "Från enhetens uppgifter."
     assert "Organisationens text." in rows.values() and "Dagens datum." in rows.values()
@@ -206,8 +211,9 @@ def test_granska_says_where_each_value_came_from(soc, app):
     fill_blankett(soc, pid, "rehabiliteringsforfragan", cat)
     forfragan_number = next(n for n in numbers(app, pid) if n != plan)
     rows = review_rows(soc.get(f"{base}/granska").get_data(as_text=True))
-    assert rows["Doktor Testsson"].startswith(f"Från ärendet: Rehabiliteringsförfrågan {forfragan_number}, ")
-    assert rows[INDIVID["namn"]].startswith(f"Från ärendet: Rehabiliteringsförfrågan {forfragan_number}, ")
+    assert rows["Doktor Testsson"].startswith(
+        f"Förslag från ett tidigare dokument: Rehabiliteringsförfrågan {forfragan_number}, ")
+    assert rows[INDIVID["namn"]] == "Från uppgifterna om individen."
 
 
 # ---------------------------------------------------------------- discarding a draft asks first

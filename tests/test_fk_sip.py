@@ -185,6 +185,28 @@ def test_wizard_still_asks_the_caseworker(catalogue):
     assert blankett.field("sip_lank").printed and not blankett.field("sip_lank").print_help
 
 
+def test_no_caseworker_boxes_on_the_sip_print(catalogue, ctx):
+    """The lagrum is said in the letter, not again in a box of its own; the link to a digital meeting
+    has a box only when there is a link (print: in_text, print: if_filled), in PDF and DOCX alike."""
+    blankett = catalogue.blanketter[SIP]
+    assert blankett.field("sip_lagrum").print_rule == "in_text"
+    assert blankett.field("sip_lank").print_rule == "if_filled"
+    base = sample_values(blankett) | {"sip_gemensam_kallelse": True, "sip_lagrum": "16 kap. 4 § HSL"}
+    for lank in ("", "https://mote.example.se/abc"):
+        values = documents.validate(catalogue, SIP, dict(base, sip_lank=lank))
+        printed = documents.produce_print_and_archive(catalogue, SIP, values, ctx)
+        pdf = " ".join(pdf_pages(printed.print_pdf.content))
+        _header, word = docx_text(printed.parts[0].docx)
+        for text in (pdf, word):
+            assert "enligt 16 kap. 4 § HSL." in text      # in the letter
+            assert "Lagrum" not in text                     # and in no box
+            assert ("Länk till digitalt möte" in text) == bool(lank)
+            assert (lank in text) if lank else True
+    layout = display.layout_lines(blankett.sections[3], {"sip_lank": ""})
+    assert [f.name for line in layout for f, _ in line.items] == [
+        "sip_datum", "sip_starttid", "sip_sluttid", "sip_plats", "sip_adress"]
+
+
 # ---------------------------------------------------------------------- the definition keys
 
 
@@ -213,11 +235,6 @@ def test_masthead_must_be_known(forms_copy):
     assert "masthead 'utfardare' ska vara 'organisation' eller 'issuer'" in errors
 
 
-def test_print_must_be_true_or_false(forms_copy):
-    errors = errors_after(forms_copy, SIP, "        print: false", "        print: nej")
-    assert "print ska vara true eller false" in errors
-
-
 def test_a_field_that_is_never_printed_cannot_be_placed_on_paper(forms_copy):
     old = "      - {name: har_kontakt_af, label: Arbetsförmedlingen, type: checkbox}"
     errors = errors_after(forms_copy, FK, old, old[:-1] + ", print: false}")
@@ -228,3 +245,19 @@ def test_print_is_not_for_a_column(forms_copy):
     old = "          - name: kontakt\n            label: Kontaktuppgifter\n            type: text\n"
     errors = errors_after(forms_copy, SIP, old, old + "            print: false\n")
     assert "print och print_help gäller hela fältet av typen rows" in errors
+
+
+AF_ROW = "      - {name: har_kontakt_af, label: Arbetsförmedlingen, type: checkbox}"
+ROWS = "        min_rows: 4\n        max_rows: 20\n"
+
+
+@pytest.mark.parametrize("name, old, new, message", [
+    (SIP, "        print: false", "        print: nej",
+     "print ska vara true, false, if_filled (bara när fältet är ifyllt) eller in_text"),
+    (SIP, ROWS, ROWS + "        print: if_filled\n", "print: if_filled gäller inte typen rows"),
+    (SIP, "enligt {sip_lagrum}.", "enligt lag.", "fält 'sip_lagrum': print: in_text skrivs bara där en platshållare"),
+    (FK, AF_ROW, AF_ROW[:-1] + ", print: if_filled}",
+     "fält 'har_kontakt_af': print: if_filled gäller ett fält med en egen ruta"),
+])
+def test_print_rules_are_checked(forms_copy, name, old, new, message):
+    assert message in errors_after(forms_copy, name, old, new)

@@ -98,7 +98,7 @@ def test_a_document_without_a_doctors_part_has_no_fillable_pdf(soc, app):
 
 
 # ---------------------------------------------------------------- wizard headings and progress
-def test_wizard_headings_keep_the_sections_number_and_say_what_was_skipped(soc, catalogue):
+def test_wizard_headings_number_only_the_pages_shown_and_say_what_was_skipped(soc, catalogue):
     pid = create_arende(soc, ruta="soc1.9")
     sections = {(b.title, s.title): s for b in catalogue.blanketter.values() for s in b.sections}
     url = soc.get(f"/arenden/{pid}/blankett/rehabiliteringsforfragan").headers["Location"]
@@ -109,8 +109,8 @@ def test_wizard_headings_keep_the_sections_number_and_say_what_was_skipped(soc, 
         part = caption.split(" · ")[1] if caption.count(" · ") == 2 else "Rehabiliteringsförfrågan"
         heading = re.search(r"<h1>(.*?)</h1>", html).group(1)
         section = next(s for (b, title), s in sections.items() if b == part and heading.endswith(title))
-        # Numbered as on paper, not by a running count.
-        assert heading == (f"{section.number}. " if section.number else "") + section.title
+        # No paper section number ("2." first when section 1 is filled in from the ärende): the caption counts.
+        assert heading == section.title and not re.match(r"\d", heading)
         number, total = map(int, re.search(r"sida (\d+) av (\d+) att fylla i", caption).groups())
         seen.append(number)
         if 'class="hint passed-over"' in html:
@@ -124,7 +124,7 @@ def test_wizard_headings_keep_the_sections_number_and_say_what_was_skipped(soc, 
         assert res.status_code == 302, text_of(res.get_data(as_text=True))[:1500]
         url = res.headers["Location"]
     assert seen == list(range(1, total + 1))  # every page asked counts once, in order
-    assert notes[0].startswith("Redan ifyllt från ärendet") and "1. Förfrågan gäller" in notes[0]
+    assert notes[0].startswith("Redan ifyllt från ärendet") and "Förfrågan gäller" in notes[0]
     assert any("Fylls i av läkaren: Rehabiliteringsförfrågan: Kan personen delta i aktiviteter?" in n
                for n in notes), notes
 
@@ -167,7 +167,8 @@ def test_summary_is_natural_swedish(catalogue):
 @pytest.mark.parametrize("values, expected", [
     ({"aktivitet_forrehabilitering_kan_inte_delta": True, "aktivitet_arbetssokande_kan_inte_delta": True},
      "kan personen inte delta i förrehabiliterande insats eller söka arbete."),
-    ({"aktivitet_annat_vad": "Simträning", "aktivitet_annat_kan_delta": True, "aktivitet_sprak_omfattning": 25},
+    ({"aktivitet_annat_vad": "Simträning", "aktivitet_annat_kan_delta": True, "aktivitet_sprak_kan_delta": True,
+      "aktivitet_sprak_omfattning": 25},
      "kan personen delta i språkundervisning/utbildning på 25 % och i simträning."),
 ])
 def test_summary_lists_activities_with_commas_and_one_full_stop(catalogue, values, expected):

@@ -141,9 +141,9 @@ def test_filled_pdf_gives_the_typed_values(build, blankett):
         organisation_id=corpus.ORGANISATION_ID) == Reference(
         corpus.DOCUMENT_ID, corpus.ARENDE_ID, corpus.ORGANISATION_ID)
     raw = readback.doctor_answers(blankett, returned.fields)
-    assert raw == {**corpus.DOCTOR_VALUES, "aktivitet_jobbtorg_kan_delta": True,
-                   **{f.name: False for f in blankett.fields
-                      if f.type == "checkbox" and f.name != "aktivitet_jobbtorg_kan_delta"}}
+    ticked = ("aktivitet_jobbtorg_kan_delta", "aktivitet_sysselsattning_kan_delta")
+    assert raw == {**corpus.DOCTOR_VALUES, **dict.fromkeys(ticked, True),
+                   **{f.name: False for f in blankett.fields if f.type == "checkbox" and f.name not in ticked}}
     clean, errors = readback.validate_doctor_answers(blankett, raw)
     assert errors == {}
     assert clean["aktivitet_jobbtorg_omfattning"] == 50
@@ -151,6 +151,7 @@ def test_filled_pdf_gives_the_typed_values(build, blankett):
     assert clean["aktivitet_jobbtorg_kan_delta"] is True
     assert clean["lakare_namn"] == "Åsa Läkarsson"
     assert clean["forfragan_svar_datum"] == "2026-12-01"
+    assert clean["vardenhet_telefon"] == "08-123 456 78"
 
 
 def test_any_on_state_ticks_the_box():
@@ -193,10 +194,13 @@ def test_at_least_one_activity(blankett):
     _, errors = readback.validate_doctor_answers(blankett, answers)
     assert list(errors) == ["aktiviteter"]
     assert errors["aktiviteter"].startswith("Läkaren har inte besvarat någon aktivitet.")
-    for answer in ({"aktivitet_annat_omfattning": "25"},
+    for answer in ({"aktivitet_annat_kan_delta": "/on", "aktivitet_annat_omfattning": "25"},
                    {"aktivitet_sprak_kan_inte": "Smärta"},
                    {"aktivitet_arbetssokande_kan_delta": "/on"}):
         assert readback.validate_doctor_answers(blankett, {**answers, **answer})[1] == {}
+    # A percentage alone answers nothing: it belongs to "Kan delta", which is not ticked.
+    assert list(readback.validate_doctor_answers(blankett, {**answers, "aktivitet_annat_omfattning": "25"})[1]) == [
+        "aktivitet_annat_kan_delta"]
 
 
 def test_doctors_name_and_unit_are_required(blankett):
@@ -277,3 +281,63 @@ def test_a_file_that_costs_too_much_cpu_is_refused_within_the_limit():
     with pytest.raises(untrusted_pdf.UntrustedPdfError, match="för komplex"):
         untrusted_pdf.open_untrusted(corpus.filled(), info_key="/FormserviceRef", cpu_seconds=0)
     assert time.monotonic() - started < 5
+
+
+# ------------------------------------------- one activity, one statement (issue 22)
+
+
+def test_a_percentage_belongs_to_kan_delta_only(checkbox_blankett):
+    message = ("Sysselsättning: en omfattning i procent är ifylld men ”Kan delta” är inte ikryssat. "
+               "Kryssa i ”Kan delta” eller ta bort omfattningen.")
+    # As measured: "kan inte delta" ticked and motivated, with a percentage left in Omfattning …
+    inverted = {**VALID, "aktivitet_sysselsattning_kan_inte_delta": True,
+                "aktivitet_sysselsattning_kan_inte": "Svår ångest i grupp", "aktivitet_sysselsattning_omfattning": "50"}
+    assert readback.validate_doctor_answers(checkbox_blankett, inverted)[1] == {
+        "aktivitet_sysselsattning_kan_delta": message}
+    # … and on paper with neither box ticked (a form posts "" for an unticked box).
+    bare = {**VALID, "aktivitet_sysselsattning_omfattning": "50 %", "aktivitet_sysselsattning_kan_delta": ""}
+    assert readback.validate_doctor_answers(checkbox_blankett, bare)[1] == {
+        "aktivitet_sysselsattning_kan_delta": message}
+    # 0 % is a percentage too; an unreadable one gets both messages at once.
+    zero = {**VALID, "aktivitet_sysselsattning_omfattning": "0"}
+    assert list(readback.validate_doctor_answers(checkbox_blankett, zero)[1]) == ["aktivitet_sysselsattning_kan_delta"]
+    unreadable = {**VALID, "aktivitet_sysselsattning_omfattning": "ca 25"}
+    assert set(readback.validate_doctor_answers(checkbox_blankett, unreadable)[1]) == {
+        "aktivitet_sysselsattning_kan_delta", "aktivitet_sysselsattning_omfattning"}
+    # With "Kan delta" ticked the percentage is the answer.
+    ticked = {**VALID, "aktivitet_sysselsattning_kan_delta": "/on", "aktivitet_sysselsattning_omfattning": "50"}
+    clean, errors = readback.validate_doctor_answers(checkbox_blankett, ticked)
+    assert errors == {} and clean["aktivitet_sysselsattning_omfattning"] == 50
+
+
+def test_kan_delta_with_a_motivation_for_kan_inte_is_an_error(checkbox_blankett):
+    answers = {**VALID, "aktivitet_jobbtorg_kan_inte": "Bara förmiddagar"}
+    assert readback.validate_doctor_answers(checkbox_blankett, answers)[1] == {"aktivitet_jobbtorg_kan_inte": (
+        "Jobbtorg: ”Kan delta” är ikryssat men det finns en motivering till ”Kan inte delta”. Kryssa i bara det "
+        "som läkaren menar; en kommentar som inte gäller ”Kan inte delta” hör hemma under Kommentar/övrig "
+        "information.")}
+
+
+def test_activity_answers_read_the_table_as_it_stands(checkbox_blankett):
+    by_name = {a.activity.name: a for a in readback.activity_answers(checkbox_blankett, {
+        "aktivitet_jobbtorg_kan_delta": True, "aktivitet_jobbtorg_omfattning": 50,
+        "aktivitet_sysselsattning_kan_inte_delta": True, "aktivitet_sysselsattning_omfattning": 50,
+        "aktivitet_sprak_kan_inte": "  Smärta ", "aktivitet_annat_omfattning": 0})}
+    assert by_name["Jobbtorg"][1:] == (True, False, 50, "")
+    assert by_name["Sysselsättning"][1:] == (False, True, 50, "")   # never "kan" for a percentage alone
+    assert by_name["Språkundervisning/utbildning"][1:] == (False, True, None, "Smärta")
+    assert by_name["Annat"][1:] == (False, False, 0, "")
+    assert by_name["Söka arbete"][1:] == (False, False, None, "")
+
+
+def test_the_doctors_phone_is_a_field_of_the_fillable_pdf_and_read_back(checkbox_blankett):
+    data = pdf.render_pdf(checkbox_blankett, corpus.socialsekreterare_values(checkbox_blankett), corpus.CTX,
+                          fillable=True).pdf
+    assert "vardenhet_telefon" in PdfReader(io.BytesIO(data)).get_fields()
+    filled = corpus.fill_with_pypdf(data, {"vardenhet_telefon": "08 123 456 78", "lakare_namn": "Å", "vardenhet": "V",
+                                           "aktivitet_jobbtorg_kan_delta": "/on"})
+    raw = readback.doctor_answers(checkbox_blankett, readback.open_returned(filled).fields)
+    clean, errors = readback.validate_doctor_answers(checkbox_blankett, raw)
+    assert errors == {} and clean["vardenhet_telefon"] == "08 123 456 78"
+    bad = readback.validate_doctor_answers(checkbox_blankett, {**raw, "vardenhet_telefon": "ring mig"})[1]
+    assert list(bad) == ["vardenhet_telefon"] and bad["vardenhet_telefon"].startswith("Telefon: ")

@@ -40,7 +40,8 @@ def test_an_admin_gets_everything_about_one_person_as_json_and_pdf(soc, forfraga
     location = soc.post(f"/arenden/{pid}/dokument/{doc_id}/papper", data={"csrf_token": token}).headers["Location"]
     fields = {k: v for k, v in form_with(soc.get(location).get_data(as_text=True), "lakare_namn")["fields"].items()
               if v is not None}
-    assert soc.post(location, data=dict(fields, aktivitet_jobbtorg_omfattning="75", lakare_namn="Åsa Läkarsson",
+    assert soc.post(location, data=dict(fields, aktivitet_jobbtorg_kan_delta="1", aktivitet_jobbtorg_omfattning="75",
+                                        lakare_namn="Åsa Läkarsson",
                                         vardenhet="Vårdcentralen Skärholmen")).status_code == 302
     other = create_arende(soc, dict(namn="Olle Annanperson", personnummer="19121212-1212"), ruta="soc1.3")
     # Olle has the same test personnummer as Tilda in this suite; give him another, valid one.

@@ -8,12 +8,15 @@ from datetime import date
 import docx
 import pytest
 
+from docx.oxml.ns import qn
+
 from formservice import paths
+from formservice.blanketter.catalogue import load_catalogue
 from formservice.blanketter.loader import load_definitions
-from formservice.rendering import display, docx_templates
-from formservice.rendering.docx import DocxTemplateMissing, docx_context, render_docx
+from formservice.rendering import display, documents, docx_templates
+from formservice.rendering.docx import DocxTemplateMissing, docx_context, packet_docx, render_docx
 from formservice.rendering.pdf import DocumentContext
-from tests.sample_values import TEST_PERSONNUMMER
+from tests.sample_values import TEST_PERSONNUMMER, sample_values
 from tests.test_rendering_pdf import BLANKETT_IDS, text_values
 
 ORGANISATION = "Farsta stadsdelsförvaltning"
@@ -197,3 +200,121 @@ def test_literal_braces_in_definition_text():
 def test_missing_template_has_a_swedish_message(definitions, ctx, tmp_path):
     with pytest.raises(DocxTemplateMissing, match="Word-mallen för forandringsplan saknas"):
         render_docx(definitions["forandringsplan"], {}, ctx, template_directory=tmp_path)
+
+
+# ------------------------------------------------------------------ layout as in print
+
+
+def test_the_scale_is_drawn_as_a_scale(definitions, ctx):
+    """Every point of the scale with a box under it, the chosen one crossed, as the PDF draws it
+    (Word showed a bare "3")."""
+    blankett = definitions["forandringsplan"]
+    data = render_docx(blankett, {"bedomning_sjalvforsorjning": 3}, ctx)
+    document = docx.Document(io.BytesIO(data))
+    scales = [t for outer in document.tables for row in outer.rows for cell in row.cells for t in cell.tables
+              if [c.text for c in t.rows[0].cells] == [str(p) for p in range(1, 11)]]
+    assert len(scales) == 1
+    boxes = [c.text for c in scales[0].rows[1].cells]
+    assert boxes == [display.CHECKED if p == 3 else display.UNCHECKED for p in range(1, 11)]
+    assert [c.text for c in scales[0].rows[2].cells][0] == "Mycket liten"
+
+
+def test_boxes_print_their_label_over_the_value_and_help_only_while_empty(definitions, ctx):
+    blankett = definitions["sip_kallelse"]
+    lank = blankett.field("sip_lank")
+    text = document_text(render_docx(blankett, {"sip_lank": "https://mote.example.se/1"}, ctx))
+    assert "Länk till digitalt möte\nhttps://mote.example.se/1" in text
+    assert lank.help not in text                                     # print_help: false
+    plan = definitions["forandringsplan"]
+    text = document_text(render_docx(plan, {}, ctx))
+    assert "Markera på skalan." in text                              # a scale's help: always
+
+
+def test_signature_blocks_never_split(definitions, ctx):
+    """A signature pair is a table row that cannot split, and keeps with the heading before it."""
+    data = render_docx(definitions["forandringsplan"], text_values(definitions["forandringsplan"]), ctx)
+    document = docx.Document(io.BytesIO(data))
+    heading = next(p for p in document.paragraphs if p.text == "Underskrifter")
+    assert heading.paragraph_format.keep_with_next is not False      # Heading 2 keeps with next
+    table = document.tables[-1]
+    assert "Namnförtydligande" in document_text(data).split("Underskrifter", 1)[1]
+    for row in table.rows:
+        assert row._tr.trPr.find(qn("w:cantSplit")) is not None
+
+
+# ------------------------------------------------------------------ the whole packet
+
+
+def sections_text(data: bytes) -> list[tuple[str, str, str]]:
+    """(header, footer, body) of each section of a .docx: the body split at its section breaks."""
+    document = docx.Document(io.BytesIO(data))
+    bodies, current = [], []
+    for block in document.element.body:
+        current.append("".join(block.itertext()))
+        if block.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None or block.tag == qn("w:sectPr"):
+            bodies.append(" ".join(current))
+            current = []
+    heads = [(" ".join(p.text for t in s.header.tables for r in t.rows for c in r.cells for p in c.paragraphs),
+              " ".join(p.text for t in s.footer.tables for r in t.rows for c in r.cells for p in c.paragraphs))
+             for s in document.sections]
+    return [(h, f, b) for (h, f), b in zip(heads, bodies)]
+
+
+def test_the_whole_docx_holds_every_part_each_with_its_own_header(ctx):
+    catalogue = load_catalogue(paths.FORMS_DIR)
+    values = documents.validate(catalogue, "rehabiliteringsforfragan", sample_values(
+        *documents.parts_of(catalogue, "rehabiliteringsforfragan")))
+    printed = documents.produce_print_and_archive(catalogue, "rehabiliteringsforfragan", values, ctx)
+    whole = documents.packet_docx(printed.parts)
+    assert whole != printed.parts[0].docx
+    (h1, f1, b1), (h2, f2, b2) = sections_text(whole)
+    assert "Rehabiliteringsförfrågan" in h1 and "Rehabiliteringsförfrågan, version" in f1
+    assert "Sekretessmedgivande" in h2 and "Sekretessmedgivande, version" in f2
+    assert "Kan personen delta i aktiviteter?" in b1 and "Sekretessmedgivande" not in b1
+    assert "Jag som lämnar samtycket" in b2 and "FA-2026-7" in h2
+    document = docx.Document(io.BytesIO(whole))
+    assert document.core_properties.title == "Rehabiliteringsförfrågan"
+    # each part starts on a new page (a section break of the default kind) with its own header
+    for section in document.sections:
+        assert section._sectPr.find(qn("w:type")) is None
+    assert document.sections[0].header.part is not document.sections[1].header.part
+    assert len({p.partname for p in document.part.package.iter_parts()}) == len(list(document.part.package.iter_parts()))
+    # the same document from the API's producer, which renders the parts from the same values
+    api = documents.produce_docx(catalogue, "rehabiliteringsforfragan", values, ctx)
+    assert api.filename.endswith(".docx") and [b for _, _, b in sections_text(api.content)] == [b1, b2]
+
+
+def test_the_whole_sip_docx_has_each_recipients_copy(ctx):
+    catalogue = load_catalogue(paths.FORMS_DIR)
+    invited = [{"verksamhet": "Jobbtorg Skärholmen", "namn": "Anna Andersson"},
+               {"verksamhet": "Vårdcentralen Exempel", "namn": "Berit Berg"}]
+    values = documents.validate(catalogue, "sip_kallelse", sample_values(catalogue.blanketter["sip_kallelse"])
+                                | {"sip_inbjudna": invited, "sip_gemensam_kallelse": False})
+    whole = documents.produce_docx(catalogue, "sip_kallelse", values, ctx).content
+    bodies = [body for _, _, body in sections_text(whole)]
+    assert len(bodies) == 2
+    assert "Till: Jobbtorg Skärholmen, Anna Andersson" in bodies[0] and "Till: Vårdcentralen" not in bodies[0]
+    assert "Till: Vårdcentralen Exempel, Berit Berg" in bodies[1]
+
+
+def test_a_packet_keeps_each_parts_own_header_pictures(definitions, ctx, tmp_path):
+    """An organisation's restyled templates may carry a logo: each part keeps its own, under a
+    part name of its own."""
+    from PIL import Image
+
+    logos = []
+    for n, colour in enumerate(("red", "blue")):
+        path = tmp_path / f"logo{n}.png"
+        Image.new("RGB", (20, 10), colour).save(path)
+        logos.append(path)
+    parts = []
+    for bid, logo in zip(("rehabiliteringsforfragan", "sekretessmedgivande"), logos):
+        document = docx.Document(io.BytesIO(render_docx(definitions[bid], {}, ctx)))
+        document.sections[0].header.paragraphs[0].add_run().add_picture(str(logo))
+        buffer = io.BytesIO()
+        document.save(buffer)
+        parts.append(buffer.getvalue())
+    whole = docx.Document(io.BytesIO(packet_docx(parts)))
+    images = [p for p in whole.part.package.iter_parts() if p.partname.startswith("/word/media/")]
+    assert sorted(Image.open(io.BytesIO(p.blob)).getpixel((0, 0)) for p in images) == [(0, 0, 255), (255, 0, 0)]
+    assert len({p.partname for p in images}) == 2

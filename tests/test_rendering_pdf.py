@@ -301,7 +301,7 @@ def test_one_copy_per_recipient_in_one_tagged_document(definitions, ctx):
     blankett = definitions["sip_kallelse"]
     parts = pdf.copies(blankett, dict(text_values(blankett), sip_gemensam_kallelse=False))
     assert [part.title for part in parts] == [
-        f"{blankett.title} – Rad {i} verksamhet slut, Rad {i} namn slut, Rad {i} kontakt slut"
+        f"{blankett.title} – Till: Rad {i} verksamhet slut, Rad {i} namn slut, Rad {i} kontakt slut"
         for i in (1, 2)]
     rendered = pdf.render_document(parts, ctx)
     with pikepdf.open(io.BytesIO(rendered.pdf)) as doc:
@@ -504,3 +504,35 @@ def test_a_packet_is_one_tagged_pdf_ua_document(definitions, ctx, blankett_id):
         assert scopes <= {"/Column", "/Row"} and (not tables or "/Column" in scopes)
     for page in pdf_text(packet):
         assert re.search(r"Sida \d+ \(\d+\)", page)
+
+
+@pytest.mark.parametrize("blankett_id", ["rehabiliteringsforfragan", "sip_kallelse"])
+def test_each_part_pdf_carries_its_own_title_and_the_sip_bookmarks_name_the_recipient(ctx, blankett_id):
+    """A part written on its own is announced by its own title (the sekretessmedgivande is not
+    "Rehabiliteringsförfrågan"), in the info dictionary and in the XMP metadata, in Swedish; the
+    packet's bookmarks name each SIP copy's recipient."""
+    from formservice.blanketter.catalogue import load_catalogue
+    from formservice.rendering import documents
+
+    catalogue = load_catalogue()
+    invited = [{"verksamhet": "Jobbtorg Skärholmen", "namn": "Anna Andersson"},
+               {"verksamhet": "Vårdcentralen Exempel", "namn": "Berit Berg", "kontakt": "08-123 456 78"}]
+    raw = sample_values(*documents.parts_of(catalogue, blankett_id)) | {"sip_inbjudna": invited,
+                                                                          "sip_gemensam_kallelse": False}
+    values = documents.validate(catalogue, blankett_id, raw)
+    printed = documents.produce_print_and_archive(catalogue, blankett_id, values, ctx)
+    expected = {"rehabiliteringsforfragan": ["Rehabiliteringsförfrågan", "Sekretessmedgivande"],
+                "sip_kallelse": [
+                    "Kallelse till samordnad individuell plan (SIP) – Till: Jobbtorg Skärholmen, Anna Andersson",
+                    "Kallelse till samordnad individuell plan (SIP) – Till: Vårdcentralen Exempel, Berit Berg, "
+                    "08-123 456 78"]}[blankett_id]
+    assert [part.title for part in printed.parts] == expected
+    for part, title in zip(printed.parts, expected):
+        reader = PdfReader(io.BytesIO(part.pdf))
+        assert reader.metadata.title == title
+        assert reader.xmp_metadata.dc_title == {"x-default": title}
+        assert reader.trailer["/Root"]["/Lang"] == "sv"
+        assert reader.outline[0].title == title
+    packet = PdfReader(io.BytesIO(printed.print_pdf.content))
+    assert [item.title for item in packet.outline if not isinstance(item, list)] == expected
+    assert packet.metadata.title == catalogue.blanketter[blankett_id].title  # the whole: the blankett's

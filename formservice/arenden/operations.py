@@ -6,6 +6,8 @@ Personal data is encrypted with the app's keyring before it reaches the database
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,12 +24,13 @@ from sqlalchemy.orm import Session
 from formservice import db
 from formservice.accounts.models import Enhet, User
 from formservice.blanketter.model import Blankett, facts
+from formservice.blanketter.prefill import TYPED_BY
 from formservice.blanketter.validation import ValidationError, ascii_digits, normalize_personnummer
 from formservice.crypto import Keyring, name_prefixes, name_tokens
 from formservice.db import utcnow
 
 from . import demografi, statistik
-from .models import Arende, ArendeSokord, Handelse, Utkast
+from .models import Arende, ArendeSokord, Dokument, Handelse, Utkast
 
 INDIVID_FIELDS = [
     # key, label, required, kind, max length
@@ -168,6 +171,25 @@ def update_individ(user: User, arende: Arende, data: Mapping[str, str], expected
     arende.updated_at = utcnow()
     dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="andrad", beslut="Uppgifter om individen"))
     dbs.commit()
+
+
+def individ_from_document(user: User, arende: Arende, updates: Mapping[str, str], document: str) -> list[str]:
+    """Write what a document says about the individ (prefill.individ_updates: an address typed anew
+    in the wizard) into the individ's record, so that every later document reads it from there; caller
+    commits. A value the record would not accept stays on the document alone. Returns the labels
+    changed (for the history entry)."""
+    if not updates:
+        return []
+    current = individ(arende)
+    clean, errors = clean_individ(dict(current, **updates))
+    changed = {k: clean[k] for k in updates if k not in errors and k in clean and clean[k] != current.get(k)}
+    if not changed:
+        return []
+    _set_individ(db.session(), arende, dict(current, **changed))
+    labels = [label for key, label, *_ in INDIVID_FIELDS if key in changed]
+    db.session().add(Handelse(arende_id=arende.id, user_id=user.id, kind="andrad",
+                              beslut=f"Uppgifter om individen ({', '.join(labels).lower()}) från {document}"))
+    return labels
 
 
 # ---------------------------------------------------------------- access
@@ -343,10 +365,13 @@ def draft_values(d: Utkast | None) -> dict[str, Any]:
 
 
 def save_draft(user: User, arende: Arende, blankett_id: str, values: Mapping[str, Any],
-               expected_version: int) -> Utkast:
+               expected_version: int, *, from_source: Iterable[str] = (), producer: Iterable[str] = ()) -> Utkast:
     """Merge `values` into the draft. ``expected_version`` is the draft's version when the form was
     shown (0: there was no draft yet). A draft changed by someone else since — or saved by someone
-    else at the same moment — raises Conflict instead of overwriting."""
+    else at the same moment — raises Conflict instead of overwriting. Fields named in ``from_source``
+    were saved just as their live source says: the draft keeps no copy, so the document reads the
+    source when it is produced. Fields in ``producer`` are about the producing person: the draft
+    records that this user typed them (prefill.TYPED_BY)."""
     require_open(arende)
     dbs = db.session()
     d = draft(arende, blankett_id)
@@ -357,6 +382,15 @@ def save_draft(user: User, arende: Arende, blankett_id: str, values: Mapping[str
         raise Conflict(draft_values(d), d.version)
     merged = draft_values(d) if d.id else {}
     merged.update(values)
+    typed_by = dict(merged.get(TYPED_BY) or {})
+    for name in from_source:
+        merged.pop(name, None)
+        typed_by.pop(name, None)
+    typed_by.update({name: user.id for name in producer if name in merged})
+    if typed_by:
+        merged[TYPED_BY] = typed_by
+    else:
+        merged.pop(TYPED_BY, None)
     d.values_enc = keyring().encrypt_json(merged)
     d.updated_at = utcnow()
     d.updated_by = user.id
@@ -378,23 +412,17 @@ def _conflict_on_race(arende: Arende, blankett_id: str):
         raise Conflict(draft_values(current), current.version if current else 0) from None
 
 
-def ensure_draft(user: User, arende: Arende, blankett_id: str) -> Utkast:
-    """The draft of this blankett, created empty if there is none yet (Granska always reviews a
-    draft version, so producing from it can be made exactly once)."""
-    d = draft(arende, blankett_id)
-    if d is not None:
-        return d
-    try:
-        return save_draft(user, arende, blankett_id, {}, 0)
-    except Conflict:
-        return draft(arende, blankett_id)
-
-
-def draft_ref(d: Utkast) -> str:
-    """Names one version of one draft, for ever: the time of its last save is part of it, because
-    SQLite hands a deleted draft's id to the next draft, which then starts at the same versions
-    (without it, a new förändringsplan could look like one already produced and never be made)."""
-    return f"{d.id}:{d.version}:{d.updated_at:%Y%m%d%H%M%S%f}"
+def review_ref(arende: Arende, blankett_id: str, d: Utkast | None, values: Mapping[str, Any]) -> str:
+    """Names what one Granska page showed, for ever: the blankett, how many documents the ärende had,
+    the draft's version (with the time of its last save: SQLite hands a deleted draft's id to the next
+    draft) and every value shown, live sources included. Producing takes place only when the page
+    posted names what would be produced now, and becomes one document only (a double click, two
+    tabs). Needs no draft: looking at Granska stores nothing."""
+    produced = db.session().scalar(select(func.count()).select_from(Dokument).where(Dokument.arende_id == arende.id))
+    version = f"{d.id}:{d.version}:{d.updated_at:%Y%m%d%H%M%S%f}" if d is not None else "-"
+    shown = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
+    digest = hashlib.sha256(f"{blankett_id}|{produced}|{version}|{shown}".encode()).hexdigest()
+    return "g:" + digest[:36]
 
 
 def drafts(arende: Arende) -> list[Utkast]:

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from formservice import audit, db
 from formservice.accounts.models import Enhet, User
 from formservice.accounts.operations import organisation_settings, settings_of
+from formservice.blanketter import prefill
 from formservice.blanketter.catalogue import Catalogue
 from formservice.blanketter.model import Blankett
 from formservice.db import utcnow
@@ -26,7 +27,7 @@ from formservice.rendering.pdf import DocumentContext
 
 from . import statistik
 from .models import DOKUMENT_STATUS, Arende, Dokument, DokumentDel, Handelse
-from .operations import keyring, new_public_id, require_open, store_answers
+from .operations import individ, individ_from_document, keyring, new_public_id, require_open, store_answers
 
 log = logging.getLogger(__name__)
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -95,6 +96,9 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
                    utkast_ref=utkast_ref or None, klar=False)
     dbs = db.session()
     dbs.add(dok)
+    # What the document says about the individ is the individ's record from now on.
+    individ_from_document(user, arende, prefill.individ_updates(documents.parts_of(catalogue, blankett_id), values,
+                                                                 individ(arende)), f"{blankett.title} ({number})")
     store_answers(arende, values, catalogue.blanketter.values(), document_number=number)
     dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="dokument", from_ruta=arende.ruta,
                      to_ruta=arende.ruta, beslut=f"{blankett.title} ({number})"))
@@ -185,7 +189,7 @@ def _complete(dok: Dokument, job: documents.PrintJob | None) -> None:
         dbs.add(DokumentDel(dokument_id=dok.id, position=position, blankett_id=part.blankett_id,
                             title_enc=kr.encrypt_json(part.title), pdf_enc=kr.encrypt(part.pdf),
                             docx_enc=kr.encrypt(part.docx)))
-    dok.docx_enc = kr.encrypt(parts[0].docx)
+    dok.docx_enc = kr.encrypt(documents.packet_docx(parts))
     dok.archive_enc = kr.encrypt(archive) if archive else None
     dok.fillable_enc = kr.encrypt(fillable) if fillable else None
     dok.klar = True
@@ -254,15 +258,39 @@ def part_content(dok: Dokument, position: int, fmt: str) -> tuple[str, str, byte
     return name, documents.PDF if fmt == "pdf" else documents.DOCX, keyring().decrypt(blob)
 
 
-def set_status(user: User, arende: Arende, dok: Dokument, status: str) -> None:
+class StatusMovesBack(Exception):
+    """A status earlier in the document's life (skapad → utskriven → skickad → mottagen →
+    besvarad) than the one it has, asked for without confirming that very step back."""
+
+    def __init__(self, dok: Dokument, status: str):
+        self.from_status, self.to_status = dok.status, status
+        super().__init__(f"{dok.status} -> {status}")
+
+
+def moves_back(dok: Dokument, status: str) -> bool:
+    """Whether ``status`` comes before the document's present status (e.g. mottagen after besvarad)."""
+    order = list(DOKUMENT_STATUS)
+    return dok.status in order and status in order and order.index(status) < order.index(dok.status)
+
+
+def set_status(user: User, arende: Arende, dok: Dokument, status: str, *,
+               confirmed_from: str | None = None) -> None:
+    """Set the document's status. Forwards (or the same) goes through; backwards only when the user
+    confirmed going back from exactly the present status (``confirmed_from``), else StatusMovesBack:
+    a status set meanwhile by someone else, or by the doctor's answer, asks again."""
     if status not in DOKUMENT_STATUS:
         raise ValueError(status)
     require_open(arende)
+    previous = dok.status
+    back = moves_back(dok, status)
+    if back and confirmed_from != previous:
+        raise StatusMovesBack(dok, status)
     dbs = db.session()
     dok.status = status
     dok.status_at = utcnow()
+    said = DOKUMENT_STATUS[status] + (f" (tillbaka från {DOKUMENT_STATUS[previous].lower()})" if back else "")
     dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="status", from_ruta=arende.ruta,
-                     to_ruta=arende.ruta, beslut=f"{dok.document_number}: {DOKUMENT_STATUS[status]}"))
+                     to_ruta=arende.ruta, beslut=f"{dok.document_number}: {said}"))
     audit.record("document_status", user=user, object_type="dokument", object_id=dok.public_id,
                  detail=status, commit=False)
     dbs.commit()

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .model import (CONFIG_DEFAULTS, DEFAULT_MAX_LENGTH, FIELD_TYPES, KINDS, KNOWN_PREFILL_SOURCES, LAYOUTS, MASTHEADS, PARTIES, ROLES,
+from .model import (CONFIG_DEFAULTS, DEFAULT_MAX_LENGTH, FIELD_TYPES, KINDS, KNOWN_PREFILL_SOURCES, LAYOUTS, ROW_SOURCES, MASTHEADS, PARTIES, PRINT_RULES, ROLES,
                     SCOPES, WIDTHS, Blankett, Choice, Consent, DefinitionError, Field, GridRow, Section, Signature, placeholders)
 
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
@@ -43,7 +43,7 @@ _SECTION_KEYS = {"id", "number", "title", "intro", "filled_by", "fields", "layou
                  "grid_columns", "grid_rows", "signatures", "page_break_before", "text_only", "scope"}
 _FIELD_KEYS = {"name", "label", "type", "help", "required", "max_length", "filled_by",
                "prefill", "choices", "scale_min", "scale_max", "scale_labels", "columns",
-               "min_rows", "max_rows", "width", "lines", "scope", "print", "print_help"}
+               "min_rows", "max_rows", "width", "lines", "scope", "print", "print_help", "declaration"}
 _GRID_ROW_KEYS = {"label", "help", "fields", "label_field"}
 _CONSENT_KEYS = {"months", "signed_field", "until_field", "parties", "party_fields", "ends_with_arende"}
 _SIGNATURE_KEYS = {"role", "date_field", "name_field", "title_field", "place_field"}
@@ -186,6 +186,16 @@ class _Reader:
             return default
         return value
 
+    def print_rule(self, data: dict, where: str, ftype: str) -> str:
+        value = data.get("print", True)  # true, false, if_filled or in_text (model.PRINT_RULES)
+        if isinstance(value, bool) or value in PRINT_RULES[2:]:
+            if value == "if_filled" and ftype == "rows":
+                self.error(where, "print: if_filled gäller inte typen rows (tabellen skrivs alltid ut).")
+            return ("always" if value else "never") if isinstance(value, bool) else value
+        self.error(where, "print ska vara true, false, if_filled (bara när fältet är ifyllt) eller in_text "
+                          "(bara där en platshållare i en text sätter in det).")
+        return "always"
+
     def role(self, data: dict, where: str, default: str | None) -> str | None:
         value = data.get("filled_by", default)
         if value is not None and value not in ROLES:
@@ -319,10 +329,17 @@ class _Reader:
             shown_elsewhere.update(placeholders(s.intro))
             shown_elsewhere.update(n for row in s.grid_rows for n in (*row.fields, row.label_field))
             shown_elsewhere.update(n for sig in s.signatures for n in sig.field_names)
+        in_texts = set(placeholders(b.intro)).union(*(placeholders(s.intro) for s in b.sections))
         for f in b.fields:
             if not f.printed and f.name in shown_elsewhere:
                 self.error(f"fält {f.name!r}", "ett fält med print: false får inte stå i en tabell, en underskrift, "
                                                "en platshållare eller per_recipient_rows – det skrivs aldrig ut.")
+            elif f.print_rule in ("if_filled", "in_text") and f.name in shown_elsewhere - in_texts:
+                self.error(f"fält {f.name!r}", f"print: {f.print_rule} gäller ett fält med en egen ruta, inte ett "
+                                               "i en tabell, en underskrift eller per_recipient_rows.")
+            elif f.print_rule == "in_text" and f.name not in in_texts:
+                self.error(f"fält {f.name!r}", "print: in_text skrivs bara där en platshållare i en text sätter in "
+                                               f"fältet, men ingen intro har {{{f.name}}}.")
         if b.consent is not None:
             for name, types in ((b.consent.signed_field, {"date"}), (b.consent.until_field, {"date"}),
                                 *((n, {"checkbox"}) for n, _ in b.consent.party_fields)):
@@ -467,11 +484,22 @@ class _Reader:
                 self.error(where, f"okänd prefill-källa {prefill!r} (se docs/blanketter.md).")
             elif prefill == "today" and ftype != "date":
                 self.error(where, "prefill 'today' kan bara användas på fält av typen date.")
-            if ftype == "rows":
-                self.error(where, "ett fält av typen rows kan inte förifyllas.")
+            if (ftype == "rows") != (prefill in ROW_SOURCES):
+                self.error(where, "ett fält av typen rows förifylls bara med förslag på rader "
+                                  f"({', '.join(sorted(ROW_SOURCES))}), och bara ett sådant fält med dem.")
             if ftype == "checkbox" and scope == "dokument":
                 self.error(where, "en kryssruta med scope: dokument förifylls aldrig – den kryssas i "
                                   "av den som fyller i just det här dokumentet.")
+
+        declaration = self.flag(raw, "declaration", where)
+        if declaration and prefill is not None:
+            self.error(where, "en försäkran eller ett samtycke (declaration: true) förifylls aldrig – "
+                              "ta bort prefill.")
+        if declaration and scope != "dokument":
+            self.error(where, "en försäkran eller ett samtycke (declaration: true) gäller bara ett dokument: "
+                              "ange scope: dokument.")
+        if declaration and in_rows:
+            self.error(where, "declaration gäller ett helt fält, inte en kolumn.")
 
         choices = self.choices(raw, where, ftype)
         scale_min = scale_max = None
@@ -535,8 +563,8 @@ class _Reader:
             filled_by=filled_by, prefill=prefill if isinstance(prefill, str) else None,
             choices=choices, scale_min=scale_min, scale_max=scale_max,
             scale_labels=scale_labels, columns=tuple(columns), min_rows=min_rows,
-            max_rows=max_rows, width=width, scope=scope,
-            printed=self.flag(raw, "print", where, default=True),
+            max_rows=max_rows, width=width, scope=scope, declaration=declaration,
+            print_rule=self.print_rule(raw, where, ftype),
             print_help=self.flag(raw, "print_help", where, default=True),
             lines=self.integer(raw, "lines", where, 4 if ftype == "textarea" else 1,
                                minimum=1) or 1)

@@ -16,7 +16,7 @@ from typing import Any
 
 __all__ = [
     "BLANKETT_IDS", "CONFIG_DEFAULTS", "CONFIG_LABELS", "FIELD_TYPES", "FILLABLE_ROLES", "KNOWN_PREFILL_SOURCES",
-    "MASTHEADS", "ROLES",
+    "MASTHEADS", "PRINT_RULES", "ROLES", "ROW_SOURCES",
     "SCOPES", "Blankett", "Choice", "DefinitionError", "Field", "GridRow", "Section", "Signature",
     "blankett_ids", "config_text", "facts", "field_role", "fill_placeholders",
 ]
@@ -36,6 +36,11 @@ LAYOUTS = ("fields", "grid")
 # Who the printed document's masthead (the page header's top left) names: the organisation that
 # prints it (standard), or the blankett's issuer, for another authority's own form (Försäkringskassan).
 MASTHEADS = ("organisation", "issuer")
+# Where a field is printed (YAML `print`, PDF and DOCX alike): "always" (true, the default) as a box of
+# its own; "never" (false) – a question for the one who fills in the wizard; "if_filled" – its box
+# only when it has a value (an empty box would be a question to the reader that nobody asked);
+# "in_text" – only where a {placeholder} puts it into a text, never as a box of its own.
+PRINT_RULES = ("always", "never", "if_filled", "in_text")
 # Roles that fill their part in on paper (or in a fillable PDF) after the
 # document has left the service: these fields stay empty with room to write,
 # are not asked in the wizard, and become AcroForm inputs in a fillable PDF.
@@ -123,9 +128,16 @@ KNOWN_PREFILL_SOURCES = frozenset({
     "individ.foretradare_kontakt",
     "user.namn", "user.titel", "user.telefon", "user.epost", "user.kontakt",
     "enhet.namn", "enhet.adress", "organisation.namn", "today",
+    # The producing user as socialtjänstens contact, when their enhet is socialtjänsten's.
+    "socialtjanst.finns", "socialtjanst.kontakt",
+    # Rows suggested for a `rows` field: the treating doctor and vårdenhet known in the ärende.
+    "arende.vard_rad",
     # From the doctor's confirmed answers to a rehabiliteringsförfrågan in the same ärende.
-    "lakarsvar.sammanfattning", "lakarsvar.kontakt", "lakarsvar.finns", "lakarsvar.medicinskt_underlag",
+    "lakarsvar.sammanfattning", "lakarsvar.kontakt", "lakarsvar.finns",
 } | {f"config.{key}" for key in CONFIG_DEFAULTS})
+
+# Sources whose value is a list of rows (for a field of type rows), not a text.
+ROW_SOURCES = frozenset({"arende.vard_rad"})
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -168,10 +180,18 @@ class Field:
     width: str = "full"
     lines: int = 1                                   # handwriting lines when empty on paper
     scope: str = "arende"                            # see SCOPES
-    # YAML `print: false`: a question for the one who fills in the wizard, never printed (PDF, DOCX).
-    printed: bool = True
+    # YAML `print` (see PRINT_RULES): `false` is a question for the wizard only, never printed.
+    print_rule: str = "always"
     # YAML `print_help: false`: the help text is shown in the wizard only, never on paper.
     print_help: bool = True
+    # YAML `declaration: true`: the applicant's or signer's own statement ("Jag bifogar …", a
+    # consent, "har lämnat samtycke"): never prefilled from anything, on every copy it starts empty.
+    declaration: bool = False
+
+    @property
+    def printed(self) -> bool:
+        """Whether the field can be on paper at all (anything but `print: false`)."""
+        return self.print_rule != "never"
 
     @property
     def is_fact(self) -> bool:

@@ -1,10 +1,11 @@
 """The blankett wizard's pages, derived from the definition: one section (one topic) per page.
 
 Fields that another party fills in on paper (the doctor's part of the förfrågan) are not asked.
-A page whose every field is a fact already known from the ärende or the prefill sources is skipped
-on the way through and shown on the Granska page instead, where it can still be changed. A page
-with an answer that belongs to this one document (`scope: dokument`), or with a box ticked by a
-prefill source, is always shown: nothing is ticked on a page the user never saw.
+A page whose every field is a fact read from a live source (the individ's record, the signed-in
+user, the enhet) is skipped on the way through and shown on the Granska page instead, where it can
+still be changed. A fact only suggested from an earlier document never hides its page, nor does an
+answer that belongs to this one document (`scope: dokument`) or a checkbox: nothing is ticked or
+carried over on a page the user never saw.
 Pure Python: no flask import.
 """
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .model import FILLABLE_ROLES, Blankett, Field, Section, field_role
 
-KNOWN_ORIGINS = frozenset({"arende", "kalla"})
 
 
 @dataclass(frozen=True)
@@ -52,16 +52,12 @@ def asked_fields(parts: Sequence[Blankett]) -> list[Field]:
 
 
 def is_known(field: Field, origin: Mapping[str, str]) -> bool:
-    """A fact known before this blankett was started (a checkbox only from the ärende's answers)."""
-    if not field.is_fact:
-        return False
-    if field.type == "checkbox":
-        return origin.get(field.name) == "arende"
-    return origin.get(field.name) in KNOWN_ORIGINS
+    """A fact the service reads from a live source (never a checkbox, never a suggestion)."""
+    return field.is_fact and field.type != "checkbox" and origin.get(field.name) == "kalla"
 
 
 def needs_input(page: Page, origin: Mapping[str, str]) -> bool:
-    """False when every field on the page is a fact that was known before this blankett was started."""
+    """False when every field on the page is a fact read from a live source."""
     return not all(is_known(f, origin) for f in page.fields)
 
 

@@ -139,15 +139,47 @@ def pending_answers(svar: Svar) -> dict[str, Any]:
     return keyring().decrypt_json(svar.answers_enc, {})
 
 
+def review_errors(svar: Svar, blankett: Blankett, values: Mapping[str, Any]) -> dict[str, str]:
+    """What the review page shows before "Bekräfta": for answers read from an upload every problem
+    at once (readback.validate_doctor_answers); a paper registration, which starts empty, only
+    what cannot be shown as written. A value the reader cannot use ("ca 25" as a percent) is
+    shown as the doctor wrote it with an error asking for a value – never dropped."""
+    if svar.source == "pdf":
+        return readback.validate_doctor_answers(blankett, values)[1]
+    return readback.unreadable_values(blankett, values)
+
+
 def get_svar(arende: Arende, public_id: str) -> Svar | None:
     return db.session().scalar(select(Svar).where(Svar.arende_id == arende.id, Svar.public_id == public_id))
 
 
-def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Mapping[str, Any]
-            ) -> dict[str, str]:
-    """Validate and store the answers; returns errors (empty on success)."""
+# Confirming an answer older than the current one: which of the two stays current (the form's
+# radio buttons; the default keeps the newer).
+KEEP_NEWER, MAKE_CURRENT = "nyare", "detta"
+CHOICE_FIELD = "gallande_svar"
+
+
+def newer_current(svar: Svar) -> Svar | None:
+    """The document's current confirmed answer when it came in (was read in or registered) after
+    ``svar``: confirming ``svar`` then needs an explicit choice, never a silent replace."""
+    current = current_answer(svar.dokument)
+    if current is None or current.id == svar.id:
+        return None
+    return current if (current.created_at, current.id) > (svar.created_at, svar.id) else None
+
+
+def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Mapping[str, Any], *,
+            choice: str | None = None, newer_seen: str | None = None) -> dict[str, str]:
+    """Validate and store the answers; returns errors (empty on success). An answer older than the
+    current one needs ``choice`` (KEEP_NEWER: it is filed as replaced and the current stays;
+    MAKE_CURRENT: it replaces the current) made while seeing that answer (``newer_seen``, its
+    public id: an answer confirmed meanwhile asks again)."""
     require_open(arende)
     clean, errors = readback.validate_doctor_answers(blankett, raw)
+    newer = newer_current(svar) if svar.status == "granskas" else None
+    if newer is not None and (choice not in (KEEP_NEWER, MAKE_CURRENT) or newer_seen != newer.public_id):
+        errors[CHOICE_FIELD] = ("Det gällande svaret är nyare än det här. Välj om det nyare svaret ska "
+                                "fortsätta att gälla eller om det här äldre svaret ska ersätta det.")
     if errors:
         svar.answers_enc = keyring().encrypt_json(dict(raw))  # keep what was typed
         db.session().commit()
@@ -155,25 +187,40 @@ def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Map
     if svar.status != "granskas":
         return {}  # confirmed already (a double submit): nothing more to do
     kr = keyring()
-    svar.pdf_enc = kr.encrypt(archive_pdf(user, arende, svar.dokument, blankett, clean))
+    dok = svar.dokument
+    svar.pdf_enc = kr.encrypt(archive_pdf(user, arende, dok, blankett, clean))
     svar.answers_enc = kr.encrypt_json(clean)
-    replaced = current_answer(svar.dokument)
-    for earlier in _confirmed_rows(svar.dokument):
-        earlier.status = SUPERSEDED  # kept in the history; only one answer is current
-    svar.status = "bekraftad"
     svar.confirmed_at = utcnow()
     svar.confirmed_by = user.id
-    dok = svar.dokument
+    source = "uppladdad PDF" if svar.source == "pdf" else "från pappersblankett"
+    dbs = db.session()
+    if newer is not None and choice == KEEP_NEWER:
+        svar.status = SUPERSEDED  # in the history, with its archive copy; the newer answer stays current
+        dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="status", from_ruta=arende.ruta,
+                         to_ruta=arende.ruta, beslut=f"{dok.document_number}: läkarens svar registrerat som "
+                         f"ersatt ({source}, inkommet {_local(svar.created_at, with_time=True)}); det nyare "
+                         f"svaret, inkommet {_local(newer.created_at, with_time=True)}, gäller fortfarande"))
+        audit.record("arende_changed", user=user, object_type="dokument", object_id=dok.public_id,
+                     detail="läkarens svar (ersatt)", commit=False)
+        dbs.commit()
+        return {}
+    replaced = current_answer(dok)
+    for earlier in _confirmed_rows(dok):
+        earlier.status = SUPERSEDED  # kept in the history; only one answer is current
+    svar.status = "bekraftad"
     dok.status = "besvarad"
     dok.status_at = utcnow()
     store_answers(arende, clean)
     if replaced is None:  # the lead time runs to the doctor's first answer
         statistik.on_answer(arende, dok.created_at, svar.confirmed_at)
-    dbs = db.session()
+    replaces = ""
+    if replaced is not None:
+        replaces = f"; ersätter svaret från {_local(replaced.confirmed_at, with_time=True)}" + (
+            f", som var nyare (inkommet {_local(replaced.created_at, with_time=True)}, det här "
+            f"{_local(svar.created_at, with_time=True)})" if newer is not None else "")
     dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="status", from_ruta=arende.ruta,
                      to_ruta=arende.ruta, beslut=f"{dok.document_number}: läkarens svar registrerat "
-                     f"({'uppladdad PDF' if svar.source == 'pdf' else 'från pappersblankett'})"
-                     + (f"; ersätter svaret från {_local_date(replaced.confirmed_at)}" if replaced else "")))
+                     f"({source}){replaces}"))
     audit.record("arende_changed", user=user, object_type="dokument", object_id=dok.public_id,
                  detail="läkarens svar", commit=False)
     dbs.commit()
@@ -243,14 +290,15 @@ def superseded(dok: Dokument) -> list[Svar]:
     return sorted(rows, key=lambda s: (s.confirmed_at is not None, s.confirmed_at, s.id), reverse=True)
 
 
-def _local_date(moment) -> str:
-    """A stored (naive UTC) time as the Swedish date people read."""
+def _local(moment, *, with_time: bool = False) -> str:
+    """A stored (naive UTC) time as the Swedish date (and time, ÅÅÅÅ-MM-DD HH:MM) people read."""
     from datetime import UTC
     from zoneinfo import ZoneInfo
 
     if moment is None:
         return "okänt datum"
-    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Stockholm")).date().isoformat()
+    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Stockholm")).strftime(
+        "%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
 
 
 def confirmed(arende: Arende) -> list[tuple[Svar, dict[str, Any]]]:
@@ -274,15 +322,19 @@ def summary(blankett: Blankett, values: Mapping[str, Any]) -> str:
     utbildning (motivering: …)." Activities are named as in the definition's field labels."""
     rows = {n: row for s in blankett.sections if s.layout == "grid" for row in s.grid_rows for n in row.fields}
     can, cannot = [], []
-    for act in readback.activities(blankett):
+    # Exactly as given (readback.activity_answers): "kan" only where "Kan delta" is ticked, with the
+    # percentage; "kan inte" where "Kan inte delta" is ticked or motivated. Validation refuses an
+    # activity that says both; were one stored, both are said rather than one guessed.
+    for answer in readback.activity_answers(blankett, values):
+        act = answer.activity
         row = rows[next(n for n in act[2:] if n)]
         name = _in_sentence(str(values.get(row.label_field) or act.name), row.label)
         said_as_verb = f"kan {name.lower()}" in row.label.lower()  # "… och kan söka arbete?"
-        share = format_value(blankett.field(act.omfattning), values.get(act.omfattning)) if act.omfattning else ""
-        why = _clause(values.get(act.motivering) or "") if act.motivering else ""
-        if (act.kan_delta and values.get(act.kan_delta) is True) or share:
+        if answer.can:
+            share = format_value(blankett.field(act.omfattning), answer.share) if answer.share is not None else ""
             can.append((said_as_verb, name + (f" på {share}" if share else "")))
-        elif why or (act.kan_inte_delta and values.get(act.kan_inte_delta) is True):
+        if answer.cannot:
+            why = _clause(answer.motivation)
             cannot.append((said_as_verb, name + (f" (motivering: {why})" if why else "")))
     who = ", ".join(_clause(values[n]) for n in ("lakare_namn", "vardenhet", "forfragan_svar_datum")
                     if values.get(n))
@@ -326,15 +378,19 @@ def _activity_list(items: list[tuple[bool, str]], conjunction: str) -> str:
     return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + f" {conjunction} " + phrases[-1]
 
 
+CONTACT_FIELDS = ("lakare_namn", "vardenhet", "vardenhet_telefon")
+
+
 def prefill_sources(arende: Arende, blanketter: Mapping[str, Blankett]) -> dict[str, str]:
     """Prefill keys lakarsvar.* from the latest confirmed answers in the ärende (empty when none)."""
     for svar, values in confirmed(arende):
         blankett = blanketter.get(svar.dokument.blankett_id)
         if blankett is None:
             continue
-        who = ", ".join(v for v in (values.get("lakare_namn"), values.get("vardenhet")) if v)
+        # FK and the Finsamteam ask for "kontaktperson, namn och telefon".
+        who = ", ".join(str(values[n]) for n in CONTACT_FIELDS if values.get(n))
         return {"lakarsvar.sammanfattning": summary(blankett, values),
-                "lakarsvar.kontakt": who, "lakarsvar.finns": "1", "lakarsvar.medicinskt_underlag": "bifogas"}
+                "lakarsvar.kontakt": who, "lakarsvar.finns": "1"}
     return {}
 
 
@@ -351,7 +407,7 @@ def extract_rows(arende: Arende, catalogue) -> tuple[list[dict[str, Any]], list[
         values = keyring().decrypt_json(svar.answers_enc, {})
         out.append({"dokumentnummer": svar.dokument.document_number,
                     "kalla": "uppladdad PDF" if svar.source == "pdf" else "pappersblankett",
-                    "status": status.get(svar.status, svar.status), "inlast": _local_date(svar.created_at),
-                    "bekraftat": _local_date(svar.confirmed_at) if svar.confirmed_at else None,
+                    "status": status.get(svar.status, svar.status), "inlast": _local(svar.created_at),
+                    "bekraftat": _local(svar.confirmed_at) if svar.confirmed_at else None,
                     "svar": labelled_values([blankett], values) if blankett else []})
     return out, [svar.public_id for svar in rows]

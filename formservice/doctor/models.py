@@ -14,7 +14,9 @@ from formservice.arenden.models import Dokument
 class Svar(Base):
     """The doctor's answers to a förfrågan: read from a returned fillable PDF or typed from paper,
     checked by the socialsekreterare before they count (status granskas → bekraftad). One answer
-    is current per document: confirming a new one turns the earlier into "ersatt" (kept as history)."""
+    is current per document: confirming a new one turns the earlier into "ersatt" (kept as history);
+    one that came in before the current one is filed as "ersatt" unless the socialsekreterare
+    chooses to let it replace the newer (doctor.answers.confirm)."""
 
     __tablename__ = "svar"
     __encrypted__ = ("answers_enc", "pdf_enc")

@@ -21,8 +21,8 @@ from . import reference
 from .reference import DocumentReferenceError, Reference
 
 __all__ = [
-    "MAX_BYTES", "REQUIRED_DOCTOR_FIELDS", "Activity", "ReturnedPdf", "ReturnedPdfError",
-    "activities", "check_reference", "doctor_answers", "doctor_fields",
+    "MAX_BYTES", "REQUIRED_DOCTOR_FIELDS", "Activity", "ActivityAnswer", "ReturnedPdf", "ReturnedPdfError",
+    "activities", "activity_answers", "check_reference", "doctor_answers", "doctor_fields",
     "open_returned", "unreadable_values", "validate_doctor_answers",
 ]
 
@@ -132,35 +132,74 @@ def activities(blankett: Any) -> list[Activity]:
     return result
 
 
+class ActivityAnswer(NamedTuple):
+    """What the doctor said about one activity, read straight off the answer table and nothing
+    inferred: "kan delta" iff its box is ticked, "kan inte delta" iff its box is ticked or a
+    motivation is written; the percentage belongs to "kan delta" only. Every sentence the
+    service writes from the answer is built from this (doctor.answers.summary)."""
+
+    activity: Activity
+    can: bool                       # "Kan delta" ticked
+    cannot: bool                    # "Kan inte delta" ticked, or a motivation written
+    share: Any                      # what Omfattning holds (None when empty); said only with can
+    motivation: str                 # the motivation ("" when none)
+
+
+def activity_answers(blankett: Any, values: Mapping[str, Any]) -> list[ActivityAnswer]:
+    """The doctor's answer per activity, from clean values (checkboxes as bool)."""
+    def ticked(name: str | None) -> bool:
+        return bool(name) and values.get(name) is True
+
+    def written(name: str | None) -> Any:
+        value = values.get(name) if name else None
+        return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
+    out = []
+    for act in activities(blankett):
+        motivation = str(written(act.motivering) or "").strip()
+        out.append(ActivityAnswer(act, can=ticked(act.kan_delta),
+                                  cannot=ticked(act.kan_inte_delta) or bool(motivation),
+                                  share=written(act.omfattning), motivation=motivation))
+    return out
+
+
 def validate_doctor_answers(blankett: Any, raw: Mapping[str, Any]
                            ) -> tuple[dict[str, Any], dict[str, str]]:
     """Clean values and errors (field name -> Swedish message) of the doctor's
-    answers. Beyond each field's own checks (percent 0–100 …): a ticked "Kan
-    inte delta" needs a motivation, "Kan delta" and "Kan inte delta" are not both
-    ticked for one activity, a value the reader cannot use ("ca 25" as a percent) is
-    named as the doctor wrote it, at least one activity is answered, and the
-    doctor's name and care unit are given. The error for "no activity" is keyed
-    by the grid section's id."""
+    answers. Beyond each field's own checks (percent 0–100 …): every activity must
+    say one thing (activity_answers): not both "Kan delta" and "Kan inte delta"
+    (ticked, or "Kan delta" with a motivation), a percentage only with "Kan delta";
+    a ticked "Kan inte delta" needs a motivation; a value the reader cannot use
+    ("ca 25" as a percent) is named as the doctor wrote it; at least one activity is
+    answered, and the doctor's name and care unit are given. The error for "no
+    activity" is keyed by the grid section's id."""
     clean, errors = validate_fields(doctor_fields(blankett), raw)
     errors.update(unreadable_values(blankett, raw))
     answered = False
-    acts = activities(blankett)
-    for act in acts:
-        motivated = bool(act.motivering and clean.get(act.motivering))
-        cannot = bool(act.kan_inte_delta and clean.get(act.kan_inte_delta)) or motivated
-        if act.kan_delta and clean.get(act.kan_delta) and act.kan_inte_delta and clean.get(act.kan_inte_delta):
+    answers = activity_answers(blankett, clean)
+    for answer in answers:
+        act = answer.activity
+        share = bool(act.omfattning) and (answer.share is not None or act.omfattning in errors)
+        if answer.can and act.kan_inte_delta and clean.get(act.kan_inte_delta):
             errors.setdefault(act.kan_inte_delta, f"{act.name}: både ”Kan delta” och ”Kan inte delta” är "
                                                   "ikryssade. Kryssa i bara det som läkaren menar.")
-        if cannot and not motivated and act.motivering:
+        elif answer.can and answer.motivation and act.motivering:
+            errors.setdefault(act.motivering, f"{act.name}: ”Kan delta” är ikryssat men det finns en "
+                                              "motivering till ”Kan inte delta”. Kryssa i bara det som "
+                                              "läkaren menar; en kommentar som inte gäller ”Kan inte "
+                                              "delta” hör hemma under Kommentar/övrig information.")
+        if answer.cannot and not answer.motivation and act.motivering:
             errors.setdefault(act.motivering, f"{act.name}: ”Kan inte delta” är ikryssat – "
                                               "motivera varför.")
-        can = bool(act.kan_delta and clean.get(act.kan_delta))
-        scope = bool(act.omfattning and (act.omfattning in clean or act.omfattning in errors))
-        answered = answered or can or scope or cannot
-    if acts and not answered:
-        errors[acts[0].section] = ("Läkaren har inte besvarat någon aktivitet. Minst en aktivitet "
-                               "ska ha ”Kan delta”, en omfattning eller ”Kan inte delta” "
-                               "ifyllt.")
+        if share and not answer.can:
+            errors.setdefault(act.kan_delta or act.omfattning,
+                              f"{act.name}: en omfattning i procent är ifylld men ”Kan delta” är inte "
+                              "ikryssat. Kryssa i ”Kan delta” eller ta bort omfattningen.")
+        answered = answered or answer.can or answer.cannot or share
+    if answers and not answered:
+        errors[answers[0].activity.section] = (
+            "Läkaren har inte besvarat någon aktivitet. Minst en aktivitet ska ha ”Kan delta” "
+            "eller ”Kan inte delta” ifyllt.")
     for name in REQUIRED_DOCTOR_FIELDS:
         if blankett.has_field(name) and name not in clean and name not in errors:
             errors[name] = f"{blankett.field(name).label}: måste fyllas i."

@@ -34,7 +34,7 @@ INLINE_TYPES = frozenset({"text", "date", "time", "personnummer", "phone", "emai
                           "percent", "choice", "checkbox"})
 # One-line fields whose help text is an instruction for filling in by hand:
 # printed only while the field is empty.
-_HELP_WHEN_EMPTY = INLINE_TYPES - {"choice", "checkbox"}
+HELP_WHEN_EMPTY = INLINE_TYPES - {"choice", "checkbox"}
 
 
 def is_empty(value: Any) -> bool:
@@ -94,7 +94,7 @@ def show_help(field: Any, value: Any) -> bool:
     meant for the wizard only (``print_help: false``)."""
     if not field.help or not getattr(field, "print_help", True):
         return False
-    return field.type not in _HELP_WHEN_EMPTY or is_empty(value)
+    return field.type not in HELP_WHEN_EMPTY or is_empty(value)
 
 
 def width_of(field: Any) -> Fraction:
@@ -108,19 +108,26 @@ class Line(NamedTuple):
     items: tuple[tuple[Any, float], ...]  # (field, width in % of the line)
 
 
-def layout_lines(section: Any) -> list[Line]:
+def layout_lines(section: Any, values: Mapping[str, Any] | None = None) -> list[Line]:
     """How a section's own fields (not those placed in a grid or a signature)
     are printed: consecutive one-line fields of the same width share a line
     while they fit (half + half, third × 3); textareas, scales and rows take a
     line each. A line that is not full is not stretched, so boxes of equal
-    width line up under each other."""
-    return _cached(_layout_lines, section)
+    width line up under each other. A field printed only when filled
+    (``print: if_filled``) has a line of its own, left out while it is empty
+    (with ``values``; without them every line, as in the Word template)."""
+    lines = _cached(_layout_lines, section)
+    if values is None:
+        return lines
+    return [line for line in lines if not (line.items[0][0].print_rule == "if_filled"
+                                           and is_empty(values.get(line.items[0][0].name)))]
 
 
 def printed_fields(section: Any) -> tuple[Any, ...]:
-    """A section's own fields that go on paper: not those in a grid or a signature block, nor
-    the wizard-only ones (``print: false``, e.g. the SIP-kallelse's choice of one common copy)."""
-    return tuple(f for f in section.ungrouped_fields if getattr(f, "printed", True))
+    """A section's own fields that get a box on paper: not those in a grid or a signature block,
+    nor the wizard-only ones (``print: false``, e.g. the SIP-kallelse's choice of one common copy),
+    nor those printed only inside a text (``print: in_text``, the SIP-kallelse's lagrum)."""
+    return tuple(f for f in section.ungrouped_fields if f.print_rule in ("always", "if_filled"))
 
 
 def masthead(blankett: Any, organisation: str) -> str:
@@ -159,6 +166,10 @@ def _layout_lines(section: Any) -> list[Line]:
         if fld.type not in INLINE_TYPES:
             flush()
             lines.append(Line(fld.type, ((fld, 100.0),)))
+            continue
+        if fld.print_rule == "if_filled":
+            flush()
+            lines.append(Line("boxes", ((fld, float(width_of(fld) * 100)),)))
             continue
         width = width_of(fld)
         if current and (current[-1][1] != width or sum(w for _, w in current) + width > 1):

@@ -11,7 +11,7 @@ from formservice.blanketter.catalogue import Catalogue
 from formservice.blanketter.model import Blankett
 from formservice.blanketter.validation import validate_values
 
-from . import packets
+from . import fonts, packets
 from . import pdf as pdf_rendering
 from .pdf import DocumentContext
 
@@ -50,12 +50,14 @@ def parts_of(catalogue: Catalogue, blankett_id: str) -> list[Blankett]:
 
 def validate(catalogue: Catalogue, blankett_id: str, raw: Mapping[str, Any], *, partial: bool = False
              ) -> dict[str, Any]:
-    """Validate the values for the blankett and its bilagor (they share field names); raise InvalidValues."""
+    """Validate the values for the blankett and its bilagor (they share field names); raise InvalidValues.
+    A text with a character the document fonts cannot print is an error too (fonts.py)."""
     clean: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for part in parts_of(catalogue, blankett_id):
         part_clean, part_errors = validate_values(part, raw, partial=partial)
         clean.update(part_clean)
+        part_errors = {**fonts.unprintable_errors(raw, fonts.field_labels(part.fields)), **part_errors}
         for name, message in part_errors.items():
             errors.setdefault(name, message)
     if errors:
@@ -180,10 +182,23 @@ def _render_docx(part: Blankett, values: Mapping[str, Any], ctx: DocumentContext
     return docx_rendering.render_docx(part, values, ctx, recipient=recipient)
 
 
+def packet_docx(parts: list[PrintedPart]) -> bytes:
+    """The whole document as one Word document: its parts' DOCX, as they were written, one after
+    the other, each a section of its own (a new page, its own header and footer)."""
+    from . import docx as docx_rendering
+
+    return docx_rendering.packet_docx([part.docx for part in parts])
+
+
 def produce_docx(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,
                  official: Mapping[str, Any] | None = None) -> Document:
+    """The whole document as one Word document: the blankett, its bilagor and every recipient's
+    copy, as the print PDF has them (each part starting on a new page with its own header)."""
+    from . import docx as docx_rendering
+
     main = catalogue.blanketter[blankett_id]
-    return Document(_stem(main, ctx) + ".docx", DOCX, _render_docx(main, values, ctx))
+    parts = [(p.blankett, p.values, p.recipient) for p in print_parts(catalogue, blankett_id, values)]
+    return Document(_stem(main, ctx) + ".docx", DOCX, docx_rendering.render_packet_docx(parts, ctx))
 
 
 def produce_zip(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,

@@ -9,16 +9,19 @@ from __future__ import annotations
 import io
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from copy import deepcopy
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
+from docx.opc.packuri import PackURI
 from docx.opc.pkgwriter import PackageWriter
+from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 from jinja2 import Environment
 
-from formservice.rendering import display
+from formservice.rendering import display, wordml
 from formservice.rendering.docx_templates import deterministic_zip, template_dir
 
 _lock = threading.Lock()
@@ -51,7 +54,8 @@ def docx_context(blankett: Any, values: Mapping[str, Any], ctx: Any,
     """The values of the template's tags, prepared for display:
     v[name] text of every field (checkbox ☒/☐, personnummer ÅÅÅÅMMDD-NNNN,
     percent "50 %"), c[name][value] ☒/☐ per choice, rows[name] a list of dicts
-    of display texts (padded to min_rows), p[name] the placeholder texts."""
+    of display texts (padded to min_rows), p[name] the placeholder texts; a scale's points are
+    c[name]["1"] … like a choice's values."""
     v: dict[str, str] = {}
     c: dict[str, dict[str, str]] = {}
     rows: dict[str, list[dict[str, str]]] = {}
@@ -68,6 +72,9 @@ def docx_context(blankett: Any, values: Mapping[str, Any], ctx: Any,
         if fld.type == "choice":
             c[fld.name] = {ch.value: display.CHECKED if value == ch.value else display.UNCHECKED
                            for ch in fld.choices}
+        elif fld.type == "scale":  # drawn as a scale: a box per point, the chosen one crossed
+            c[fld.name] = {str(point): display.CHECKED if value == point else display.UNCHECKED
+                           for point in display.scale_points(fld)}
     p = {name: text or "………………" for name, text in v.items()}
     created = ctx.created.isoformat() if ctx.created else ""
     footer = f"{blankett.title}, version {blankett.version} · {created}".strip(" ·")
@@ -79,6 +86,7 @@ def docx_context(blankett: Any, values: Mapping[str, Any], ctx: Any,
         "organisation": ctx.organisation,
         "document_number": ctx.document_number or "",
         "header_meta": display.header_meta(blankett, values, ctx.document_number),
+        "header_title": display.header_title(blankett, ctx.organisation),
         "footer": footer,
         "send_to": display.send_to_text(blankett, getattr(ctx, "config", None)),
         "recipient_line": recipient_line,
@@ -130,6 +138,19 @@ def render_docx(blankett: Any, values: Mapping[str, Any], ctx: Any, *,
                 recipient: Mapping[str, Any] | None = None,
                 template_directory: Path | None = None) -> bytes:
     """The blankett as a Word document filled with ``values``."""
+    return _package_bytes(_filled(blankett, values, ctx, recipient, template_directory))
+
+
+def render_packet_docx(parts: Sequence[tuple[Any, Mapping[str, Any], Mapping[str, Any] | None]], ctx: Any) -> bytes:
+    """The whole document of several parts (blankett, values, recipient) as one Word document, as
+    packet_docx joins them, without writing and reading each part's own file."""
+    documents = [_filled(blankett, values, ctx, recipient, None) for blankett, values, recipient in parts]
+    return _package_bytes(_joined(documents))
+
+
+def _filled(blankett: Any, values: Mapping[str, Any], ctx: Any, recipient: Mapping[str, Any] | None,
+            template_directory: Path | None):
+    """The blankett's template filled with ``values``: a python-docx Document."""
     data, key = _template_bytes(blankett.id, template_directory, with_key=True)
     template = _CompiledTemplate(data, key)
     template.render(docx_context(blankett, values, ctx, recipient), jinja_env=_JINJA, autoescape=True)
@@ -142,7 +163,7 @@ def render_docx(blankett: Any, values: Mapping[str, Any], ctx: Any, *,
     stamp = datetime.combine(ctx.created, time(0, 0)) if ctx.created else None
     if stamp is not None:
         props.created = props.modified = stamp
-    return _package_bytes(template.docx)
+    return template.docx
 
 
 class _Members:
@@ -169,4 +190,95 @@ def _package_bytes(document) -> bytes:
     return deterministic_zip(members.members)
 
 
-__all__ = ["DocxTemplateMissing", "docx_context", "render_docx"]
+# ------------------------------------------------------------------------ packets
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def packet_docx(parts: Sequence[bytes]) -> bytes:
+    """One Word document of a packet's parts, each rendered on its own (render_docx), in order:
+    every part a section of its own, starting on a new page with its own header and footer (its
+    title, a recipient's copy its "Till: …" line). The first part's document properties (the
+    packet's title) are kept; pages are numbered through the whole document ("Sida N (M)" with M
+    the document's pages: LibreOffice 7 has no field for a section's page count)."""
+    if len(parts) == 1:
+        return parts[0]
+    import docx
+
+    return _package_bytes(_joined([docx.Document(io.BytesIO(data)) for data in parts]))
+
+
+def _joined(documents: Sequence[Any]):
+    target = documents[0]
+    for source in documents[1:]:
+        _append(target, source)
+    return target
+
+
+def _append(target, source) -> None:
+    """The body of ``source`` after the body of ``target``, behind a section break: the section
+    so far ends on ``target``'s last paragraph, and ``source``'s section properties (its page,
+    header and footer) become the document's last section."""
+    body = target.element.body
+    last_section = body.find(qn("w:sectPr"))
+    blocks = [el for el in body if el is not last_section]
+    if not blocks or blocks[-1].tag != qn("w:p"):
+        blocks.append(target.add_paragraph()._p)
+    wordml.put(blocks[-1].get_or_add_pPr(), last_section)  # the section so far ends with this paragraph
+    adopted = _Adopted({p.partname for p in target.part.package.iter_parts()})
+    for element in source.element.body:
+        copied = deepcopy(element)
+        _relink(copied, source.part, target.part, adopted)
+        if element.tag == qn("w:sectPr"):
+            for kind in copied.findall(qn("w:type")):
+                copied.remove(kind)  # a new page (the default), whatever the template said
+        body.append(copied)
+    _copy_missing_styles(source, target)
+
+
+class _Adopted(dict):
+    """Parts taken over from another document (by id), and the part names in use."""
+
+    def __init__(self, taken: set) -> None:
+        super().__init__()
+        self.taken = taken
+
+
+def _relink(element, source_part, target_part, adopted: _Adopted) -> None:
+    """Every relationship an element refers to (r:id, r:embed …: headers, footers, images,
+    hyperlinks) re-made from ``target_part``, the parts behind them adopted under free names."""
+    for node in element.iter():
+        for attr, rid in list(node.attrib.items()):
+            if not attr.startswith(_R) or rid not in source_part.rels:
+                continue
+            rel = source_part.rels[rid]
+            if rel.is_external:
+                node.set(attr, target_part.relate_to(rel.target_ref, rel.reltype, is_external=True))
+            else:
+                node.set(attr, target_part.relate_to(_adopt(rel.target_part, adopted), rel.reltype))
+
+
+def _adopt(part, adopted: _Adopted):
+    """``part`` (and the parts it refers to) renamed so as not to clash with the names in use."""
+    if id(part) in adopted:
+        return part
+    adopted[id(part)] = part
+    template = re.sub(r"\d*(\.\w+)$", r"%d\1", str(part.partname))
+    part.partname = next(PackURI(template % n) for n in range(1, len(adopted.taken) + 2)
+                         if template % n not in adopted.taken)
+    adopted.taken.add(part.partname)
+    for rel in part.rels.values():
+        if not rel.is_external:
+            _adopt(rel.target_part, adopted)
+    return part
+
+
+def _copy_missing_styles(source, target) -> None:
+    """Styles a later part uses that the first part's document lacks (a template restyled on
+    its own)."""
+    have = {style.get(qn("w:styleId")) for style in target.styles.element.iterchildren(qn("w:style"))}
+    for style in source.styles.element.iterchildren(qn("w:style")):
+        if style.get(qn("w:styleId")) not in have:
+            target.styles.element.append(deepcopy(style))
+
+
+__all__ = ["DocxTemplateMissing", "docx_context", "packet_docx", "render_docx", "render_packet_docx"]

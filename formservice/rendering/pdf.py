@@ -10,6 +10,7 @@ once per process (lazily, under a lock) and reused by every render.
 """
 from __future__ import annotations
 
+import copy
 import logging
 import mimetypes
 import threading
@@ -198,7 +199,7 @@ def copies(blankett: Any, values: Mapping[str, Any]) -> list[Part]:
     rows = display.recipients(blankett, values)
     if not rows:
         return [Part(blankett, values, None, blankett.title)]
-    return [Part(blankett, values, row, f"{blankett.title} – {display.recipient_text(blankett, row)}")
+    return [Part(blankett, values, row, f"{blankett.title} – Till: {display.recipient_text(blankett, row)}")
             for row in rows]
 
 
@@ -330,7 +331,7 @@ def run_job(job: Job) -> Iterator[bytes]:
     if job.archive:
         yield write(document, variant=ARCHIVE_VARIANT)
     for pages in _part_pages(document, job.parts):
-        yield write(document.copy([document.pages[i] for i in pages]))
+        yield write(_part_document(document, pages))
 
 
 def outputs(job: Job) -> Iterator[bytes]:
@@ -393,6 +394,17 @@ def render_document(parts: list[Part], ctx: DocumentContext, *, variant: str = P
     html = document_html(parts, ctx)
     return RenderedDocument(html, Job(html, variant=variant, archive=archive,
                                       parts=len(parts) if part_pdfs else 0))
+
+
+def _part_document(document, pages: range):
+    """The pages of one part as a document of its own, titled as the part (its bookmark: the
+    sekretessmedgivande is not announced as the förfrågan it travels with), in the same language."""
+    part = document.copy([document.pages[i] for i in pages])
+    title = next((label for level, label, *_ in part.pages[0].bookmarks if level == 1), None)
+    if title:
+        part.metadata = copy.copy(document.metadata)
+        part.metadata.title = part.metadata.description = title
+    return part
 
 
 def _part_pages(document, count: int) -> list[range]:

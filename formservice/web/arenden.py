@@ -12,6 +12,7 @@ from formservice.arenden.models import DOKUMENT_STATUS
 from formservice.blanketter.validation import format_personnummer, too_long
 from formservice.doctor import answers as doctor_answers
 from formservice.processkarta.model import UnknownIdError
+from formservice.rendering import fonts
 from formservice.rendering.display import format_value
 from formservice.arenden.operations import local_today
 
@@ -82,7 +83,7 @@ def new():
     default_lane = pm().default_lane_for_role(user.role) or pm().lanes[0]
     data, errors, duplicates = {}, {}, []
     if request.method == "POST":
-        data, errors = arenden.clean_individ(request.form)
+        data, errors = _clean_individ(request.form)
         start = request.form.get("ruta") or default_lane.start[0]
         try:
             pm().ruta(start)
@@ -106,6 +107,13 @@ def new():
                            duplicates=duplicates, pm=pm()), 400 if errors else 200
 
 
+def _clean_individ(form):
+    """The individ's details checked, and each one printable by the documents' fonts."""
+    data, errors = arenden.clean_individ(form)
+    labels = {key: label for key, label, *_ in arenden.INDIVID_FIELDS}
+    return data, {**fonts.unprintable_errors(form, labels), **errors}
+
+
 def _start_choices():
     return [(r, pm().lane(r.lane)) for lane in pm().lanes for r in lane.rutor if r.id in lane.start]
 
@@ -118,7 +126,7 @@ def edit_individ(public_id: str):
     current = arenden.individ(arende)
     data, errors, conflict = current, {}, None
     if request.method == "POST":
-        data, errors = arenden.clean_individ(request.form)
+        data, errors = _clean_individ(request.form)
         if not errors:
             try:
                 arenden.update_individ(user, arende, data, posted_version())
@@ -178,7 +186,11 @@ def where(public_id: str):
             pm().ruta(target)
         except UnknownIdError:
             flash("Välj en ruta.", "error")
-            return redirect(url_for("arenden.where", public_id=public_id, bana=request.form.get("bana")))
+            # Back to the lane the user was looking at: one of the map's, never the posted text itself
+            # (it would be echoed, unbounded, into the Location header).
+            lane = request.form.get("bana")
+            lane = lane if lane in {l.id for l in pm().lanes} else None
+            return redirect(url_for("arenden.where", public_id=public_id, bana=lane))
         if posted_version() != arende.version:
             flash("Ärendet har ändrats av någon annan medan du valde. Kontrollera var det står och välj igen.",
                   "warning")
@@ -363,7 +375,13 @@ def document_status(public_id: str, doc_id: str):
     if status not in DOKUMENT_STATUS:
         flash("Välj en status.", "error")
     else:
-        registry.set_status(current_user(), arende, dok, status)
+        try:
+            registry.set_status(current_user(), arende, dok, status, confirmed_from=request.form.get("fran"))
+        except registry.StatusMovesBack as back:
+            # Never backwards without asking: say from what to what, and let the user confirm.
+            return render_template("web/arenden/status_back.html", arende=arende, individ=arenden.individ(arende),
+                                   pm=pm(), dok=dok, back=back, statuses=DOKUMENT_STATUS,
+                                   blankett=current_app.extensions["catalogue"].blanketter.get(dok.blankett_id))
         flash(f"{dok.document_number} har status {DOKUMENT_STATUS[status].lower()}.", "success")
         # A signed consent came back with the document: record it now (who, which parties, how long).
         parts = consents.consent_parts(current_app.extensions["catalogue"], dok)

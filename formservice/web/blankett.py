@@ -10,7 +10,7 @@ from formservice.arenden import consents, registry
 from formservice.blanketter import prefill, wizard
 from formservice.blanketter.validation import validate_fields
 from formservice.doctor import answers as doctor_answers
-from formservice.rendering import documents
+from formservice.rendering import documents, fonts
 from formservice.rendering.display import format_value
 from formservice.arenden.operations import local_today
 
@@ -40,12 +40,13 @@ class Context:
         self.pages = wizard.pages(self.parts)
         self.draft = arenden.draft(self.arende, blankett_id)
         self.individ = arenden.individ(self.arende)
+        self.answers = arenden.answers(self.arende)
         self.sources = prefill.sources(individ=self.individ, user=self.user,
                                        settings=organisation_settings(self.user),
-                                       extra=doctor_answers.prefill_sources(self.arende, cat.blanketter))
-        self.answers = arenden.answers(self.arende)
+                                       extra=doctor_answers.prefill_sources(self.arende, cat.blanketter),
+                                       answers=self.answers)
         self.values, self.origin = prefill.resolve(self.parts, sources=self.sources, answers=self.answers,
-                                                   draft=arenden.draft_values(self.draft))
+                                                   draft=arenden.draft_values(self.draft), user_id=self.user.id)
 
     def page(self, number: int) -> wizard.Page:
         for p in self.pages:
@@ -83,6 +84,7 @@ def page(public_id: str, blankett_id: str, number: int):
     if request.method == "POST":
         posted = wizard.form_keys(pg.fields, request.form)
         clean, errors = validate_fields(pg.fields, posted)
+        errors = {**fonts.unprintable_errors(posted, fonts.field_labels(pg.fields)), **errors}  # printable
         # Keep exactly what was typed (even when invalid) so nothing is lost on an error.
         for f in pg.fields:
             if f.type != "rows":
@@ -91,8 +93,12 @@ def page(public_id: str, blankett_id: str, number: int):
         for f in pg.fields:  # rows replace the whole list, also when emptied
             if f.type == "rows" and f.name not in to_save and not any(k.startswith(f.name + ".") for k in errors):
                 to_save[f.name] = []
+        # A value saved just as its live source says is not copied into the draft (see prefill).
+        same = [f.name for f in pg.fields if f.name in to_save and prefill.from_source(f, to_save[f.name], c.sources)]
+        producer = [f.name for f in pg.fields if prefill.is_producer_fact(f)]
         try:
-            arenden.save_draft(c.user, c.arende, blankett_id, to_save, posted_version())
+            arenden.save_draft(c.user, c.arende, blankett_id, to_save, posted_version(), from_source=same,
+                               producer=producer)
         except arenden.Conflict as exc:
             return c.render("web/blankett/conflict.html", 409, page=pg, mine=clean, theirs=exc.theirs,
                             version=exc.version, format_value=format_value)
@@ -116,8 +122,8 @@ def page(public_id: str, blankett_id: str, number: int):
 
 def _passed_over(c: Context, pg: wizard.Page) -> dict[str, list[str]]:
     """The sections between the previous page asked and this one that are not asked: "known" (filled in
-    from the ärende, shown on Granska) and "doctor" (the doctor's part). Said on the page, so that a
-    heading numbered as on paper ("2. …" first) does not look as if a page went missing."""
+    from a live source, shown on Granska) and "doctor" (the doctor's part). Said on the page, so that
+    nobody wonders where a topic of the paper blankett went."""
     page_of = {(p.part.id, p.section.id): p for p in c.pages}
     out: dict[str, list[str]] = {"known": [], "doctor": []}
     for part in c.parts:
@@ -128,8 +134,7 @@ def _passed_over(c: Context, pg: wizard.Page) -> dict[str, list[str]]:
             if page is not None and wizard.needs_input(page, c.origin):
                 out = {"known": [], "doctor": []}
             elif section.fields and not section.text_only:
-                name = (f"{part.title}: " if part.id != pg.part.id else "") + (
-                    f"{section.number}. " if section.number else "") + section.title
+                name = (f"{part.title}: " if part.id != pg.part.id else "") + section.title
                 asked = any(wizard.is_asked(f, section) for f in section.fields)
                 out["known" if asked else "doctor"].append(name)
     return out
@@ -143,7 +148,7 @@ def review(public_id: str, blankett_id: str):
     changed = False
     if request.method == "POST":
         posted = request.form.get("utkast", "")
-        if c.draft is None or arenden.draft_ref(c.draft) != posted:
+        if arenden.review_ref(c.arende, blankett_id, c.draft, c.values) != posted:
             earlier = registry.by_utkast_ref(c.arende, posted)
             if earlier is not None:  # a double click, or the same review in two tabs
                 return _already_produced(c, earlier)
@@ -151,6 +156,7 @@ def review(public_id: str, blankett_id: str):
         else:
             asked = wizard.asked_fields(c.parts)
             clean, errors = validate_fields(asked, c.values)
+            errors = {**fonts.unprintable_errors(c.values, fonts.field_labels(asked)), **errors}
             if not errors:
                 # Fields nobody types here (the doctor's part) are left empty for the paper form.
                 try:
@@ -158,7 +164,8 @@ def review(public_id: str, blankett_id: str):
                                                    current_app.extensions["official_pdfs"], utkast_ref=posted)
                 except registry.AlreadyProduced as exc:
                     return _already_produced(c, exc.dokument)
-                arenden.discard_draft(c.arende, blankett_id)
+                if c.draft is not None:
+                    arenden.discard_draft(c.arende, blankett_id)
                 flash(f"{c.blankett.title} är framtagen ({dok.document_number}).", "success")
                 missing = consents.missing_for(c.catalogue, c.arende, c.blankett, local_today())
                 if missing:
@@ -169,28 +176,31 @@ def review(public_id: str, blankett_id: str):
                                             doc_id=dok.public_id))
                 response.call_on_close(finish)  # the rest of the document after the user has the answer
                 return response
-    draft = arenden.ensure_draft(c.user, c.arende, blankett_id)
     page_of = {f.name: p.number for p in c.pages for f in p.fields}
     status = 409 if changed else 400 if errors else 200
     missing = consents.missing_for(c.catalogue, c.arende, c.blankett, local_today())
     return c.render("web/blankett/review.html", status, values=c.values, errors=errors, changed=changed,
                     consent_missing=missing, consent_missing_names=consents.party_names(missing),
                     page_of=page_of, format_value=format_value, is_asked=wizard.is_asked,
-                    utkast=arenden.draft_ref(draft), **_origins(c))
+                    utkast=arenden.review_ref(c.arende, blankett_id, c.draft, c.values), **_origins(c))
 
 
 def _origins(c: Context) -> dict:
     """Where each value on Granska comes from: `origin` by field name ("utkast", "arende" or a prefill
     source key) and, for facts carried over, `given_in`: the document they were given in."""
     origin = prefill.provenance(c.parts, values=c.values, origin=c.origin, sources=c.sources, answers=c.answers)
+    changed = prefill.changes_since(c.parts, values=c.values, answers=c.answers)
     documents_by_number = {d.document_number: d for d in registry.of(c.arende)}
     given_in = {}
     for name, number in arenden.answers_given_in(c.arende).items():
         dok = documents_by_number.get(number)
-        if origin.get(name) == "arende" and dok is not None:
+        if (origin.get(name) == "arende" or name in changed) and dok is not None:
             part = c.catalogue.blanketter.get(dok.blankett_id)
             given_in[name] = (part.title if part else dok.blankett_id, dok)
-    return {"origin": origin, "given_in": given_in}
+    # Typed here instead of what the individ's record says: saved to the record with the document.
+    to_record = {f.name for p in c.pages for f in p.fields
+                 if origin.get(f.name) == "utkast" and (f.prefill or "").startswith("individ.")}
+    return {"origin": origin, "given_in": given_in, "changed_since": changed, "to_individ": to_record}
 
 
 def _already_produced(c: Context, dok):

@@ -98,20 +98,26 @@ def confirm(public_id: str, svar_id: str):
     if request.method == "GET":
         audit.record("answers_viewed", user=current_user(), object_type="svar", object_id=svar.public_id,
                      detail="för granskning")
-        # What the doctor wrote but the reader cannot use ("ca 25" as a percent) is shown as written,
-        # with an error asking for a value: never an empty box, never dropped.
-        errors = readback.unreadable_values(blankett, values)
+        errors = doctor_answers.review_errors(svar, blankett, values)
     if request.method == "POST":
         raw = {f.name: request.form.get(f.name) for f in fields}
-        errors = doctor_answers.confirm(current_user(), arende, svar, blankett, raw)
+        errors = doctor_answers.confirm(current_user(), arende, svar, blankett, raw,
+                                        choice=request.form.get(doctor_answers.CHOICE_FIELD),
+                                        newer_seen=request.form.get("nyare_svar"))
         if not errors:
-            flash(f"Läkarens svar på {svar.dokument.document_number} är registrerat.", "success")
+            if svar.status == doctor_answers.SUPERSEDED:
+                flash(f"Svaret på {svar.dokument.document_number} sparades som ersatt. Det nyare svaret "
+                      "gäller fortfarande.", "success")
+            else:
+                flash(f"Läkarens svar på {svar.dokument.document_number} är registrerat.", "success")
             return redirect(url_for("arenden.show", public_id=public_id) + "#lakarsvar")
         values = raw
     return _page("web/svar/confirm.html", arende, 400 if request.method == "POST" and errors else 200, svar=svar,
                  blankett=blankett, sections=_as_written(blankett, values),
                  values=values, errors=errors, required=readback.REQUIRED_DOCTOR_FIELDS,
-                 current=doctor_answers.current_answer(svar.dokument),
+                 current=doctor_answers.current_answer(svar.dokument), newer=doctor_answers.newer_current(svar),
+                 choice_field=doctor_answers.CHOICE_FIELD, keep_newer=doctor_answers.KEEP_NEWER,
+                 make_current=doctor_answers.MAKE_CURRENT, choice=request.form.get(doctor_answers.CHOICE_FIELD),
                  error_id=lambda k: "f-" + k.replace(".", "-"))
 
 

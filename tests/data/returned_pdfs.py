@@ -32,11 +32,13 @@ CTX = pdf.DocumentContext("Skärholmens stadsdelsförvaltning", "SKH-2026-0042",
 DOCTOR_VALUES = {
     "aktivitet_jobbtorg_kan_delta": "/on",
     "aktivitet_jobbtorg_omfattning": "50 %",
+    "aktivitet_sysselsattning_kan_delta": "/on",
     "aktivitet_sysselsattning_omfattning": "25",
     "aktivitet_sprak_kan_inte": "Koncentrationssvårigheter under behandlingen",
     "lakare_anpassning": "Korta pass med pauser",
     "lakare_namn": "Åsa Läkarsson",
     "vardenhet": "Vårdcentralen Skärholmen",
+    "vardenhet_telefon": "08-123 456 78",
     "forfragan_svar_datum": "2026-12-01",
 }
 

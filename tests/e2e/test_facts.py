@@ -22,8 +22,16 @@ def test_granska_shows_origins_and_discarding_asks_first(page, live_server, live
 
     login(page, live_server)
     page.goto(f"{live_server}/arenden/{pid}/blankett/rehabiliteringsforfragan/granska")
-    expect(page.get_by_text("Från ärendet: Förändringsplan FS-").first).to_be_visible()
+    expect(page.get_by_text("Från uppgifterna om individen.").first).to_be_visible()
     expect(page.get_by_text("Dagens datum.").first).to_be_visible()
+    # Only looked at: there is no draft, so nothing to throw away.
+    expect(page.get_by_role("link", name="Släng utkastet och börja om")).to_have_count(0)
+    assert "Påbörjade blanketter" not in client.get(f"/arenden/{pid}").get_data(as_text=True)
+    # Saving a page starts the draft.
+    page.get_by_role("link", name="Ändra behandlande läkare").first.click()
+    page.get_by_label("Behandlande läkare").fill("Doktor Prov")
+    page.get_by_role("button", name="Spara och granska").click()
+    expect(page.get_by_text("Ifyllt i den här blanketten.").first).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("link", name="Släng utkastet och börja om").click()
