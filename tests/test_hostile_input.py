@@ -206,3 +206,22 @@ def test_keepalive_needs_login_and_csrf_and_restarts_the_idle_clock(app, client,
     assert client.post("/sessionen/forlang", headers={"X-CSRFToken": token}).status_code == 204
     dbs.expire_all()
     assert utcnow() - dbs.query(WebSession).one().last_seen < timedelta(minutes=1)
+
+
+# ---------------------------------------------------------------- digits that are not ASCII digits
+def test_superscript_digits_are_refused_not_a_500(client, auth, make_user, app):
+    """"²" passes str.isdigit() but int() refuses it: every parsed number takes ASCII digits only."""
+    from formservice.arenden.gallring import parse_birth_days
+    from formservice.blanketter.validation import validate_fields
+
+    make_user(username="uppf", role="uppfoljare")
+    auth.login(username="uppf")
+    res = client.get("/uppfoljning?enhet=%C2%B2")
+    assert res.status_code == 400 and "Välj en enhet i listan." in res.get_data(as_text=True)
+    with pytest.raises(ValueError, match="Skriv dagar"):
+        parse_birth_days("5, ²")
+    sip = app.extensions["catalogue"].blanketter["sip_kallelse"]
+    rows = next(f for f in sip.fields if f.type == "rows")
+    clean, errors = validate_fields([rows], {f"{rows.name}.².verksamhet": "x", f"{rows.name}.99999999.namn": "y",
+                                             f"{rows.name}.1.verksamhet": "Jobbtorg"}, partial=True)
+    assert clean[rows.name] == [{"verksamhet": "Jobbtorg"}] and not errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import json
 import os
 import signal
@@ -252,3 +253,69 @@ def test_a_render_process_still_at_work_is_not_doubled(monkeypatch):
         listener.close()
         for conn in held:
             conn.close()
+
+
+@pytest.mark.db
+def test_busy_render_processes_give_a_swedish_503_and_lose_nothing(monkeypatch, soc, app):
+    """The caseworker's "Ta fram" while the render processes are all busy past the limit: no 500,
+    a page that says to try again with Retry-After, no document filed, the draft still there."""
+    from sqlalchemy import func, select
+
+    from formservice import db
+    from formservice.arenden.models import Dokument
+
+    from .formparse import form_with
+    from .wizard_driver import create_arende
+
+    pid = create_arende(soc, ruta="soc1.4")
+    base = f"/arenden/{pid}/blankett/forandringsplan"
+    url = f"{base}/sida/2"
+    form = form_with(soc.get(url).get_data(as_text=True), "version")["fields"]
+    data = {k: v or "" for k, v in form.items() if v is not None}
+    assert soc.post(url, data=dict(data, aktuell_situation="Får inte försvinna", action="next")).status_code == 302
+    review = form_with(soc.get(f"{base}/granska").get_data(as_text=True), "utkast")["fields"]
+    held = []
+    listener = _silent_pool(monkeypatch, held.append)
+    monkeypatch.setattr(pool, "CLIENT_TIMEOUT_S", 0.5)
+    try:
+        res = soc.post(f"{base}/granska", data=review)
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+    html = res.get_data(as_text=True)
+    assert res.status_code == 503 and res.headers["Retry-After"] == "30"
+    assert "försök igen om en stund" in html and "<title>" in html
+    with app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(Dokument)) == 0
+    assert "Får inte försvinna" in soc.get(url).get_data(as_text=True)
+
+
+def test_weasyprint_never_lays_out_in_two_threads_of_one_process(monkeypatch):
+    """Without render processes two requests of one worker render in turn, never at once (Pango and
+    GLib are not safe in two threads: measured corruption under bursts)."""
+    import threading
+
+    monkeypatch.setattr(pool, "_address", None)
+    inside, most = [0], [0]
+    real_layout = pdf.layout
+
+    def counted(*args, **kwargs):
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        try:
+            time.sleep(0.05)
+            return real_layout(*args, **kwargs)
+        finally:
+            inside[0] -= 1
+
+    monkeypatch.setattr(pdf, "layout", counted)
+    results = []
+    threads = [threading.Thread(target=lambda n=n: results.append(
+        pages_text(pdf.html_to_pdf(f'<html lang="sv"><p>tråd {n}</p></html>'))[0])) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1
+    assert sorted(re.search(r"tråd (\d)", r).group(1) for r in results) == ["0", "1", "2", "3"]

@@ -108,7 +108,7 @@ class EnhetData:
             raise AccountError("Välj vilken sorts enhet det är.")
         if data.postnummer:
             digits = data.postnummer.replace(" ", "")
-            if not (digits.isdigit() and len(digits) == 5):
+            if not (digits.isascii() and digits.isdigit() and len(digits) == 5):
                 raise AccountError("Postnumret ska vara fem siffror, t.ex. 127 00.")
             data.postnummer = f"{digits[:3]} {digits[3:]}"
         for name, limit in (("utdelningsadress", 200), ("ort", 100), ("telefon", 40)):

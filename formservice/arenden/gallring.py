@@ -169,7 +169,7 @@ def settings(organisation: Organisation) -> Settings:
 
 def parse_birth_days(text: str) -> tuple[int, ...]:
     parts = [p for p in text.replace(",", " ").replace(";", " ").split() if p]
-    if not all(p.isdigit() and 1 <= int(p) <= 31 for p in parts):
+    if not all(p.isascii() and p.isdigit() and len(p) <= 2 and 1 <= int(p) <= 31 for p in parts):
         raise ValueError("Skriv dagar i månaden (1–31) med kommatecken emellan, t.ex. 5, 15, 25.")
     return tuple(sorted({int(p) for p in parts}))
 
@@ -186,7 +186,7 @@ def parse_settings(form: Mapping[str, str]) -> tuple[dict[str, str], Settings | 
         value = typed[name] = str(form.get(name) or "").strip()[:20]
         one, many = UNITS[r.unit]
         digits = value.replace(" ", "")
-        if not digits.isdigit():
+        if not (digits.isascii() and digits.isdigit()):  # "²" passes isdigit() but not int()
             errors[name] = f"{r.title}: skriv ett helt antal {many}, t.ex. {r.default}."
         elif int(digits) < r.minimum:
             why = f": {r.minimum_reason}" if r.minimum_reason else ""

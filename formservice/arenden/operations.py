@@ -122,7 +122,7 @@ def clean_individ(raw: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str
                 value = validate_email(value)
             elif kind == "postnummer":
                 digits = value.replace(" ", "")
-                if not (digits.isdigit() and len(digits) == 5):
+                if not (digits.isascii() and digits.isdigit() and len(digits) == 5):
                     raise ValidationError("skriv fem siffror, t.ex. 123 45.")
                 value = f"{digits[:3]} {digits[3:]}"
         except ValidationError as exc:

@@ -282,6 +282,9 @@ def _message(label: str, error: ValidationError) -> str:
     return f"{label.rstrip('.:')}: {text}"
 
 
+MAX_ROW_NUMBER = 1000  # far above any definition's max_rows; a higher row number is not a row
+
+
 def _raw_rows(name: str, raw: Mapping) -> Any:
     """Rows as a list of dicts, or from flat keys "steg.1.vad" (web form, returned PDF)."""
     if name in raw:
@@ -291,7 +294,9 @@ def _raw_rows(name: str, raw: Mapping) -> Any:
     for key, value in raw.items():
         if isinstance(key, str) and key.startswith(prefix):
             index, _, column = key[len(prefix):].partition(".")
-            if index.isdigit() and column:
+            # ASCII digits only ("²" passes isdigit but not int), and a row number a form can have:
+            # "name.99999999.x" must not build a list of a hundred million rows.
+            if index.isascii() and index.isdigit() and 1 <= int(index) <= MAX_ROW_NUMBER and column:
                 flat.setdefault(int(index), {})[column] = value
     if not flat:
         return None

@@ -324,14 +324,29 @@ class Job(NamedTuple):
     parts: int = 0
 
 
+# WeasyPrint lays out through Pango, HarfBuzz and GLib, which are not safe in two threads of one
+# process at once (measured: "GLib-WARNING **: corrupted double-linked list detected" under bursts in
+# the web workers' threads, and segfault reports from threaded servers). Render processes are single-
+# threaded; a layout in a web or command process (no render processes, or one that died mid-job)
+# takes this lock, so two requests in one process take turns instead of corrupting each other.
+_ONE_AT_A_TIME = threading.Lock()
+
+
 def run_job(job: Job) -> Iterator[bytes]:
-    """The job's outputs, written lazily from one layout in this process."""
-    document = layout(job.html, forms=job.forms, report=job.report)
-    yield write(document, variant=job.variant, forms=job.forms)
+    """The job's outputs, written lazily from one layout in this process (one layout or write at a
+    time in the process: the lock is held for each call, never across a yield)."""
+    with _ONE_AT_A_TIME:
+        document = layout(job.html, forms=job.forms, report=job.report)
+        first = write(document, variant=job.variant, forms=job.forms)
+    yield first
     if job.archive:
-        yield write(document, variant=ARCHIVE_VARIANT)
+        with _ONE_AT_A_TIME:
+            archive = write(document, variant=ARCHIVE_VARIANT)
+        yield archive
     for pages in _part_pages(document, job.parts):
-        yield write(_part_document(document, pages))
+        with _ONE_AT_A_TIME:
+            part = write(_part_document(document, pages))
+        yield part
 
 
 def outputs(job: Job) -> Iterator[bytes]:

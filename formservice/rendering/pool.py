@@ -48,6 +48,13 @@ class RenderError(RuntimeError):
     """A render process could not write the document (its message says why)."""
 
 
+class RendererBusy(RenderError):
+    """The render processes had the job and did not answer in time: the service is overloaded, not
+    broken. The web answers 503 with Retry-After and a Swedish "försök igen om en stund"."""
+
+    retry_after = 30
+
+
 def use(address: str | None) -> None:
     """Send render jobs to the pool at `address` (None: render in this process)."""
     global _address
@@ -87,7 +94,7 @@ def submit(job) -> Iterator[bytes] | None:
         return None
     except TimeoutError:  # a render process has the job and is still at it: do not start a second
         conn.close()
-        raise RenderError(f"renderprocesserna svarade inte på {CLIENT_TIMEOUT_S} s") from None
+        raise RendererBusy(f"renderprocesserna svarade inte på {CLIENT_TIMEOUT_S} s") from None
     except BaseException:  # the render process's own error: the caller's
         conn.close()
         raise

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from formservice import db
 from formservice.arenden.operations import ArendeClosed
+from formservice.rendering.pool import RendererBusy
 
 MESSAGES = {
     401: ("Inloggning krävs", "Logga in, eller ange en giltig API-nyckel."),
@@ -20,6 +21,8 @@ MESSAGES = {
     409: ("Någon annan har ändrat samma sak", "Gå tillbaka, ladda om sidan och försök igen."),
     413: ("Filen är för stor", "Det du skickade är större än vad tjänsten tar emot."),
     429: ("För många försök", "Vänta en stund och försök igen."),
+    503: ("Tjänsten är hårt belastad just nu", "Dokumenten kunde inte tas fram i tid eftersom många arbetar "
+          "samtidigt. Ingenting har gått förlorat och inget dokument skapades – försök igen om en stund."),
     500: ("Något gick fel", "Ett oväntat fel inträffade. Det du skrev har inte försvunnit; försök igen om en stund."),
 }
 _PLAIN = ("<!doctype html><html lang=\"sv\"><meta charset=\"utf-8\"><title>{title}</title>"
@@ -39,6 +42,14 @@ def _page(code: int, title: str, text: str, headers=None):
 
 
 def register(app) -> None:
+    @app.errorhandler(RendererBusy)
+    def _busy(exc: RendererBusy):
+        # Overload is not a bug: never a 500 for it. Nothing was filed (the print PDF comes before
+        # the document row), so trying again is safe.
+        db.session().rollback()
+        log.warning("renderprocesserna var upptagna: %s", exc)
+        return _page(503, *MESSAGES[503], headers={"Retry-After": str(exc.retry_after)})
+
     @app.errorhandler(StaleDataError)
     def _changed_meanwhile(_exc):
         # Two requests changed the same row at once and this one lost: say so, never a 500.

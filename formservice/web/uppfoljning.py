@@ -62,7 +62,10 @@ def _filter(enhet_ids: list[int]) -> tuple[queries.Filter, dict[str, str], dict[
         errors["fran"] = "Första månaden kan inte komma efter den sista."
         fran = default_from
     last_day = (date(till[0] + (till[1] == 12), till[1] % 12 + 1, 1) - timedelta(days=1))
-    enhet = int(typed["enhet"]) if typed["enhet"].isdigit() and int(typed["enhet"]) in enhet_ids else None
+    # ASCII digits only: "²" passes isdigit() but int() refuses it (it was a 500); and bounded in length.
+    wanted = typed["enhet"]
+    enhet = int(wanted) if wanted.isascii() and wanted.isdigit() and len(wanted) <= 12 and int(wanted) in enhet_ids \
+        else None
     if typed["enhet"] and enhet is None:
         errors["enhet"] = "Välj en enhet i listan."
     kon = typed["kon"] if typed["kon"] in KON else None
