@@ -291,6 +291,34 @@ def test_busy_render_processes_give_a_swedish_503_and_lose_nothing(monkeypatch, 
     assert "Får inte försvinna" in soc.get(url).get_data(as_text=True)
 
 
+@pytest.mark.db
+def test_a_document_over_the_job_limit_is_a_swedish_503(monkeypatch, soc, app):
+    """A render process that stopped the job at its limit answers "L": the caseworker gets a page that
+    says what happened, never a 500, and nothing is filed."""
+    from .wizard_driver import create_arende
+    from .formparse import form_with
+
+    pid = create_arende(soc, ruta="soc1.4")
+    base = f"/arenden/{pid}/blankett/forandringsplan"
+    review = form_with(soc.get(f"{base}/granska").get_data(as_text=True), "utkast")["fields"]
+
+    def over_limit(conn):
+        conn.recv(1 << 20)
+        body = "dokumentet tog mer än 100 s att lägga ut".encode()
+        conn.sendall(b"L" + pool._LENGTH.pack(len(body)) + body)
+        conn.close()
+
+    listener = _silent_pool(monkeypatch, over_limit)
+    try:
+        res = soc.post(f"{base}/granska", data=review)
+    finally:
+        listener.close()
+    html = res.get_data(as_text=True)
+    assert res.status_code == 503 and res.headers["Retry-After"] == "60"
+    assert "Dokumentet kunde inte tas fram" in html and "Inget dokument skapades" in html
+    assert soc.get(f"/arenden/{pid}").status_code == 200
+
+
 def test_weasyprint_never_lays_out_in_two_threads_of_one_process(monkeypatch):
     """Without render processes two requests of one worker render in turn, never at once (Pango and
     GLib are not safe in two threads: measured corruption under bursts)."""
@@ -319,3 +347,75 @@ def test_weasyprint_never_lays_out_in_two_threads_of_one_process(monkeypatch):
         t.join()
     assert most[0] == 1
     assert sorted(re.search(r"tråd (\d)", r).group(1) for r in results) == ["0", "1", "2", "3"]
+
+
+# ---------------------------------------------------------------- limits of one render job
+def _heavy_html(paragraphs: int) -> str:
+    return '<html lang="sv"><body>' + "".join(f"<p>Stycke {n} med lite text att lägga ut.</p>"
+                                               for n in range(paragraphs)) + "</body></html>"
+
+
+@pytest.fixture
+def limited_pool():
+    started = pool.RenderPool(1, job_seconds=1, job_memory_mb=2048)
+    pool.use(started.start())
+    yield started
+    pool.use(None)
+    started.stop()
+
+
+def _render_process(supervisor: int) -> int:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        kids = [k for k in children(supervisor) if alive(k)]
+        if kids:
+            return kids[0]
+        time.sleep(0.1)
+    raise AssertionError("no render process")
+
+
+def test_a_job_over_its_time_is_stopped_and_its_process_replaced(limited_pool):
+    first = _render_process(limited_pool.supervisor)
+    started = time.monotonic()
+    with pytest.raises(pool.JobOverLimit, match="mer än 1 s"):
+        pdf.html_to_pdf(_heavy_html(20000))
+    assert time.monotonic() - started < 10
+    # The next caller gets a fresh render process and its document.
+    assert "efteråt" in pages_text(pdf.html_to_pdf('<html lang="sv"><p>efteråt</p></html>'))[0]
+    assert _render_process(limited_pool.supervisor) != first
+
+
+def test_a_job_over_its_memory_is_stopped():
+    started = pool.RenderPool(1, job_seconds=60, job_memory_mb=40)
+    pool.use(started.start())
+    try:
+        with pytest.raises(pool.JobOverLimit, match="minne"):
+            pdf.html_to_pdf(_heavy_html(20000))
+        assert "liten" in pages_text(pdf.html_to_pdf('<html lang="sv"><p>liten</p></html>'))[0]
+    finally:
+        pool.use(None)
+        started.stop()
+
+
+def test_a_job_whose_caller_gave_up_frees_the_render_process():
+    """A cancelled request does not keep the only render process from the next caller."""
+    started = pool.RenderPool(1, job_seconds=60, job_memory_mb=2048)
+    address = started.start()
+    pool.use(address)
+    try:
+        _render_process(started.supervisor)
+        job = pdf.Job(_heavy_html(20000))
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(address)
+        header = json.dumps({"forms": False, "report": False, "variant": job.variant, "archive": False,
+                             "parts": 0}).encode()
+        html = job.html.encode()
+        conn.sendall(pool._LENGTH.pack(len(header)) + header + pool._LENGTH.pack(len(html)) + html)
+        time.sleep(1.0)
+        conn.close()  # the caller gives up
+        begun = time.monotonic()
+        assert "nästa" in pages_text(pdf.html_to_pdf('<html lang="sv"><p>nästa</p></html>'))[0]
+        assert time.monotonic() - begun < 8  # not after the abandoned layout (tens of seconds)
+    finally:
+        pool.use(None)
+        started.stop()

@@ -27,11 +27,13 @@ import logging
 import os
 import queue
 import secrets
+import select
 import signal
 import socket
 import struct
 import threading
 import time
+from pathlib import Path
 from typing import Iterator
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,11 @@ log = logging.getLogger(__name__)
 _LENGTH = struct.Struct("!I")
 MAX_JOB_BYTES = 64 * 1024 * 1024  # the HTML of the largest packet is a few hundred kB
 CLIENT_TIMEOUT_S = 120            # a job queued behind a full pool, then laid out
+# What one job may take in a render process (FORMSERVICE_RENDER_JOB_SECONDS, _MEMORY_MB): under the
+# caller's timeout, so that the caller hears why; over it the process stops the job, answers, and is
+# replaced (a layout cut off mid-way may leave Pango's state half-done).
+JOB_SECONDS = 100
+JOB_MEMORY_MB = 1536
 _PR_SET_PDEATHSIG = 1
 
 _address: str | None = None  # where the web side sends jobs; set in the server before it forks
@@ -46,6 +53,13 @@ _address: str | None = None  # where the web side sends jobs; set in the server 
 
 class RenderError(RuntimeError):
     """A render process could not write the document (its message says why)."""
+
+
+class JobOverLimit(RenderError):
+    """The document needed more time or memory than one render job may take (the render process
+    stopped it and was replaced): the web answers 503 with a Swedish message, never a 500."""
+
+    retry_after = 60
 
 
 class RendererBusy(RenderError):
@@ -146,6 +160,8 @@ def _read_output(conn: socket.socket) -> bytes:
     body = _read_exactly(conn, _LENGTH.unpack(_read_exactly(conn, _LENGTH.size))[0])
     if kind == b"E":
         raise RenderError(body.decode("utf-8", "replace"))
+    if kind == b"L":
+        raise JobOverLimit(body.decode("utf-8", "replace"))
     return body
 
 
@@ -167,8 +183,10 @@ class RenderPool:
     """The render processes, under a supervisor process that restarts any that dies. Start it in
     the server's master before the web workers are forked; it ends when that process ends."""
 
-    def __init__(self, processes: int):
+    def __init__(self, processes: int, *, job_seconds: float | None = None, job_memory_mb: int | None = None):
         self.processes = processes
+        self.limits = (float(job_seconds or os.environ.get("FORMSERVICE_RENDER_JOB_SECONDS") or JOB_SECONDS),
+                       int(job_memory_mb or os.environ.get("FORMSERVICE_RENDER_JOB_MEMORY_MB") or JOB_MEMORY_MB))
         self.address = f"\0formservice-render-{os.getpid()}-{secrets.token_hex(8)}"
         self.supervisor: int | None = None
 
@@ -181,7 +199,7 @@ class RenderPool:
         if pid == 0:  # the supervisor
             code = 1
             try:
-                _supervise(listener, self.processes, parent)
+                _supervise(listener, self.processes, parent, self.limits)
                 code = 0
             finally:
                 os._exit(code)
@@ -218,7 +236,7 @@ def _stop(_sig, _frame) -> None:
     raise _Stop  # out of waitpid, which Python would otherwise retry after the signal
 
 
-def _supervise(listener: socket.socket, processes: int, parent: int) -> None:
+def _supervise(listener: socket.socket, processes: int, parent: int, limits: tuple[float, int]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the master, whose end then ends us
     signal.signal(signal.SIGTERM, _stop)
     _die_with_parent(parent, signal.SIGTERM)
@@ -229,7 +247,7 @@ def _supervise(listener: socket.socket, processes: int, parent: int) -> None:
             while len(children) < processes:
                 pid = os.fork()
                 if pid == 0:
-                    _child(listener, me)
+                    _child(listener, me, limits)
                 children.add(pid)
             pid, status = os.waitpid(-1, 0)
             if pid in children:
@@ -247,18 +265,39 @@ def _supervise(listener: socket.socket, processes: int, parent: int) -> None:
                 pass
 
 
-def _child(listener: socket.socket, supervisor: int) -> None:
+def _child(listener: socket.socket, supervisor: int, limits: tuple[float, int]) -> None:
     code = 1
     try:
-        _serve(listener, supervisor)
+        _serve(listener, supervisor, limits)
         code = 0
+    except _Replace as exc:
+        log.warning("renderprocessen ersätts: %s", exc)
     except BaseException:  # noqa: BLE001
         log.exception("renderprocessen avslutades av ett fel")
     finally:
         os._exit(code)
 
 
-def _serve(listener: socket.socket, supervisor: int) -> None:
+class _Replace(Exception):
+    """This render process stops and the supervisor starts a new one (a job was cut off)."""
+
+
+def _limit_memory(megabytes: int) -> None:
+    """Private writable memory (the heap: RLIMIT_DATA, counted by Linux since 4.7) may grow by at most
+    `megabytes` over what the warm process holds; past it an allocation fails with MemoryError."""
+    import resource
+
+    try:
+        status = Path("/proc/self/status").read_text()
+        held_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmData:")))
+        limit = held_kb * 1024 + megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    except (OSError, ValueError, StopIteration) as exc:
+        log.warning("renderprocessens minnesgräns kunde inte sättas: %s", exc)
+
+
+def _serve(listener: socket.socket, supervisor: int, limits: tuple[float, int] = (JOB_SECONDS, JOB_MEMORY_MB)
+           ) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(supervisor, signal.SIGKILL)
@@ -270,6 +309,7 @@ def _serve(listener: socket.socket, supervisor: int) -> None:
     # collector's sight, so that a full collection during a render does not walk them every time.
     gc.collect()
     gc.freeze()
+    _limit_memory(limits[1])
     me = os.getuid()
     listener.settimeout(1.0)
     while os.getppid() == supervisor:
@@ -284,12 +324,43 @@ def _serve(listener: socket.socket, supervisor: int) -> None:
                 log.warning("renderprocessen vägrade en anslutning från användare %s", uid)
                 continue
             try:
-                _run(conn, pdf)
+                _run(conn, pdf, limits[0])
             except (OSError, EOFError, ValueError, KeyError, TypeError):
                 continue  # the web side went away or sent nonsense: the next job
 
 
-def _run(conn: socket.socket, pdf) -> None:
+class _CallerGone(Exception):
+    pass
+
+
+def _caller_gone(conn: socket.socket) -> bool:
+    """The web side closed the connection (it gave up): it has sent all it will send, so a readable
+    socket means end of file."""
+    try:
+        readable, _, _ = select.select([conn], [], [], 0)
+        return bool(readable) and conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def _watch(conn: socket.socket, seconds: float):
+    """Once a second during the job: stop it when it has run `seconds`, or when its caller has gone
+    (a cancelled request must not keep a render process from the next caller)."""
+    started = time.monotonic()
+
+    def tick(_sig, _frame) -> None:
+        if time.monotonic() - started > seconds:
+            raise JobOverLimit(f"dokumentet tog mer än {seconds:g} s att lägga ut")
+        if _caller_gone(conn):
+            raise _CallerGone
+
+    signal.signal(signal.SIGALRM, tick)
+    signal.setitimer(signal.ITIMER_REAL, 1.0, 1.0)
+
+
+def _run(conn: socket.socket, pdf, seconds: float = JOB_SECONDS) -> None:
     header_size = _LENGTH.unpack(_read_exactly(conn, _LENGTH.size))[0]
     if header_size > 4096:
         raise ValueError("header too large")
@@ -300,12 +371,29 @@ def _run(conn: socket.socket, pdf) -> None:
     job = pdf.Job(_read_exactly(conn, html_size).decode("utf-8"), forms=bool(header["forms"]),
                   report=bool(header["report"]), variant=str(header["variant"]),
                   archive=bool(header["archive"]), parts=int(header["parts"]))
+    _watch(conn, seconds)
     try:
         for output in pdf.run_job(job):
             conn.sendall(b"O" + _LENGTH.pack(len(output)) + output)
     except (OSError, EOFError):
         raise
+    except _CallerGone:
+        raise _Replace("den som väntade på dokumentet gav upp; jobbet avbröts") from None
+    except (JobOverLimit, MemoryError) as exc:
+        what = str(exc) if isinstance(exc, JobOverLimit) else "dokumentet behövde mer minne än ett jobb får ta"
+        _send_quietly(conn, b"L", what)
+        raise _Replace(what) from None
     except Exception as exc:  # noqa: BLE001 — the web side raises it as a RenderError
         log.exception("renderprocessen kunde inte skriva dokumentet")
-        message = f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")[:4000]
-        conn.sendall(b"E" + _LENGTH.pack(len(message)) + message)
+        _send_quietly(conn, b"E", f"{type(exc).__name__}: {exc}")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _send_quietly(conn: socket.socket, kind: bytes, message: str) -> None:
+    """An error to the caller, who may have gone already."""
+    body = message.encode("utf-8", "replace")[:4000]
+    try:
+        conn.sendall(kind + _LENGTH.pack(len(body)) + body)
+    except OSError:
+        pass

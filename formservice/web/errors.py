@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from formservice import db
 from formservice.arenden.operations import ArendeClosed
-from formservice.rendering.pool import RendererBusy
+from formservice.rendering.pool import JobOverLimit, RendererBusy
 
 MESSAGES = {
     401: ("Inloggning krävs", "Logga in, eller ange en giltig API-nyckel."),
@@ -42,6 +42,17 @@ def _page(code: int, title: str, text: str, headers=None):
 
 
 def register(app) -> None:
+    @app.errorhandler(JobOverLimit)
+    def _too_big(exc: JobOverLimit):
+        # One document needed more than a render job may take; the render process was replaced and
+        # everyone else's documents go on. Not a bug of the user's making: a 503 that says so.
+        db.session().rollback()
+        log.warning("ett dokument överskred renderjobbets gräns: %s", exc)
+        return _page(503, "Dokumentet kunde inte tas fram",
+                     "Dokumentet blev för stort eller tog för lång tid att lägga ut och avbröts. Inget "
+                     "dokument skapades och ingenting har gått förlorat. Försök igen om en stund; händer "
+                     "det igen, kontakta tjänstens administratör.", headers={"Retry-After": str(exc.retry_after)})
+
     @app.errorhandler(RendererBusy)
     def _busy(exc: RendererBusy):
         # Overload is not a bug: never a 500 for it. Nothing was filed (the print PDF comes before
