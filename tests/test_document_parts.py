@@ -6,6 +6,7 @@ import io
 import re
 import zipfile
 
+import pytest
 from docx import Document as WordDocument
 from pypdf import PdfReader
 
@@ -58,3 +59,36 @@ def test_the_documents_docx_is_the_whole_document(soc, forfragan):
     text = docx_text(whole.data)
     assert "Kan personen delta i aktiviteter?" in text and "Jag som lämnar samtycket" in text
     assert "Tilda Testperson" in text
+
+
+@pytest.mark.db
+def test_the_overview_lays_nothing_out_and_says_what_is_on_its_way(soc, app, monkeypatch):
+    """A document whose rest (parts, archive, DOCX, the doctor's copy) is not written yet – its
+    server restarted right after the click: the overview shows its print PDF and says the rest is on
+    its way, without laying anything out in the page view; a download of the rest completes it then."""
+    from sqlalchemy import delete, select
+
+    from formservice import db
+    from formservice.arenden.models import Dokument, DokumentDel
+    from formservice.rendering import pdf
+
+    from .wizard_driver import create_arende, fill_blankett
+
+    pid = create_arende(soc, ruta="soc1.9")
+    fill_blankett(soc, pid, "rehabiliteringsforfragan", app.extensions["catalogue"])
+    with app.app_context():
+        dok = db.session().scalar(select(Dokument))
+        db.session().execute(delete(DokumentDel).where(DokumentDel.dokument_id == dok.id))
+        dok.klar, dok.docx_enc, dok.archive_enc, dok.fillable_enc = False, None, None, None
+        db.session().commit()
+
+    calls = []
+    real = pdf.run_job
+    monkeypatch.setattr(pdf, "run_job", lambda job: calls.append(job) or real(job))
+    html = soc.get(f"/arenden/{pid}").get_data(as_text=True)
+    assert not calls, "the overview laid a document out"
+    assert "tas fram – ladda om sidan om en stund" in html
+    fillable = re.search(r'href="([^"]+\.ifyllbar)"', html).group(1)
+    assert soc.get(fillable).status_code == 200 and calls  # completed on demand, by the download
+    html = soc.get(f"/arenden/{pid}").get_data(as_text=True)
+    assert "tas fram – ladda om sidan" not in html and "Sekretessmedgivande" in html

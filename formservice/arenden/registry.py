@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -201,7 +202,9 @@ def _complete(dok: Dokument, job: documents.PrintJob | None) -> None:
 
 
 def of(arende: Arende) -> list[Dokument]:
+    # Who made each document is on every list of them: loaded with them, not one query per row.
     return db.session().scalars(select(Dokument).where(Dokument.arende_id == arende.id)
+                                .options(selectinload(Dokument.creator))
                                 .order_by(Dokument.created_at.desc(), Dokument.id.desc())).all()
 
 
@@ -244,6 +247,22 @@ def part_titles(dok: Dokument) -> list[tuple[DokumentDel, str]]:
     ensure_complete(dok)
     kr = keyring()
     return [(part, kr.decrypt_json(part.title_enc)) for part in parts_of(dok)]
+
+
+def part_titles_of(documents: list[Dokument]) -> dict[int, list[tuple[DokumentDel, str]]]:
+    """The parts and their titles of many documents in one query, for a page that lists them (the
+    ärende's overview): what exists, without laying anything out. A document whose parts are still
+    being written (`klar` false) simply has none yet; a download completes it on demand."""
+    ids = [d.id for d in documents if d.klar]
+    if not ids:
+        return {}
+    kr = keyring()
+    out: dict[int, list[tuple[DokumentDel, str]]] = {}
+    rows = db.session().scalars(select(DokumentDel).where(DokumentDel.dokument_id.in_(ids))
+                                .order_by(DokumentDel.dokument_id, DokumentDel.position))
+    for part in rows:
+        out.setdefault(part.dokument_id, []).append((part, kr.decrypt_json(part.title_enc)))
+    return out
 
 
 def part_content(dok: Dokument, position: int, fmt: str) -> tuple[str, str, bytes]:

@@ -1,6 +1,8 @@
 """Ärenden: the list and search, a new ärende, the overview, where it stands, the ruta step."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from formservice import audit
@@ -144,6 +146,34 @@ def edit_individ(public_id: str):
 
 
 # ---------------------------------------------------------------- overview
+_DOC, _POSITION, _KIND = "{doc}", 987654321, "{kind}"
+
+
+def _document_links(public_id: str):
+    """`link(name, dokument, extra=None)` for the document rows: each URL built once per page and
+    filled in per row (url_for for every link of every row was most of the overview's time at 100
+    documents). Public ids are URL-safe, so filling them in needs no quoting."""
+    doc = {"doc_id": _DOC}
+    made = {
+        "status": url_for("arenden.document_status", public_id=public_id, **doc),
+        **{fmt: url_for("arenden.download", public_id=public_id, fmt=fmt, **doc)
+           for fmt in ("pdf", "docx", "arkiv", "zip", "ifyllbar")},
+        **{f"del_{fmt}": url_for("arenden.download_part", public_id=public_id, position=_POSITION, fmt=fmt, **doc)
+           for fmt in ("pdf", "docx")},
+        "svar": url_for("svar.upload", public_id=public_id, **doc),
+        "samtycke": url_for("samtycke.new", public_id=public_id, dokument=_DOC, blankett=_KIND),
+    }
+    doc_mark, kind_mark = quote(_DOC, safe=""), quote(_KIND, safe="")
+
+    def link(name: str, dokument, extra=None) -> str:
+        url = made[name].replace(doc_mark, dokument.public_id)
+        if name.startswith("del_"):
+            return url.replace(f"/{_POSITION}.", f"/{int(extra)}.")
+        return url.replace(kind_mark, quote(str(extra), safe="")) if name == "samtycke" else url
+
+    return link
+
+
 @bp.get("/<public_id>")
 @login_required
 def show(public_id: str, reopen_note: str = "", reopen_error: str | None = None):
@@ -154,8 +184,9 @@ def show(public_id: str, reopen_note: str = "", reopen_error: str | None = None)
     answers = [(s, v, doctor_answers.doctor_sections(cat.blanketter[s.dokument.blankett_id]))
                for s, v in doctor_answers.confirmed(arende) if s.dokument.blankett_id in cat.blanketter]
     documents = registry.of(arende)
-    for dok in documents:
-        registry.ensure_complete(dok)  # rarely needed: a document is completed right after its click
+    # What exists, never a layout: a document still being completed shows its print PDF and says
+    # the rest is on its way (a download of the rest completes it on demand).
+    parts = registry.part_titles_of(documents)
     history = arenden.history(arende)
     way, walked = arende_map(pm(), history, arende.ruta)
     return render_template("web/arenden/show.html", way=way, walked=walked, arende=arende, individ=arenden.individ(arende),
@@ -164,7 +195,10 @@ def show(public_id: str, reopen_note: str = "", reopen_error: str | None = None)
                            consent_parts=lambda d: consents.consent_parts(cat, d), consent_state=consents.state,
                            consent_given_by=consents.given_by, party_names=consents.party_names,
                            ruta=pm().ruta(arende.ruta), lane=pm().lane(pm().ruta(arende.ruta).lane), pm=pm(),
-                           history=history, documents=documents, part_titles=registry.part_titles,
+                           history=history, documents=documents, part_titles=lambda d: parts.get(d.id, []),
+                           link=_document_links(arende.public_id),
+                           official_pdfs=current_app.extensions.get("official_pdfs") or {},
+                           for_doctor={b.id for b in cat.blanketter.values() if doctor_answers.has_doctor_part(b)},
                            drafts=arenden.drafts(arende), blanketter=cat.blanketter,
                            statuses=DOKUMENT_STATUS, doctor_answers=answers, format_value=format_value,
                            reopen_note=reopen_note, reopen_error=reopen_error), 400 if reopen_error else 200
