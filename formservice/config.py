@@ -19,11 +19,14 @@ DEFAULTS = {
     "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,  # a returned PDF; requests may be a little larger (form fields)
     "MAX_CONTENT_LENGTH": None,  # None: UPLOAD_MAX_BYTES + 1 MB
     "PASSWORD_MIN_LENGTH": 10,
-    "API_RENDERS_PER_MINUTE": 30,
+    "API_RENDERS_PER_MINUTE": 30,  # per API token (or logged-in user); each render costs ~0.3 s of CPU
     "RENDER_CACHE_BYTES": 16 * 1024 * 1024,  # repeated identical API renders, per worker, in memory
+    # The rest of a produced document (archive, parts, DOCX) in a thread of its own after the response
+    # (web/blankett.py); False writes it in the server's thread as the response closes (the tests).
+    "DOCUMENT_REST_IN_THREAD": True,
     # Where to report an accessibility problem or ask for content in another form (tillgänglighetsredogörelsen).
     "ACCESSIBILITY_EMAIL": None,
-    "ACCESSIBILITY_PHONE": None,  # per API token (or logged-in user); each render costs ~0.3 s of CPU
+    "ACCESSIBILITY_PHONE": None,
     # Encryption keys for personal data: {"active", "data_keys", "index_key"}; None = instance/keys.json.
     "KEYS": None,
     "DOCUMENT_SIGNING_KEY": None,  # None: derived from SECRET_KEY

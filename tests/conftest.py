@@ -59,6 +59,9 @@ def app_config(database_url, tmp_path):
         "SESSION_COOKIE_SECURE": False,
         "ORGANISATION_NAME": "Teststaden",
         "KEYS": TEST_KEYS,
+        # The rest of a produced document is written as the response closes (ClosingClient), so that
+        # the next request of a test finds it; the thread of production is tested on its own.
+        "DOCUMENT_REST_IN_THREAD": False,
     }
 
 

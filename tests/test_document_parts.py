@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
+from datetime import timedelta
 
 import pytest
 from docx import Document as WordDocument
@@ -69,6 +71,7 @@ def test_the_overview_lays_nothing_out_and_says_what_is_on_its_way(soc, app, mon
     from sqlalchemy import delete, select
 
     from formservice import db
+    from formservice.arenden import registry
     from formservice.arenden.models import Dokument, DokumentDel
     from formservice.rendering import pdf
 
@@ -80,7 +83,9 @@ def test_the_overview_lays_nothing_out_and_says_what_is_on_its_way(soc, app, mon
         dok = db.session().scalar(select(Dokument))
         db.session().execute(delete(DokumentDel).where(DokumentDel.dokument_id == dok.id))
         dok.klar, dok.docx_enc, dok.archive_enc, dok.fillable_enc = False, None, None, None
+        dok.created_at -= timedelta(hours=1)  # made before a restart: nobody is completing it any more
         db.session().commit()
+    registry._made_here.clear()
 
     calls = []
     real = pdf.run_job
@@ -89,6 +94,52 @@ def test_the_overview_lays_nothing_out_and_says_what_is_on_its_way(soc, app, mon
     assert not calls, "the overview laid a document out"
     assert "tas fram – ladda om sidan om en stund" in html
     fillable = re.search(r'href="([^"]+\.ifyllbar)"', html).group(1)
+    started = time.monotonic()
     assert soc.get(fillable).status_code == 200 and calls  # completed on demand, by the download
+    assert time.monotonic() - started < registry.PENDING_ELSEWHERE_S  # an old one is not waited for
     html = soc.get(f"/arenden/{pid}").get_data(as_text=True)
     assert "tas fram – ladda om sidan" not in html and "Sekretessmedgivande" in html
+
+
+@pytest.mark.db
+def test_the_rest_of_a_document_is_written_off_the_request_thread(soc, app, monkeypatch):
+    """In production the rest (archive, parts, DOCX, the doctor's copy) is written in a thread of its
+    own after the response: the request – and closing its response, after which the server reads the
+    next request of the connection – returns while the rest is still being written; a download in
+    the meantime waits for that thread instead of laying the document out again."""
+    import threading
+
+    from formservice.arenden import registry
+    from formservice.rendering import pdf
+
+    from .formparse import form_with
+    from .wizard_driver import create_arende
+
+    app.config["DOCUMENT_REST_IN_THREAD"] = True
+    pid = create_arende(soc, ruta="soc1.4")
+    base = f"/arenden/{pid}/blankett/forandringsplan"
+    review = form_with(soc.get(f"{base}/granska").get_data(as_text=True), "utkast")["fields"]
+    release, entered = threading.Event(), threading.Event()
+    real_complete, layouts, real_run = registry._complete, [], pdf.run_job
+
+    def held(dok, job):
+        entered.set()
+        assert release.wait(30)
+        return real_complete(dok, job)
+
+    monkeypatch.setattr(registry, "_complete", held)
+    monkeypatch.setattr(pdf, "run_job", lambda job: layouts.append(job) or real_run(job))
+    res = soc.post(f"{base}/granska", data=review)  # the client closes the response: the thread starts
+    assert res.status_code == 302 and entered.wait(10)
+    assert len(layouts) == 1  # the print PDF, once
+    doc_id = res.headers["Location"].rsplit("/", 1)[-1]
+    downloaded = []
+    waiter = threading.Thread(target=lambda: downloaded.append(
+        soc.get(f"/arenden/{pid}/dokument/{doc_id}.docx")))
+    waiter.start()
+    time.sleep(0.5)
+    assert not downloaded  # waits for the thread that has the layout
+    release.set()
+    waiter.join(30)
+    assert downloaded and downloaded[0].status_code == 200 and downloaded[0].data[:2] == b"PK"
+    assert len(layouts) == 1  # nothing laid out a second time

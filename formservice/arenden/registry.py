@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
@@ -116,11 +117,16 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
             raise AlreadyProduced(existing) from None
         raise
     app, dok_id = current_app._get_current_object(), dok.id
+    # Claimed now, before the response: a download of the rest in this process waits for `finish`
+    # (which has the layout) instead of laying the document out a second time.
+    with _in_flight_lock:
+        claimed = _in_flight.setdefault(dok_id, threading.Event())
+        _made_here.add(dok_id)
 
     def finish() -> None:
         with app.app_context():
             try:
-                ensure_complete(db.session().get(Dokument, dok_id), job)
+                ensure_complete(db.session().get(Dokument, dok_id), job, claimed=claimed)
             except Exception:  # noqa: BLE001 — after the response nobody can be told; first use retries
                 log.exception("document %s could not be completed after the response", dok_id)
 
@@ -131,24 +137,36 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
 COMPLETION_WAIT = 30.0  # seconds a request waits for this process's own completion in progress
 _in_flight: dict[int, threading.Event] = {}
 _in_flight_lock = threading.Lock()
+_made_here: set[int] = set()  # documents this process produced: nobody elsewhere is completing them
 
 
-def ensure_complete(dok: Dokument, job: documents.PrintJob | None = None) -> None:
+def ensure_complete(dok: Dokument, job: documents.PrintJob | None = None, *,
+                    claimed: threading.Event | None = None) -> None:
     """Make sure the document's DOCX, parts, archive and fillable copies exist: wait for this
-    process's completion in progress, or complete it now (another process may do the same at the
-    same moment; the first to commit wins and the other's work is dropped)."""
+    process's completion in progress (`claimed`: the caller is it), or for the process that made it
+    moments ago, or complete it now (another process may do the same at the same moment; the first
+    to commit wins and the other's work is dropped)."""
     if dok.klar:
+        if claimed is not None:
+            with _in_flight_lock:
+                _in_flight.pop(dok.id, None)
+            claimed.set()
         return
     with _in_flight_lock:
         event = _in_flight.get(dok.id)
-        mine = event is None
-        if mine:
+        mine = event is None or event is claimed
+        if event is None:
             event = _in_flight[dok.id] = threading.Event()
     if not mine:
         event.wait(COMPLETION_WAIT)
         db.session().refresh(dok)
         if dok.klar:
             return
+    elif job is None and _wait_for_elsewhere(dok):
+        with _in_flight_lock:
+            _in_flight.pop(dok.id, None)
+        event.set()
+        return
     try:
         _complete(dok, job)
     except Exception:
@@ -159,6 +177,36 @@ def ensure_complete(dok: Dokument, job: documents.PrintJob | None = None) -> Non
             with _in_flight_lock:
                 _in_flight.pop(dok.id, None)
             event.set()
+
+
+PENDING_ELSEWHERE_S = 30.0  # how long a fresh document may be being completed by the process that made it
+
+
+def _wait_for_elsewhere(dok: Dokument) -> bool:
+    """A document made moments ago is being completed by the process that made it (from the layout
+    it already has): wait for that – a page view or a download in another process must not lay it out
+    a second time. True when it became complete; False when it is older, or still not complete after
+    PENDING_ELSEWHERE_S (that process ended mid-way: then the caller completes it)."""
+    if dok.id in _made_here:
+        return False
+    made = dok.created_at
+    deadline = time.monotonic() + PENDING_ELSEWHERE_S - max(0.0, (utcnow() - made).total_seconds())
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        db.session().rollback()  # a fresh snapshot: see the other process's commit
+        db.session().refresh(dok)
+        if dok.klar:
+            return True
+    return False
+
+
+def in_background(finish: Callable[[], None]) -> Callable[[], None]:
+    """`finish` in a thread of its own, started when the response has been sent: the server's thread
+    goes back to its connection at once, so the browser's next request (the done page, on the same
+    keep-alive connection) does not wait for the archive copy, every part and DOCX."""
+    def start() -> None:
+        threading.Thread(target=finish, name="document-rest").start()
+    return start
 
 
 def context_of(dok: Dokument) -> DocumentContext:

@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from formservice import create_app
 
-from ..conftest import TEST_KEYS
+from ..conftest import TEST_KEYS, ClosingClient
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -40,6 +40,7 @@ def live_app(tmp_path_factory, sqlite_template):
     app = create_app({"TESTING": True, "SECRET_KEY": "e2e-secret", "DATABASE_URL": f"sqlite:///{db_path}",
                       "SESSION_COOKIE_SECURE": False, "ORGANISATION_NAME": "Stockholms stad",
                       "KEYS": TEST_KEYS})
+    app.test_client_class = ClosingClient  # data prepared through it is complete, as after a real response
     with app.app_context():
         from formservice.arenden import demo
 
