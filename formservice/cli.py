@@ -103,6 +103,13 @@ def init_db():
     if exempeldata.counts_missing():
         rows = exempeldata.rebuild_counts(current_app.extensions["catalogue"].process_map)
         click.echo(f"Uppföljningens räkningar byggda ur historiken ({rows} rader).")
+    from . import db, jobs
+
+    # DBOS's queue tables: the web enqueues before any worker ran. On PostgreSQL its migrations
+    # build indexes CONCURRENTLY, which waits for every open transaction: end ours first.
+    db.session().commit()
+    current_app.extensions["db_session"].remove()
+    jobs.migrate(current_app)
     click.echo("Databasen är uppdaterad.")
 
 
@@ -342,6 +349,18 @@ def run(host, port, workers, threads, render_processes, dev):
     serve(app, host=host, port=port, workers=workers, threads=threads, render_processes=render_processes)
 
 
+@main.command("jobb")
+@with_appcontext
+def jobb():
+    """Kör jobbprocessen: långa dokument (registerutdrag) tas fram här, i bakgrunden (startas av 'run')."""
+    from . import jobs
+    from .rendering import pool
+
+    _refuse_keys_that_do_not_fit(current_app)
+    pool.use(None)  # long documents are laid out here, never in the render processes of the web
+    jobs.run_worker(current_app._get_current_object())
+
+
 def _cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -541,3 +560,9 @@ def gallra(dry_run, per):
                    f"({where}{o.rule_text}{kept})")
     if dry_run:
         click.echo("Provkörning: ingenting togs bort och gallringsloggen skrevs inte.")
+    else:
+        from . import jobs
+
+        purged = jobs.purge(now)
+        if purged:
+            click.echo(f"Tog bort {purged} bakgrundsjobb med resultat (hämtade för ett dygn sedan, eller en vecka gamla)")

@@ -1,9 +1,14 @@
 """gunicorn as the WSGI server, started from the formservice command."""
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import os
+import signal
+import subprocess
+import sys
+import time
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
@@ -55,6 +60,8 @@ def serve(app, host: str, port: int, workers: int, threads: int, render_processe
     workers are forked, and ended with the server."""
     from .rendering import pool
 
+    job_worker = JobWorker().start()
+    app.logger.info("jobbprocessen tar fram långa dokument (supervisor pid %d)", job_worker.supervisor)
     render_pool = pool.RenderPool(render_processes) if render_processes > 0 else None
     if render_pool is not None:
         pool.use(render_pool.start())
@@ -65,6 +72,82 @@ def serve(app, host: str, port: int, workers: int, threads: int, render_processe
     finally:
         if render_pool is not None:
             render_pool.stop()
+        job_worker.stop()
+
+
+# The job worker is `formservice jobb` in a fresh interpreter: DBOS starts threads and connection
+# pools, which must not be inherited from the gunicorn master by a fork.
+JOB_WORKER = [sys.executable, "-c", "import sys; from formservice.cli import main; sys.argv[0] = 'formservice'; "
+              "sys.exit(main())", "jobb"]
+
+
+class JobWorker:
+    """The job worker process under a small supervisor that restarts it when it dies, forked before
+    gunicorn (whose master reaps every child it has, so it must not be the one to wait for ours) and
+    ended with the server: the supervisor asks the worker to stop, and dies with its parent."""
+
+    def __init__(self, command: list[str] | None = None):
+        self.command = command or JOB_WORKER
+        self.supervisor: int | None = None
+
+    def start(self) -> "JobWorker":
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                _supervise_job_worker(self.command, parent)
+                code = 0
+            finally:
+                os._exit(code)
+        self.supervisor = pid
+        return self
+
+    def stop(self) -> None:
+        if self.supervisor is None:
+            return
+        try:
+            os.kill(self.supervisor, signal.SIGTERM)
+            os.waitpid(self.supervisor, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        self.supervisor = None
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(_sig, _frame) -> None:
+    raise _Stop
+
+
+def _supervise_job_worker(command: list[str], parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the master, whose end then ends us
+    signal.signal(signal.SIGTERM, _raise_stop)
+    try:  # Linux: SIGTERM to us when the server's master ends, even by kill -9
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        return
+    child: subprocess.Popen | None = None
+    try:
+        while True:
+            child = subprocess.Popen(command)
+            status = child.wait()
+            logging.getLogger("formservice").warning("jobbprocessen avslutades (status %s) och startas om", status)
+            time.sleep(1.0)  # a worker that dies at once must not make this loop spin
+    except _Stop:
+        pass
+    finally:
+        if child is not None and child.poll() is None:
+            child.terminate()  # the worker stops between steps; an unfinished job is recovered at next start
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
 
 def _run(app, host: str, port: int, workers: int, threads: int) -> None:

@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "formservice"
 
 # Infrastructure at the package root: imported by every wing, imports no wing.
-INFRASTRUCTURE = {"config", "db", "crypto", "audit", "security", "paths", "schema", "backup"}
+INFRASTRUCTURE = {"config", "db", "crypto", "audit", "security", "paths", "schema", "backup", "jobs"}
 # The top of the house: the app factory, the command and the server may import anything.
 TOP = {"__init__", "cli", "server"}
 WINGS = {"accounts", "processkarta", "blanketter", "rendering", "arenden", "doctor", "uppfoljning", "web"}

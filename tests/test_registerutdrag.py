@@ -3,6 +3,7 @@ without the personnummer; nothing of other persons or other organisations."""
 import io
 import json
 import re
+import time
 from datetime import date
 
 import pytest
@@ -19,10 +20,49 @@ from .wizard_driver import create_arende, step
 pytestmark = pytest.mark.db  # also run against PostgreSQL in CI
 
 
+@pytest.fixture(autouse=True)
+def worker(app):
+    """The job worker, in this process: real DBOS on the test's own databases."""
+    from formservice import jobs
+
+    # On PostgreSQL DBOS's schema outlives the test's reset of "public": an earlier test's workflow
+    # the worker might pick up finds no job row in this database and does nothing. Its tables are
+    # made first, as `formservice init-db` makes them before any worker starts.
+    jobs.migrate(app)
+    jobs.start_worker(app)
+    yield
+    jobs.stop_worker()
+    jobs.close_clients()
+
+
+def wait_until_done(client, location, seconds=120):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        state = client.get(f"{location}/status").get_json()
+        if state["status"] in ("klar", "fel"):
+            return state
+        time.sleep(0.2)
+    raise AssertionError(f"jobbet blev inte klart: {state}")
+
+
 def extract(client, pnr, fmt):
+    """Ask for the extract, follow the job to "Klar – hämta" and download it."""
     page = client.get("/admin/registerutdrag").get_data(as_text=True)
-    return client.post("/admin/registerutdrag", data={"csrf_token": csrf_token(page), "personnummer": pnr,
-                                                      "format": fmt})
+    res = client.post("/admin/registerutdrag", data={"csrf_token": csrf_token(page), "personnummer": pnr,
+                                                     "format": fmt})
+    if res.status_code != 303:
+        return res
+    location = res.headers["Location"]
+    assert pnr not in location and normalized(pnr) not in location
+    state = wait_until_done(client, location)
+    assert state["status"] == "klar", state
+    page = client.get(location).get_data(as_text=True)
+    assert "Klar – hämta" in page and 'href="' + state["download"] + '"' in page
+    return client.get(state["download"])
+
+
+def normalized(pnr):
+    return re.sub(r"\D", "", pnr)
 
 
 def as_admin(client, auth, make_user, username="adam", **kw):
@@ -110,3 +150,92 @@ def test_only_an_admin_and_only_the_own_organisation(soc, forfragan, auth, make_
     other_org = make_enhet(namn="Annan enhet", organisation="Annan kommun")
     as_admin(soc, auth, make_user, username="eva", enhet_id=other_org)
     assert json.loads(extract(soc, "19121212-1212", "json").data)["arenden"] == []
+
+
+def test_the_status_page_says_tas_fram_until_the_worker_is_done_and_only_to_the_admin_who_asked(
+        soc, auth, make_user, client, app):
+    from formservice import jobs
+
+    jobs.stop_worker()  # no worker yet: the job waits
+    as_admin(soc, auth, make_user)
+    page = soc.get("/admin/registerutdrag").get_data(as_text=True)
+    res = soc.post("/admin/registerutdrag", data={"csrf_token": csrf_token(page), "personnummer": "19121212-1212",
+                                                  "format": "pdf"})
+    assert res.status_code == 303
+    location = res.headers["Location"]
+    assert "1912" not in location and "121212" not in location
+    page = soc.get(location)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Tas fram…" in body and 'aria-live="polite"' in body
+    assert ">Uppdatera</a>" in body and "js/jobb.js" in body and "http-equiv" not in body
+    assert soc.get(f"{location}/status").get_json() == {"status": "väntar", "text": "Tas fram…", "error": None,
+                                                         "download": None}
+    assert soc.get(f"{location}/hamta").status_code == 404  # nothing to fetch yet
+    # The personnummer is in no plain column of the job.
+    with app.app_context():
+        from formservice import db
+
+        job = db.session().scalar(select(jobs.Jobb))
+        plain = " ".join(str(getattr(job, c.key)) for c in jobs.Jobb.__table__.columns if not c.key.endswith("_enc"))
+        assert "121212" not in plain and b"121212" not in job.params_enc
+
+    # Another admin of the same organisation: as unknown as a job that never was.
+    auth.logout()
+    make_user(username="bertil", role="admin", namn="Bertil Admin")
+    auth.login(username="bertil")
+    for suffix in ("", "/status", "/hamta"):
+        assert soc.get(location + suffix).status_code == 404
+    assert soc.get("/admin/registerutdrag/jobb/finns-inte").status_code == 404
+
+    jobs.start_worker(app)
+    auth.logout()
+    auth.login(username="adam")
+    state = wait_until_done(soc, location)
+    assert state["status"] == "klar" and state["text"] == "Klar – hämta"
+    res = soc.get(state["download"])
+    assert res.status_code == 200 and res.mimetype == "application/pdf"
+    assert "Registerutdrag" in PdfReader(io.BytesIO(res.data)).pages[0].extract_text()
+    auth.logout()
+    auth.login(username="bertil")
+    assert soc.get(state["download"]).status_code == 404
+
+
+def test_a_downloaded_result_is_gone_after_a_day_and_any_after_a_week(soc, auth, make_user, app, dbs):
+    from datetime import timedelta
+
+    from formservice import jobs
+    from formservice.db import utcnow
+
+    as_admin(soc, auth, make_user)
+    extract(soc, "19121212-1212", "json")
+    page = soc.get("/admin/registerutdrag").get_data(as_text=True)
+    soc.post("/admin/registerutdrag", data={"csrf_token": csrf_token(page), "personnummer": "19121212-1212",
+                                            "format": "json"})
+    with app.app_context():
+        now = utcnow()
+        assert jobs.purge(now) == 0  # downloaded just now, and one not downloaded: both kept
+        assert jobs.purge(now + timedelta(hours=25)) == 1  # the downloaded one
+        from formservice import db
+
+        assert db.session().scalar(select(jobs.Jobb)).downloaded_at is None
+        assert jobs.purge(now + timedelta(days=6)) == 0
+        assert jobs.purge(now + timedelta(days=7, minutes=1)) == 1
+
+
+def test_a_job_that_keeps_failing_ends_as_fel_with_a_swedish_message(soc, auth, make_user, app):
+    from formservice import jobs
+    from formservice.accounts.models import User
+    from formservice.arenden.registerutdrag import FAILED, JOB_KIND
+
+    as_admin(soc, auth, make_user)
+    with app.test_request_context():
+        from formservice import db
+
+        admin = db.session().scalar(select(User).where(User.username == "adam"))
+        job = jobs.create(admin, JOB_KIND, {})  # parameters without a personnummer: every attempt fails
+    location = f"/admin/registerutdrag/jobb/{job.public_id}"
+    state = wait_until_done(soc, location)
+    assert state == {"status": "fel", "text": "Det gick inte att ta fram", "error": FAILED, "download": None}
+    body = soc.get(location).get_data(as_text=True)
+    assert FAILED in body and "Tas fram…" not in body
+    assert soc.get(f"{location}/hamta").status_code == 404

@@ -13,15 +13,17 @@ from datetime import UTC, date, datetime
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
 
+from dbos import DBOS
 from sqlalchemy import select
 
-from formservice import audit, db
+from formservice import audit, db, jobs
 from formservice.accounts.models import Enhet, User
 from formservice.blanketter.catalogue import Catalogue
 from formservice.blanketter.model import Blankett
 from formservice.blanketter.validation import format_personnummer
 from formservice.db import utcnow
 from formservice.rendering.display import format_value
+from formservice.rendering.pdf import render_report
 
 from . import closing, consents, gallringsstopp
 from .models import DOKUMENT_STATUS, Arende, Dokument, Handelse, Samtycke, Utkast
@@ -178,3 +180,71 @@ def collect(admin: User, personnummer: str, catalogue: Catalogue) -> Extract:
         "arenden": arenden,
     }
     return Extract(data, len(arenden))
+
+
+# ------------------------------------------------------------------ as a background job
+# A person can own a thousand ärenden (an extract of megabytes, minutes of layout): the extract is
+# a job (formservice/jobs.py) laid out in the job worker process, never in a web worker or the
+# render processes. The personnummer travels only inside the job's encrypted parameters.
+
+JOB_KIND = "registerutdrag"
+FAILED = "Registerutdraget kunde inte tas fram. Försök igen, eller kontakta den som sköter formservice."
+
+
+def start(admin: User, personnummer: str, fmt: str) -> jobs.Jobb:
+    return jobs.create(admin, JOB_KIND, {"personnummer": personnummer, "format": fmt})
+
+
+def produce(admin: User, personnummer: str, fmt: str, catalogue: Catalogue) -> tuple[bytes, str, str]:
+    """The extract as (body, file name, mimetype), with one audit row for the extract and one per
+    ärende read (never the personnummer); the caller commits."""
+    from .operations import local_today
+
+    extract = collect(admin, personnummer, catalogue)
+    audit.record("registerutdrag", user=admin, object_type="person",
+                 detail=f"{fmt.upper()}, {extract.arenden} ärenden", commit=False)
+    for entry in extract.data["arenden"]:
+        audit.record("registerutdrag", user=admin, object_type="arende", object_id=entry["arende"],
+                     detail=fmt.upper(), commit=False)
+    name = f"registerutdrag-{local_today().isoformat()}.{fmt}"
+    if fmt == "json":
+        import json
+
+        return json.dumps(extract.data, ensure_ascii=False, indent=2).encode(), name, "application/json"
+    data = extract.data
+    body = render_report("registerutdrag.html", meta=data["registerutdrag"], person=data["person"],
+                         pnr=format_personnummer(personnummer), arenden=data["arenden"])
+    return body, name, "application/pdf"
+
+
+@DBOS.step(retries_allowed=True, max_attempts=3)
+def _produce_step(public_id: str) -> None:
+    # One step, one transaction: the result and the audit rows are committed together, so a step
+    # that is cut off (kill -9) and run again after recovery leaves exactly one set of audit rows.
+    with jobs.app().app_context():
+        job = jobs.started(public_id)
+        if job is None or job.status == jobs.KLAR:
+            return
+        asked = jobs.params(job)
+        admin = db.session().get(User, job.user_id)
+        from flask import current_app
+
+        body, name, mimetype = produce(admin, asked["personnummer"], asked["format"],
+                                       current_app.extensions["catalogue"])
+        jobs.finish(job, body, name, mimetype)
+        db.session().commit()
+
+
+@DBOS.step()
+def _failed_step(public_id: str) -> None:
+    with jobs.app().app_context():
+        jobs.fail(public_id, FAILED)
+
+
+@DBOS.workflow(name=JOB_KIND)
+def registerutdrag_workflow(public_id: str) -> None:
+    try:
+        _produce_step(public_id)
+    except Exception:  # noqa: BLE001 — retries are spent: the admin sees a Swedish message, the log the cause
+        DBOS.logger.exception("registerutdrag %s misslyckades", public_id)
+        _failed_step(public_id)

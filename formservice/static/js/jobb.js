@@ -1,0 +1,45 @@
+// The status page of a background job: asks the JSON status every two seconds and rewrites the
+// status region (role=status, aria-live) in place, so a screen reader hears "Klar – hämta" without a
+// page reload. Without JavaScript the "Uppdatera" link does the same.
+(function () {
+  "use strict";
+  var region = document.getElementById("jobb-status");
+  if (!region) { return; }
+  var url = region.getAttribute("data-status-url");
+  var fallback = document.querySelector("[data-fallback]");
+
+  function show(state) {
+    region.setAttribute("data-state", state.status);
+    region.textContent = "";
+    var p = document.createElement("p");
+    var strong = document.createElement("strong");
+    if (state.status === "klar") {
+      strong.textContent = state.text;
+      var a = document.createElement("a");
+      a.className = "button";
+      a.href = state.download;
+      a.setAttribute("data-download", "");
+      a.textContent = "Hämta registerutdraget";
+      p.appendChild(strong);
+      p.appendChild(document.createTextNode(": "));
+      p.appendChild(a);
+    } else {
+      strong.textContent = state.text;
+      p.appendChild(strong);
+      p.appendChild(document.createTextNode(". " + (state.error || "")));
+    }
+    region.appendChild(p);
+    if (fallback) { fallback.hidden = true; }
+  }
+
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (state) {
+        if (state && (state.status === "klar" || state.status === "fel")) { show(state); return; }
+        window.setTimeout(poll, 2000);
+      })
+      .catch(function () { window.setTimeout(poll, 5000); });
+  }
+  window.setTimeout(poll, 1000);
+}());
