@@ -65,6 +65,26 @@ def app_config(database_url, tmp_path):
     }
 
 
+def outside_event_loop(call, *args):
+    """Run `call` in a thread of its own: DBOS refuses its synchronous calls in a thread with a running
+    event loop, which Playwright's sync API leaves in the main thread once a browser test has run."""
+    import threading
+
+    failure: list[BaseException] = []
+
+    def run():
+        try:
+            call(*args)
+        except BaseException as exc:  # noqa: BLE001 — raised again in the caller
+            failure.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
 class ClosingClient(FlaskClient):
     """A test client whose responses are read and closed before the call returns, as a server closes
     them after sending: what a view runs after its response (`call_on_close`: the rest of a produced

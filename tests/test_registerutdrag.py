@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from formservice.audit import AuditEntry
 
-from .conftest import csrf_token
+from .conftest import csrf_token, outside_event_loop
 from .formparse import form_with
 from .test_consents import mark_received, record
 from .wizard_driver import create_arende, step
@@ -29,9 +29,9 @@ def worker(app):
     # the worker might pick up finds no job row in this database and does nothing. Its tables are
     # made first, as `formservice init-db` makes them before any worker starts.
     jobs.migrate(app)
-    jobs.start_worker(app)
+    outside_event_loop(jobs.start_worker, app)
     yield
-    jobs.stop_worker()
+    outside_event_loop(jobs.stop_worker)
     jobs.close_clients()
 
 
@@ -156,7 +156,7 @@ def test_the_status_page_says_tas_fram_until_the_worker_is_done_and_only_to_the_
         soc, auth, make_user, client, app):
     from formservice import jobs
 
-    jobs.stop_worker()  # no worker yet: the job waits
+    outside_event_loop(jobs.stop_worker)  # no worker yet: the job waits
     as_admin(soc, auth, make_user)
     page = soc.get("/admin/registerutdrag").get_data(as_text=True)
     res = soc.post("/admin/registerutdrag", data={"csrf_token": csrf_token(page), "personnummer": "19121212-1212",
@@ -187,7 +187,7 @@ def test_the_status_page_says_tas_fram_until_the_worker_is_done_and_only_to_the_
         assert soc.get(location + suffix).status_code == 404
     assert soc.get("/admin/registerutdrag/jobb/finns-inte").status_code == 404
 
-    jobs.start_worker(app)
+    outside_event_loop(jobs.start_worker, app)
     auth.logout()
     auth.login(username="adam")
     state = wait_until_done(soc, location)

@@ -181,9 +181,11 @@ def test_the_server_starts_its_render_processes_and_ends_them(tmp_path):
                     raise
                 time.sleep(0.3)
         assert "Förändringsplan" in pages_text(data)[0]
-        processes = children(server.pid)  # one worker and the supervisor, whose children render
+        # One web worker and two supervisors: the render supervisor's two children render, the job
+        # supervisor's one child is `formservice jobb`.
+        processes = children(server.pid)
         render = [p for child in processes for p in children(child)]
-        assert len(processes) == 2 and len(render) == 2
+        assert len(processes) == 3 and len(render) == 3
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
         deadline = time.monotonic() + 10

@@ -101,21 +101,16 @@ def test_a_consent_is_recorded_listed_as_running_out_and_revoked(page, live_serv
 def test_registerutdrag_page(page, live_server, live_app):
     """The extract is a background job: the page says "Tas fram…", its script notices when the job
     worker is done and offers the download, without a reload; axe on each state."""
-    import threading
-
     from formservice import jobs
 
-    def outside_the_event_loop(call, *args):  # Playwright's sync API runs an event loop in this thread
-        thread = threading.Thread(target=call, args=args)
-        thread.start()
-        thread.join()
+    from ..conftest import outside_event_loop
 
     jobs.migrate(live_app)
-    outside_the_event_loop(jobs.start_worker, live_app)
+    outside_event_loop(jobs.start_worker, live_app)
     try:
         _registerutdrag(page, live_server)
     finally:
-        outside_the_event_loop(jobs.stop_worker)
+        outside_event_loop(jobs.stop_worker)
 
 
 def _registerutdrag(page, live_server):
