@@ -2,7 +2,7 @@
 """Benchmark: the ärende's overview with many documents (issue 23: p95 ≤ 50 ms at 100 documents).
 
 Set-up, in a temporary directory: a migrated SQLite database (or --database-url), the app with a
-fixed keyring, one socialsekreterare, and two ärenden: one with N produced documents (default 100),
+fixed keyring, bench_click's socialsekreterare (and its ärende), and two ärenden: one with N produced documents (default 100),
 each a förfrågan-sized record with its two parts (the blankett and the sekretessmedgivande, titles
 encrypted as produced), and one with none — the baseline, the same page without the list. Rows are
 written directly (laying out 100 PDFs would measure WeasyPrint, not the page); the stored PDFs are
@@ -27,31 +27,25 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_arenden import PASSWORD, fictitious_individ, login, make_app, summarise  # noqa: E402
+from bench_arenden import fictitious_individ, login, make_app, summarise  # noqa: E402
 
 TARGET_P95_MS = 50.0
 
 
 def seed(app, documents: int) -> tuple[str, str]:
     from formservice import db
-    from formservice.accounts import operations as accounts
-    from formservice.accounts.models import Enhet, Organisation
+    from formservice.accounts.models import User
     from formservice.arenden import operations as arenden
     from formservice.arenden.models import Dokument, DokumentDel
     from formservice.arenden.registry import new_document_number
 
+    from bench_click import set_up  # the same organisation, enhet and socialsekreterare
+
+    user_id, _pid = set_up(app)
     rng = random.Random(23)
     with app.app_context():
         dbs = db.session()
-        org = Organisation(namn="Teststaden", typ="kommun")
-        dbs.add(org)
-        dbs.flush()
-        enhet = Enhet(organisation_id=org.id, namn="Benchmarkenheten", utdelningsadress="Provgatan 1",
-                      postnummer="111 11", ort="Stockholm")
-        dbs.add(enhet)
-        dbs.commit()
-        user = accounts.create_user(username="bench", password=PASSWORD, role="socialsekreterare",
-                                    enhet_id=enhet.id, namn="Bänk Benchsson", titel="Socialsekreterare")
+        user = dbs.get(User, user_id)
         used: set[str] = set()
         many = arenden.create(user, arenden.clean_individ(fictitious_individ(rng, used))[0], lane="soc1",
                               ruta="soc1.10")
