@@ -213,8 +213,11 @@ def deactivate_user(username):
 @main.command("demo")
 @click.option("--if-empty", is_flag=True, help="Gör ingenting om det redan finns användare.")
 @click.option("--login-help-only", is_flag=True, help="Visa bara demoinloggningen, om demodatan finns.")
+@click.option("--exempelarenden", type=click.IntRange(min=0), default=None,
+              help="Antal genererade ärenden för uppföljningen (standard 1 200: tillräckligt många för att "
+                   "varje tabell ska visa något; färre ger en snabbare installation att prova på).")
 @with_appcontext
-def demo(if_empty, login_help_only):
+def demo(if_empty, login_help_only, exempelarenden):
     """Lägg in demodata: organisation, enheter, användare, ett ärende med testpersonnummer och
     genererade ärenden för uppföljningen."""
     from sqlalchemy import select
@@ -236,7 +239,8 @@ def demo(if_empty, login_help_only):
         enhet = db.session().scalar(select(Enhet).where(
             Enhet.namn == demo_module.DEMO_ENHETER[demo_module.EXAMPLE_ENHET][1]))
         exempeldata.generate(current_app.extensions["catalogue"].process_map, [enhet.id],
-                             demo_module.EXAMPLE_ARENDEN, today=date.today())
+                             demo_module.EXAMPLE_ARENDEN if exempelarenden is None else exempelarenden,
+                             today=date.today())
         click.echo("Demodata inlagd.")
     else:
         click.echo("Databasen har redan användare; demodata lades inte in.")
@@ -340,13 +344,33 @@ def run(host, port, workers, threads, render_processes, dev):
         os.environ.setdefault("FORMSERVICE_SESSION_COOKIE_SECURE", "0")
         app = _create_app()
         _refuse_keys_that_do_not_fit(app)
-        app.run(host=host, port=port, debug=True)
+        _dev_job_worker(app)
+        # werkzeug itself: Flask's app.run() declines to serve under a Flask command group like ours.
+        from werkzeug.serving import run_simple
+
+        app.debug = True
+        run_simple(host, port, app, use_reloader=True, use_debugger=True)
         return
     from .server import serve
 
     app = _create_app()  # the configuration is checked here, before gunicorn forks
     _refuse_keys_that_do_not_fit(app)
     serve(app, host=host, port=port, workers=workers, threads=threads, render_processes=render_processes)
+
+
+def _dev_job_worker(app) -> None:
+    """The job worker for the development server too, or a registerutdrag would wait for ever.
+    Started in the reloader's serving process only (the watching one starts that anew at each
+    change), and ended with it (the supervisor dies with its parent)."""
+    import atexit
+
+    from .server import JobWorker
+
+    if os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return
+    worker = JobWorker().start()
+    atexit.register(worker.stop)
+    app.logger.info("jobbprocessen tar fram långa dokument (supervisor pid %d)", worker.supervisor)
 
 
 @main.command("jobb")

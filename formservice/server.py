@@ -1,11 +1,9 @@
 """gunicorn as the WSGI server, started from the formservice command."""
 from __future__ import annotations
 
-import ctypes
 import gc
 import logging
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -13,6 +11,7 @@ import time
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
+from .rendering import supervisor
 from .security import OneLineFormatter
 
 # %(U)s is the path without the query string: a search term must never reach the access log.
@@ -82,55 +81,23 @@ JOB_WORKER = [sys.executable, "-c", "import sys; from formservice.cli import mai
 
 
 class JobWorker:
-    """The job worker process under a small supervisor that restarts it when it dies, forked before
-    gunicorn (whose master reaps every child it has, so it must not be the one to wait for ours) and
-    ended with the server: the supervisor asks the worker to stop, and dies with its parent."""
+    """The job worker process under a supervisor (rendering/supervisor.py) that restarts it when it
+    dies, ended with the server: the supervisor asks the worker to stop, and dies with its parent."""
 
     def __init__(self, command: list[str] | None = None):
         self.command = command or JOB_WORKER
         self.supervisor: int | None = None
 
     def start(self) -> "JobWorker":
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                _supervise_job_worker(self.command, parent)
-                code = 0
-            finally:
-                os._exit(code)
-        self.supervisor = pid
+        self.supervisor = supervisor.start(lambda: _keep_running(self.command))
         return self
 
     def stop(self) -> None:
-        if self.supervisor is None:
-            return
-        try:
-            os.kill(self.supervisor, signal.SIGTERM)
-            os.waitpid(self.supervisor, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
+        supervisor.stop(self.supervisor)
         self.supervisor = None
 
 
-class _Stop(Exception):
-    pass
-
-
-def _raise_stop(_sig, _frame) -> None:
-    raise _Stop
-
-
-def _supervise_job_worker(command: list[str], parent: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the master, whose end then ends us
-    signal.signal(signal.SIGTERM, _raise_stop)
-    try:  # Linux: SIGTERM to us when the server's master ends, even by kill -9
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:
-        return
+def _keep_running(command: list[str]) -> None:
     child: subprocess.Popen | None = None
     try:
         while True:
@@ -138,9 +105,7 @@ def _supervise_job_worker(command: list[str], parent: int) -> None:
             status = child.wait()
             logging.getLogger("formservice").warning("jobbprocessen avslutades (status %s) och startas om", status)
             time.sleep(1.0)  # a worker that dies at once must not make this loop spin
-    except _Stop:
-        pass
-    finally:
+    finally:  # stopped (SIGTERM raised supervisor.Stop) or failed
         if child is not None and child.poll() is None:
             child.terminate()  # the worker stops between steps; an unfinished job is recovered at next start
             try:

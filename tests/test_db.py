@@ -8,6 +8,7 @@ from sqlalchemy import func, select, text
 from formservice import db
 from formservice.cli import DEMO_PASSWORD, main
 
+from .command_line import SMALL_DEMO, SMALL_DEMO_ARENDEN
 from .conftest import AuthActions
 from .wizard_driver import INDIVID, create_arende
 
@@ -21,7 +22,7 @@ def _new_arende_as(app, username: str) -> str:
 
 
 def test_a_new_arende_after_the_demo_load(app, runner):
-    res = runner.invoke(main, ["demo"])
+    res = runner.invoke(main, SMALL_DEMO)
     assert res.exit_code == 0, res.output
     pid = _new_arende_as(app, "soc.demo")  # was a 500 on PostgreSQL: duplicate key in arende_pkey
     from formservice.arenden.models import Arende
@@ -29,7 +30,7 @@ def test_a_new_arende_after_the_demo_load(app, runner):
     with app.app_context():
         ids = db.session().execute(select(func.max(Arende.id), func.count())).one()
         newest = db.session().scalar(select(Arende.id).where(Arende.public_id == pid))
-    assert newest == ids[0] and ids[1] == 1 + 1200 + 1  # Tolvan, the generated ones, the new one
+    assert newest == ids[0] and ids[1] == 1 + SMALL_DEMO_ARENDEN + 1  # Tolvan, the generated ones, the new one
 
 
 def test_a_new_arende_after_a_restore(app, runner, make_user, tmp_path):

@@ -20,7 +20,7 @@ from formservice import create_app, db, jobs
 from formservice.accounts.models import User
 from formservice.audit import AuditEntry
 
-from .command_line import CLI, ROOT, environment, formservice
+from .command_line import CLI, ROOT, SMALL_DEMO, environment, formservice
 from .conftest import PG_URL, reset_postgres
 
 
@@ -48,7 +48,7 @@ def settings(request) -> dict[str, str]:
 def instance(tmp_path, settings) -> Path:
     """A real instance made by the service's own commands, with the demo's ärenden."""
     instance = tmp_path / "instance"
-    for command in (["init-instance"], ["init-db"], ["demo"]):
+    for command in (["init-instance"], ["init-db"], SMALL_DEMO):
         done = formservice(instance, *command, **settings)
         assert done.returncode == 0, done.stderr
     return instance

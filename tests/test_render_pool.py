@@ -21,6 +21,7 @@ from pypdf import PdfReader
 from formservice.blanketter.catalogue import load_catalogue
 from formservice.rendering import documents, pdf, pool
 from formservice.rendering.pdf import DocumentContext
+from tests.command_line import SMALL_DEMO
 from tests.sample_values import sample_values
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,7 +154,7 @@ def test_the_server_starts_its_render_processes_and_ends_them(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORMSERVICE_")}
     env.update(FORMSERVICE_INSTANCE_PATH=str(tmp_path / "instance"), PYTHONPATH=str(ROOT))
     cli = [sys.executable, "-c", "import sys; from formservice.cli import main; sys.exit(main())"]
-    for command in (["init-instance"], ["init-db"], ["demo"]):
+    for command in (["init-instance"], ["init-db"], SMALL_DEMO):
         subprocess.run(cli + command, env=env, check=True, capture_output=True, cwd=ROOT)
     token = subprocess.run(cli + ["create-token", "--username", "soc.demo", "--name", "test"], env=env,
                            check=True, capture_output=True, text=True, cwd=ROOT).stdout.strip().splitlines()[-1]

@@ -20,7 +20,6 @@ render process serves only connections from its own user (SO_PEERCRED).
 """
 from __future__ import annotations
 
-import ctypes
 import gc
 import json
 import logging
@@ -36,6 +35,8 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from .supervisor import die_with_parent, start as start_supervisor, stop as stop_supervisor
+
 log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct("!I")
@@ -46,7 +47,6 @@ CLIENT_TIMEOUT_S = 120            # a job queued behind a full pool, then laid o
 # replaced (a layout cut off mid-way may leave Pango's state half-done).
 JOB_SECONDS = 100
 JOB_MEMORY_MB = 1536
-_PR_SET_PDEATHSIG = 1
 
 _address: str | None = None  # where the web side sends jobs; set in the server before it forks
 
@@ -194,52 +194,16 @@ class RenderPool:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(self.address)
         listener.listen(128)
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the supervisor
-            code = 1
-            try:
-                _supervise(listener, self.processes, parent, self.limits)
-                code = 0
-            finally:
-                os._exit(code)
+        self.supervisor = start_supervisor(lambda: _supervise(listener, self.processes, self.limits))
         listener.close()  # only the render processes accept; the web workers must not inherit it
-        self.supervisor = pid
         return self.address
 
     def stop(self) -> None:
-        if self.supervisor is None:
-            return
-        try:
-            os.kill(self.supervisor, signal.SIGTERM)
-            os.waitpid(self.supervisor, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
+        stop_supervisor(self.supervisor)
         self.supervisor = None
 
 
-def _die_with_parent(parent: int, sig: int) -> None:
-    """Linux sends `sig` to this process when the process that forked it ends."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, sig)
-    except (OSError, AttributeError):
-        pass  # not Linux: the accept loop's parent check still ends us within a second
-    if os.getppid() != parent:  # the parent ended before the call above
-        os._exit(0)
-
-
-class _Stop(Exception):
-    pass
-
-
-def _stop(_sig, _frame) -> None:
-    raise _Stop  # out of waitpid, which Python would otherwise retry after the signal
-
-
-def _supervise(listener: socket.socket, processes: int, parent: int, limits: tuple[float, int]) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the master, whose end then ends us
-    signal.signal(signal.SIGTERM, _stop)
-    _die_with_parent(parent, signal.SIGTERM)
+def _supervise(listener: socket.socket, processes: int, limits: tuple[float, int]) -> None:
     me = os.getpid()
     children: set[int] = set()
     try:
@@ -254,9 +218,7 @@ def _supervise(listener: socket.socket, processes: int, parent: int, limits: tup
                 children.discard(pid)
                 log.warning("en renderprocess avslutades (status %s) och startas om", status)
                 time.sleep(0.2)  # a process that dies at once must not make this loop spin
-    except _Stop:
-        pass
-    finally:
+    finally:  # stopped (SIGTERM raised supervisor.Stop) or failed: no render process outlives us
         for pid in children:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -300,7 +262,7 @@ def _serve(listener: socket.socket, supervisor: int, limits: tuple[float, int] =
            ) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent(supervisor, signal.SIGKILL)
+    die_with_parent(supervisor, signal.SIGKILL)
     from . import pdf
 
     pdf.reset_engine()  # fonts and CSS of its own, not the copy forked from the master
