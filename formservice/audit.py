@@ -66,6 +66,9 @@ ACTIONS = {
     "gallringsstopp_set": "Gallringsstopp satt",
     "gallringsstopp_lifted": "Gallringsstopp hävt",
     "registerutdrag": "Registerutdrag framtaget",
+    "processkarta_inlast": "Processkartan inläst",
+    "uppfoljning_visad": "Uppföljning visad",
+    "uppfoljning_rapport": "Uppföljningsrapport framtagen",
 }
 
 

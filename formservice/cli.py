@@ -379,10 +379,16 @@ def jobb():
     """Kör jobbprocessen: långa dokument (registerutdrag) tas fram här, i bakgrunden (startas av 'run')."""
     from . import jobs
     from .rendering import pool
+    from .rendering.supervisor import limit_memory
 
     _refuse_keys_that_do_not_fit(current_app)
     pool.use(None)  # long documents are laid out here, never in the render processes of the web
+    # One job at a time, and what it may take (its time: jobs.JOB_SECONDS, FORMSERVICE_JOBB_SECONDS).
+    limit_memory(int(os.environ.get("FORMSERVICE_JOBB_MEMORY_MB") or JOB_MEMORY_MB))
     jobs.run_worker(current_app._get_current_object())
+
+
+JOB_MEMORY_MB = 3072  # over what the warm worker holds; the paged registerutdrag needs far less
 
 
 def _cores() -> int:

@@ -20,7 +20,7 @@ import signal
 import threading
 import time
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import DateTime, ForeignKey, LargeBinary, String, delete, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -110,10 +110,30 @@ def close_clients() -> None:
         _clients.clear()
 
 
-def enqueue(app, workflow_name: str, *args) -> str:
-    """Put a workflow on the long queue; returns DBOS's workflow id."""
-    handle = _client(app).enqueue({"queue_name": QUEUE, "workflow_name": workflow_name}, *args)
+def workflow_id(public_id: str) -> str:
+    """The job's workflow id in DBOS: derived from the job, so queueing a job again is a no-op while
+    DBOS still knows it (DBOS's "return-existing" on a workflow id in use)."""
+    return f"jobb-{public_id}"
+
+
+def enqueue(app, workflow_name: str, public_id: str) -> str:
+    """Put the job's workflow on the long queue; returns DBOS's workflow id."""
+    handle = _client(app).enqueue({"queue_name": QUEUE, "workflow_name": workflow_name,
+                                   "workflow_id": workflow_id(public_id)}, public_id)
     return handle.get_workflow_id()
+
+
+def requeue_unfinished(app) -> int:
+    """Queue again every job the user still waits for. DBOS keeps what it knows (a job it has is
+    left as it is); a job DBOS has lost — its queue restored from an older backup than the
+    database, or instance/jobb.sqlite deleted — is queued anew instead of waiting for ever.
+    Called by the worker at start."""
+    with app.app_context():
+        waiting = db.session().execute(select(Jobb.kind, Jobb.public_id)
+                                       .where(Jobb.status.in_((VANTAR, PAGAR)))).all()
+    for kind, public_id in waiting:
+        enqueue(app, kind, public_id)
+    return len(waiting)
 
 
 def workflow_status(app, workflow_id: str) -> str | None:
@@ -188,12 +208,17 @@ def app():
 
 
 def started(public_id: str) -> Jobb | None:
-    """In a workflow step: the job, marked "pågår" (committed, so the status page shows it)."""
+    """In a workflow step: the job, marked "pågår" (committed, so the status page shows it), and
+    its time limit running. None for a job that has failed: one stopped for taking too long is not
+    tried again when DBOS recovers its workflow."""
     dbs = db.session()
     job = dbs.scalar(select(Jobb).where(Jobb.public_id == public_id))
-    if job is not None and job.status != KLAR:
+    if job is None or job.status == FEL:
+        return None
+    if job.status != KLAR:
         job.status = PAGAR
         dbs.commit()
+        _time_limit.arm(public_id)
     test_pause()
     return job
 
@@ -202,18 +227,54 @@ def finish(job: Jobb, body: bytes, filename: str, mimetype: str) -> None:
     """Store the result, encrypted; the caller commits (with its audit rows, in one transaction)."""
     from flask import current_app
 
+    _time_limit.disarm()
     job.result_enc = current_app.extensions["keyring"].encrypt(body)
     job.filename, job.mimetype = filename, mimetype
     job.status, job.finished_at = KLAR, utcnow()
 
 
 def fail(public_id: str, text: str) -> None:
+    _time_limit.disarm()
     dbs = db.session()
     dbs.rollback()
     job = dbs.scalar(select(Jobb).where(Jobb.public_id == public_id))
     if job is not None:
         job.status, job.error, job.finished_at = FEL, text, utcnow()
         dbs.commit()
+
+
+def workflow(kind: str, produce: Callable[[Jobb], tuple[bytes, str, str]], failed: str):
+    """Register the DBOS workflow of a job kind and return it. `produce(job)` gives (body, file name,
+    mimetype) and may add rows to the session (its audit rows): one step, retried, commits them with
+    the result in one transaction, so a step cut off by kill -9 leaves nothing and runs again after
+    recovery. When the retries are spent the job becomes "fel" with the Swedish text `failed`; the
+    cause goes to the log. The module that calls this must be imported before the worker launches
+    DBOS (the app's blueprints import every kind's module)."""
+    from dbos import DBOS
+
+    @DBOS.step(name=f"{kind}.produce", retries_allowed=True, max_attempts=3)
+    def produce_step(public_id: str) -> None:
+        with app().app_context():
+            job = started(public_id)
+            if job is None or job.status == KLAR:
+                return
+            finish(job, *produce(job))
+            db.session().commit()
+
+    @DBOS.step(name=f"{kind}.failed")
+    def failed_step(public_id: str) -> None:
+        with app().app_context():
+            fail(public_id, failed)
+
+    @DBOS.workflow(name=kind)
+    def run(public_id: str) -> None:
+        try:
+            produce_step(public_id)
+        except Exception:  # noqa: BLE001 — retries are spent: the user sees `failed`, the log the cause
+            DBOS.logger.exception("%s %s misslyckades", kind, public_id)
+            failed_step(public_id)
+
+    return run
 
 
 def test_pause() -> None:
@@ -234,6 +295,7 @@ def start_worker(flask_app) -> None:
     DBOS(config=dbos_config(flask_app))
     DBOS.launch()
     DBOS.register_queue(QUEUE, worker_concurrency=1)
+    requeue_unfinished(flask_app)
 
 
 def stop_worker() -> None:
@@ -244,9 +306,55 @@ def stop_worker() -> None:
     _app = None
 
 
+TOO_LONG = ("Det tog för lång tid att ta fram dokumentet ({minutes} minuter), så det avbröts. Försök igen "
+            "med ett mindre urval, eller kontakta den som sköter formservice.")
+
+
+class _TimeLimit:
+    """What one job may take in the worker process (`formservice jobb`, FORMSERVICE_JOBB_SECONDS).
+    A layout cannot be interrupted from outside, so a job over its time is marked "fel" and the
+    process ends itself: its supervisor (`formservice run`, or systemd) starts a new one, DBOS
+    recovers the workflow, and the step finds the job failed and does nothing. The queue goes on
+    with the next job instead of waiting behind one that never ends. Armed only in a worker process
+    of its own (never in a test's or a web worker's process)."""
+
+    def __init__(self):
+        self.seconds: float | None = None
+        self._timer: threading.Timer | None = None
+
+    def arm(self, public_id: str) -> None:
+        self.disarm()
+        if self.seconds:
+            self._timer = threading.Timer(self.seconds, self._overdue, (public_id,))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _overdue(self, public_id: str) -> None:
+        import logging
+
+        try:
+            with app().app_context():
+                fail(public_id, TOO_LONG.format(minutes=max(1, round(self.seconds / 60))))
+                db.session().remove()
+        finally:
+            logging.getLogger("formservice").error(
+                "jobbet %s tog mer än %d s och avbröts; jobbprocessen startar om", public_id, self.seconds)
+            os._exit(75)  # EX_TEMPFAIL: the supervisor starts the worker again
+
+
+_time_limit = _TimeLimit()
+JOB_SECONDS = 30 * 60  # the registerutdrag of a person with a thousand ärenden takes minutes
+
+
 def run_worker(flask_app) -> None:
     """`formservice jobb`: the worker until SIGTERM or SIGINT. A job cut off here is recovered at
     the next start (DBOS resumes it from its last finished step)."""
+    _time_limit.seconds = float(os.environ.get("FORMSERVICE_JOBB_SECONDS") or JOB_SECONDS)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from .conftest import PASSWORD, AuthActions, csrf_token
 from .formparse import forms
@@ -27,7 +29,8 @@ SPECIAL = st.sampled_from([
 # The special values most of the time: random text alone rarely hits what breaks a parser.
 HOSTILE_TEXT = st.one_of(SPECIAL, SPECIAL, SPECIAL, st.text(max_size=40),
                          st.integers(min_value=-(10 ** 30), max_value=10 ** 30).map(str))
-QUERY_KEYS = st.sampled_from(["sida", "next", "bana", "ruta", "visa", "handelse", "from_review", "q"])
+QUERY_KEYS = st.sampled_from(["sida", "next", "bana", "ruta", "visa", "handelse", "from_review", "q",
+                              "fran", "till", "enhet", "kon", "alder"])
 EXTRA_KEYS = st.sampled_from(["version", "action", "val", "ruta", "bana", "status", "next", "utkast", "from_review",
                               "q", "fil", "blankett", "inloggning", "x" * 300, "steg.0.nar", "steg.999999.nar",
                               "rows.-1.x", "__proto__"])
@@ -57,6 +60,9 @@ def build_world(app) -> World:
 
         token_id = db.session().query(ApiToken).first().id
         other_id, enhet_id = other.id, enhet.id
+    from formservice import jobs
+
+    jobs.migrate(app)  # as `formservice init-db` does: the registerutdrag and the report are queued
     client = app.test_client()
     AuthActions(client).login(username="fuzzadmin")
     pid = create_arende(client, ruta="soc1.9")
@@ -70,6 +76,7 @@ def build_world(app) -> World:
     draft_page = client.get(f"/arenden/{pid}/blankett/forandringsplan/sida/1")
     assert draft_page.status_code == 200
     base = f"/arenden/{pid}"
+    samtycke_id = _a_samtycke(app, client, base)
     urls = {
         "admin_users.user": f"/admin/anvandare/{other_id}",
         "admin_users.user_action": f"/admin/anvandare/{other_id}/hav-sparr",
@@ -95,15 +102,69 @@ def build_world(app) -> World:
         "arenden.where": f"{base}/var",
         "arenden.new": "/arenden/nytt",
         "auth.change_password": "/konto/losenord",
+        "admin_gallring.save": "/admin/gallring",
+        "admin_gallring.set_hold": "/admin/gallring/stopp",
+        "admin_gallring.lift_hold": "/admin/gallring/stopp/hav",
+        "admin_processkarta.reload_map": "/admin/processkarta",
+        "admin_registerutdrag.index": "/admin/registerutdrag",
+        "uppfoljning.report": "/uppfoljning/rapport",
+        "samtycke.new": f"{base}/samtycke/nytt",
+        "samtycke.revoke": f"{base}/samtycke/{samtycke_id}/aterkalla",
+        "svar.cancel": f"{svar_url}/avbryt",
+        "main.keepalive": "/sessionen/forlang",
+        "arenden.close": f"{base}/avsluta",
+        "arenden.reopen": f"{base}/oppna",
         "auth.login": "/logga-in",
+        "auth.logout": "/logga-ut",
+        # Pages without a form of their own whose query string is read (GETs only).
+        "uppfoljning.index": "/uppfoljning",
+        "uppfoljning.table_csv": "/uppfoljning/oppna-per-ruta.csv",
+        "arenden.show": base,
     }
     return World(urls=urls, client=client)
+
+
+def _a_samtycke(app, client, base: str) -> str:
+    """A samtycke recorded on the ärende through its page, for the revoke form; its public id."""
+    from formservice import db
+    from formservice.arenden.models import Samtycke
+
+    page = client.get(f"{base}/samtycke/nytt").get_data(as_text=True)
+    form = next(f for f in forms(page) if "given_by" in f["names"])
+    data = {k: v for k, v in form["fields"].items() if v is not None and k != "parties"}
+    data["parties"] = re.findall(r'name="parties" value="(\w+)"', page)[:1]
+    data.update(valid_from=date.today().isoformat(), valid_until="", given_by=data.get("given_by") or "skriftligt")
+    res = client.post(f"{base}/samtycke/nytt", data=data)
+    assert res.status_code in (302, 303), re.findall(r'class="[^"]*error[^"]*"[^>]*>([^<]+)', res.get_data(as_text=True))
+    with app.app_context():
+        return db.session().scalars(select(Samtycke.public_id)).first()
+
+
+# Every form route of the app (tests/test_forms_fuzz.py checks that none is missing), in the order
+# the suite's test posts to them: the ones that end what others need (closing the ärende, signing
+# out) last.
+ENDPOINTS = ["admin_users.user", "admin_users.user_action", "admin_users.new_user", "admin_users.tokens",
+             "admin_users.revoke_token", "admin.enhet", "admin.enhet.ny", "admin.organisation", "admin.texts",
+             "admin.texts_pdf", "arenden.index", "blankett.review", "blankett.discard", "blankett.page",
+             "blankett.page.rows", "svar.paper", "arenden.document_status", "svar.upload", "arenden.step",
+             "svar.confirm", "arenden.edit_individ", "arenden.where", "arenden.new", "auth.change_password",
+             "admin_gallring.save", "admin_gallring.set_hold", "admin_gallring.lift_hold",
+             "admin_processkarta.reload_map", "admin_registerutdrag.index", "uppfoljning.report", "samtycke.new",
+             "samtycke.revoke", "svar.cancel", "main.keepalive", "arenden.close", "arenden.reopen", "auth.login",
+             "auth.logout"]
+# Where a page reads its query string but has no form: hostile GETs only.
+GET_ONLY = ["uppfoljning.index", "uppfoljning.table_csv", "arenden.show"]
+# A route the form fuzzing leaves to another campaign: the JSON API (tests/test_api_fuzz.py, fuzz/api.py).
+ELSEWHERE = {"api.render"}
 
 
 # The form a page shows for a URL that only takes posts (its form sits on another page).
 SHOWN_ON = {"admin_users.user_action": "admin_users.user", "admin_users.revoke_token": "admin_users.tokens",
             "admin.texts_pdf": "admin.texts", "blankett.discard": "blankett.review", "svar.paper": "svar.upload",
-            "arenden.document_status": "svar.upload"}
+            "arenden.document_status": "svar.upload", "admin_gallring.set_hold": "admin_gallring.save",
+            "admin_gallring.lift_hold": "admin_gallring.save", "uppfoljning.report": "uppfoljning.index",
+            "svar.cancel": "svar.confirm", "main.keepalive": "arenden.show", "arenden.reopen": "arenden.show",
+            "auth.logout": "arenden.show"}
 
 
 def field_names(client, url: str) -> tuple[str, list[str]]:

@@ -7,6 +7,7 @@ no more than twelve modules at the package root.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,13 @@ def test_the_checker_accepts_allowed_imports(tmp_path):
     (root / "doctor" / "module.py").write_text(
         "from formservice import db\nfrom ..arenden import registry\nfrom . import readback\nimport yaml\n")
     assert violations(root) == []
+
+
+def test_every_audited_action_has_a_swedish_label():
+    """The audit log shows ACTIONS' label; an action without one would show its code name."""
+    from formservice.audit import ACTIONS
+
+    used = set()
+    for path in PACKAGE.rglob("*.py"):
+        used |= set(re.findall(r'audit\.record\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8")))
+    assert used and used - set(ACTIONS) == set()

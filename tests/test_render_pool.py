@@ -422,3 +422,40 @@ def test_a_job_whose_caller_gave_up_frees_the_render_process():
     finally:
         pool.use(None)
         started.stop()
+
+
+def test_background_work_waits_for_every_waiting_click():
+    """The doctor's fillable copy, written after the click's response, goes to the render processes'
+    background socket: a click queued after it is laid out first."""
+    started = pool.RenderPool(1, job_seconds=60, job_memory_mb=2048)
+    pool.use(started.start())
+    finished: list[str] = []
+
+    def render(name: str, paragraphs: int, in_background: bool) -> None:
+        if in_background:
+            with pool.background():
+                pdf.html_to_pdf(_heavy_html(paragraphs))
+        else:
+            pdf.html_to_pdf(_heavy_html(paragraphs))
+        finished.append(name)
+
+    try:
+        _render_process(started.supervisor)
+        import threading
+
+        busy = threading.Thread(target=render, args=("busy", 4000, False))
+        busy.start()  # the only render process is at work
+        time.sleep(0.5)
+        later = [threading.Thread(target=render, args=(f"bakgrund {i}", 300, True)) for i in range(2)]
+        for thread in later:
+            thread.start()
+            time.sleep(0.2)
+        click = threading.Thread(target=render, args=("klick", 300, False))
+        click.start()  # queued last
+        for thread in [busy, *later, click]:
+            thread.join(timeout=120)
+        assert finished[0] == "busy" and finished[1] == "klick", finished
+        assert sorted(finished[2:]) == ["bakgrund 0", "bakgrund 1"]
+    finally:
+        pool.use(None)
+        started.stop()

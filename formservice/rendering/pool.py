@@ -32,10 +32,10 @@ import socket
 import struct
 import threading
 import time
-from pathlib import Path
+from contextlib import contextmanager
 from typing import Iterator
 
-from .supervisor import die_with_parent, start as start_supervisor, stop as stop_supervisor
+from .supervisor import die_with_parent, limit_memory, start as start_supervisor, stop as stop_supervisor
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,24 @@ def in_use() -> bool:
     return _address is not None
 
 
+# Work nobody is waiting for (the doctor's fillable copy, written after the click's response) goes to
+# a second socket of the same render processes, which take a job from it only when no interactive
+# job ("Ta fram", a part, a preview) is waiting: it never delays a click behind it.
+_BACKGROUND = "-bakgrund"
+_background = threading.local()
+
+
+@contextmanager
+def background():
+    """Render jobs submitted by this thread inside the block are background work."""
+    previous = getattr(_background, "active", False)
+    _background.active = True
+    try:
+        yield
+    finally:
+        _background.active = previous
+
+
 # ------------------------------------------------------------------------------ client side
 
 
@@ -88,6 +106,8 @@ def submit(job) -> Iterator[bytes] | None:
     address = _address
     if address is None:
         return None
+    if getattr(_background, "active", False):
+        address += _BACKGROUND
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     conn.settimeout(CLIENT_TIMEOUT_S)
     header = json.dumps({"forms": job.forms, "report": job.report, "variant": job.variant,
@@ -191,11 +211,17 @@ class RenderPool:
         self.supervisor: int | None = None
 
     def start(self) -> str:
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(self.address)
-        listener.listen(128)
-        self.supervisor = start_supervisor(lambda: _supervise(listener, self.processes, self.limits))
-        listener.close()  # only the render processes accept; the web workers must not inherit it
+        listeners = []
+        for address in (self.address, self.address + _BACKGROUND):
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(address)
+            listener.listen(128)
+            listener.setblocking(False)  # every render process waits on both; one of them takes a job
+            listeners.append(listener)
+        interactive, bg = listeners
+        self.supervisor = start_supervisor(lambda: _supervise((interactive, bg), self.processes, self.limits))
+        for listener in listeners:
+            listener.close()  # only the render processes accept; the web workers must not inherit them
         return self.address
 
     def stop(self) -> None:
@@ -203,7 +229,7 @@ class RenderPool:
         self.supervisor = None
 
 
-def _supervise(listener: socket.socket, processes: int, limits: tuple[float, int]) -> None:
+def _supervise(listeners: tuple[socket.socket, socket.socket], processes: int, limits: tuple[float, int]) -> None:
     me = os.getpid()
     children: set[int] = set()
     try:
@@ -211,7 +237,7 @@ def _supervise(listener: socket.socket, processes: int, limits: tuple[float, int
             while len(children) < processes:
                 pid = os.fork()
                 if pid == 0:
-                    _child(listener, me, limits)
+                    _child(listeners, me, limits)
                 children.add(pid)
             pid, status = os.waitpid(-1, 0)
             if pid in children:
@@ -227,10 +253,10 @@ def _supervise(listener: socket.socket, processes: int, limits: tuple[float, int
                 pass
 
 
-def _child(listener: socket.socket, supervisor: int, limits: tuple[float, int]) -> None:
+def _child(listeners: tuple[socket.socket, socket.socket], supervisor: int, limits: tuple[float, int]) -> None:
     code = 1
     try:
-        _serve(listener, supervisor, limits)
+        _serve(listeners, supervisor, limits)
         code = 0
     except _Replace as exc:
         log.warning("renderprocessen ersätts: %s", exc)
@@ -244,22 +270,8 @@ class _Replace(Exception):
     """This render process stops and the supervisor starts a new one (a job was cut off)."""
 
 
-def _limit_memory(megabytes: int) -> None:
-    """Private writable memory (the heap: RLIMIT_DATA, counted by Linux since 4.7) may grow by at most
-    `megabytes` over what the warm process holds; past it an allocation fails with MemoryError."""
-    import resource
-
-    try:
-        status = Path("/proc/self/status").read_text()
-        held_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmData:")))
-        limit = held_kb * 1024 + megabytes * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-    except (OSError, ValueError, StopIteration) as exc:
-        log.warning("renderprocessens minnesgräns kunde inte sättas: %s", exc)
-
-
-def _serve(listener: socket.socket, supervisor: int, limits: tuple[float, int] = (JOB_SECONDS, JOB_MEMORY_MB)
-           ) -> None:
+def _serve(listeners: tuple[socket.socket, socket.socket], supervisor: int,
+           limits: tuple[float, int] = (JOB_SECONDS, JOB_MEMORY_MB)) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(supervisor, signal.SIGKILL)
@@ -271,15 +283,19 @@ def _serve(listener: socket.socket, supervisor: int, limits: tuple[float, int] =
     # collector's sight, so that a full collection during a render does not walk them every time.
     gc.collect()
     gc.freeze()
-    _limit_memory(limits[1])
+    limit_memory(limits[1])
     me = os.getuid()
-    listener.settimeout(1.0)
+    interactive, bg = listeners
     while os.getppid() == supervisor:
-        try:
-            conn, _ = listener.accept()
-        except socket.timeout:
+        readable, _, _ = select.select([interactive, bg], [], [], 1.0)
+        if not readable:
             continue
+        try:  # an interactive job first whenever one waits
+            conn, _ = (interactive if interactive in readable else bg).accept()
+        except BlockingIOError:
+            continue  # another render process took it
         with conn:
+            conn.setblocking(True)
             conn.settimeout(CLIENT_TIMEOUT_S)
             uid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[1]
             if uid != me:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 
 from formservice.arenden.closing import reason_title
+from formservice.arenden.demografi import AGE_BAND_TITLES, KON
 
 from . import queries
 from .anonymisering import Cell, protect, total
@@ -167,6 +168,33 @@ def build(pm, catalogue, f: Filter, enhet_ids: list[int], enhet_names: Mapping[i
     return out
 
 
+def follow_up(catalogue, f: Filter, enhet_ids: list[int]
+              ) -> tuple[Uppfoljning, list[tuple[int, str, str]], dict[int, str]]:
+    """The follow-up of `f` over the enheter in scope, with the enheter to choose from and their
+    names: one call for the page and for the PDF report made in the job worker."""
+    choices = queries.enheter(enhet_ids)
+    names = enhet_names(choices)
+    return build(catalogue.process_map, catalogue, f, enhet_ids, names), choices, names
+
+
+def enhet_names(choices: list[tuple[int, str, str]]) -> dict[int, str]:
+    """An enhet's name, with its organisation's when the follow-up spans several organisations."""
+    several = len({org for _id, _namn, org in choices}) > 1
+    return {eid: (f"{namn} ({org})" if several else namn) for eid, namn, org in choices}
+
+
+def describe(f: Filter, names: Mapping[int, str]) -> str:
+    """The selection in words, as the page and the report say it: "2026-01-01 – 2026-12-31, kvinnor"."""
+    parts = [f"{f.fran.isoformat()} – {f.till.isoformat()}"]
+    if f.enhet_id is not None:
+        parts.append(names.get(f.enhet_id, ""))
+    if f.kon:
+        parts.append(KON[f.kon].lower())
+    if f.alder:
+        parts.append(AGE_BAND_TITLES[f.alder])
+    return ", ".join(parts)
+
+
 # ---------------------------------------------------------------- protection
 def _protected(count: Callable[[Filter], Mapping[Hashable, int]], f: Filter) -> dict[Hashable, Cell]:
     """A snapshot table: rules 1–3 with the same table without each active filter."""
@@ -230,4 +258,4 @@ def _in_lane_order(pm, cells: Mapping[str, Cell]):
     return sorted(cells.items(), key=lambda kv: order.get(kv[0], 99))
 
 
-__all__ = ["Row", "Table", "Uppfoljning", "build"]
+__all__ = ["Row", "Table", "Uppfoljning", "build", "describe", "enhet_names", "follow_up"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 def register_blueprints(app) -> None:
     from . import (admin, admin_gallring, admin_processkarta, admin_registerutdrag, admin_users, api, arenden, auth,
-                   blankett, health, main, processkarta, samtycke, svar, uppfoljning)
+                   blankett, health, jobb, main, processkarta, samtycke, svar, uppfoljning)
 
     for module in (auth, health, main, processkarta, arenden, blankett, svar, samtycke, admin, admin_users,
-                   admin_gallring, admin_registerutdrag, admin_processkarta, uppfoljning, api):
+                   admin_gallring, admin_registerutdrag, admin_processkarta, uppfoljning, jobb, api):
         app.register_blueprint(module.bp)
 
     from formservice.accounts.login import current_user

@@ -1,17 +1,23 @@
 """Registerutdrag for one person (GDPR art. 15), produced by an admin of the organisation as PDF
 or JSON. The personnummer is posted, never put in a URL, and the audit entry does not name it.
 The extract is made as a background job (arenden/registerutdrag.py, formservice/jobs.py): the POST
-queues it and shows its status page, which the admin's own browser polls until it can be fetched."""
+queues it and sends the admin to the job's status page (web/jobb.py), which the admin's own browser
+polls until it can be fetched."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from formservice import jobs
 from formservice.accounts.login import admin_required, current_user
 from formservice.arenden import registerutdrag
 from formservice.blanketter.validation import ValidationError, normalize_personnummer
 
+from . import jobb
+
 bp = Blueprint("admin_registerutdrag", __name__, url_prefix="/admin/registerutdrag")
+jobb.register(registerutdrag.JOB_KIND, jobb.Kind(
+    heading="Registerutdrag", waiting="Ett utdrag med många ärenden kan ta några minuter.",
+    download="Hämta registerutdraget", back="admin_registerutdrag.index",
+    back_text="Ta fram ett nytt registerutdrag", roles=("admin",), nav="web/admin/_nav.html"))
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -27,50 +33,18 @@ def index():
             error = f"Personnummer: {exc}"
         else:
             job = registerutdrag.start(current_user(), pnr, fmt)
-            return redirect(url_for(".job", public_id=job.public_id), 303)
+            return redirect(url_for("jobb.show", public_id=job.public_id), 303)
     return render_template("web/admin/registerutdrag.html", typed=typed, error=error), 400 if error else 200
 
 
-def _own_job(public_id: str) -> jobs.Jobb:
-    job = jobs.own(current_user(), public_id)
-    if job is None or job.kind != registerutdrag.JOB_KIND:
-        abort(404)  # another admin's job is as unknown as one that never was
-    return job
-
-
-def _state(job: jobs.Jobb) -> dict:
-    done = job.status == jobs.KLAR
-    return {"status": job.status, "text": jobs.STATUS_TEXT[job.status], "error": job.error,
-            "download": url_for(".download", public_id=job.public_id) if done else None}
-
-
-@bp.get("/jobb/<public_id>")
+@bp.get("/jobb/<public_id>", defaults={"suffix": None})
+@bp.get("/jobb/<public_id>/<any(status, hamta):suffix>")
 @admin_required
-def job(public_id):
-    job = _own_job(public_id)
-    response = current_app.make_response(render_template("web/admin/registerutdrag_jobb.html", job=job,
-                                                         state=_state(job)))
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.get("/jobb/<public_id>/status")
-@admin_required
-def job_status(public_id):
-    response = jsonify(_state(_own_job(public_id)))
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.get("/jobb/<public_id>/hamta")
-@admin_required
-def download(public_id):
-    job = _own_job(public_id)
-    body = jobs.result(job)
-    if body is None:
+def old_job_address(public_id, suffix):
+    """The job's address before every kind of job had one: a status page left open across the
+    update keeps polling, and reloads, through this. A public id is 24 characters; anything
+    much longer is no job and is not echoed into a header."""
+    if len(public_id) > 40:
         abort(404)
-    jobs.mark_downloaded(job)
-    response = current_app.response_class(body, mimetype=job.mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{job.filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    endpoint = {None: "jobb.show", "status": "jobb.status", "hamta": "jobb.download"}[suffix]
+    return redirect(url_for(endpoint, public_id=public_id), 308)

@@ -1,6 +1,7 @@
 """Uppföljning for the Samordningsförbund: charts and tables of the anonymised follow-up, each
-table as CSV, and the whole as a PDF report. For uppföljare and admins; no page here shows a
-name, a personnummer or a link to an ärende."""
+table as CSV, and the whole as a PDF report, made as a background job (uppfoljning/pdfrapport.py)
+whose status page is web/jobb.py. For uppföljare and admins; no page here shows a name, a
+personnummer or a link to an ärende."""
 from __future__ import annotations
 
 import csv
@@ -9,20 +10,25 @@ import io
 import re
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from formservice import audit
 from formservice.accounts.login import current_user, login_required
 from formservice.arenden.demografi import AGE_BANDS, KON
 from formservice.arenden.operations import local_today
-from formservice.rendering.pdf import render_report
-from formservice.uppfoljning import queries, rapport
+from formservice.uppfoljning import pdfrapport, queries, rapport
 from formservice.uppfoljning.anonymisering import SUPPRESSED_TEXT, THRESHOLD
 from formservice.uppfoljning.diagram import chart
+
+from . import jobb
 
 bp = Blueprint("uppfoljning", __name__, url_prefix="/uppfoljning")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 ROLES = ("uppfoljare", "admin")
+jobb.register(pdfrapport.JOB_KIND, jobb.Kind(
+    heading="Uppföljning som PDF", waiting="Rapporten tas fram i bakgrunden, oftast på några sekunder.",
+    download="Hämta rapporten (PDF)", back="uppfoljning.index", back_text="Tillbaka till uppföljningen",
+    roles=ROLES))
 
 
 def uppfoljare_required(view):
@@ -43,11 +49,12 @@ def _month(text: str | None) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2))
 
 
-def _filter(enhet_ids: list[int]) -> tuple[queries.Filter, dict[str, str], dict[str, str]]:
-    """The filter from the query string, (filter, what was typed, errors). Defaults: the last
-    twelve months up to this one; a wrong value gets a Swedish message and the default."""
+def _filter(enhet_ids: list[int], args) -> tuple[queries.Filter, dict[str, str], dict[str, str]]:
+    """The filter from the query string or the posted form, (filter, what was typed, errors).
+    Defaults: the last twelve months up to this one; a wrong value gets a Swedish message and the
+    default."""
     today = local_today()
-    args, errors = request.args, {}
+    errors = {}
     typed = {k: args.get(k, "") for k in ("fran", "till", "enhet", "kon", "alder")}
     till = _month(typed["till"]) if typed["till"] else (today.year, today.month)
     if till is None:
@@ -75,45 +82,39 @@ def _filter(enhet_ids: list[int]) -> tuple[queries.Filter, dict[str, str], dict[
     return f, typed, errors
 
 
-def _build():
-    user = current_user()
-    enhet_ids = queries.scope(user)
-    f, typed, errors = _filter(enhet_ids)
-    choices = queries.enheter(enhet_ids)
-    names = {eid: (f"{namn} ({org})" if len({o for _i, _n, o in choices}) > 1 else namn)
-             for eid, namn, org in choices}
-    cat = current_app.extensions["catalogue"]
-    return rapport.build(cat.process_map, cat, f, enhet_ids, names), typed, errors, choices, names
+def _chosen(f: queries.Filter) -> dict[str, str]:
+    """The filter as the page's query parameters: only checked values, never what was typed."""
+    values = {"fran": f"{f.fran:%Y-%m}", "till": f"{f.till:%Y-%m}", "enhet": f.enhet_id, "kon": f.kon,
+              "alder": f.alder}
+    return {k: str(v) for k, v in values.items() if v is not None}
 
 
-def _description(result, names) -> str:
-    f = result.filter
-    parts = [f"{f.fran.isoformat()} – {f.till.isoformat()}"]
-    if f.enhet_id is not None:
-        parts.append(names.get(f.enhet_id, ""))
-    if f.kon:
-        parts.append(KON[f.kon].lower())
-    if f.alder:
-        parts.append(next(t for k, t, *_ in AGE_BANDS if k == f.alder))
-    return ", ".join(parts)
+def _build(args):
+    enhet_ids = queries.scope(current_user())
+    f, typed, errors = _filter(enhet_ids, args)
+    result, choices, names = rapport.follow_up(current_app.extensions["catalogue"], f, enhet_ids)
+    return result, typed, errors, choices, names
+
+
+def _page(args):
+    result, typed, errors, choices, names = _build(args)
+    audit.record("uppfoljning_visad", user=current_user(), object_type="uppfoljning")
+    return render_template("web/uppfoljning/index.html", result=result, typed=typed, errors=errors,
+                           enheter=choices, kon=KON, age_bands=AGE_BANDS, chart=chart,
+                           description=rapport.describe(result.filter, names), chosen=_chosen(result.filter),
+                           threshold=THRESHOLD, suppressed_text=SUPPRESSED_TEXT), 400 if errors else 200
 
 
 @bp.get("")
 @uppfoljare_required
 def index():
-    result, typed, errors, choices, names = _build()
-    audit.record("uppfoljning_visad", user=current_user(), object_type="uppfoljning")
-    return render_template("web/uppfoljning/index.html", result=result, typed=typed, errors=errors,
-                           enheter=choices, kon=KON, age_bands=AGE_BANDS, chart=chart,
-                           description=_description(result, names), threshold=THRESHOLD,
-                           suppressed_text=SUPPRESSED_TEXT, query=request.query_string.decode()), \
-        400 if errors else 200
+    return _page(request.args)
 
 
 @bp.get("/<key>.csv")
 @uppfoljare_required
 def table_csv(key: str):
-    result, *_ = _build()
+    result, *_ = _build(request.args)
     try:
         table = result.table(key)
     except StopIteration:
@@ -125,15 +126,23 @@ def table_csv(key: str):
     return response
 
 
+@bp.post("/rapport")
+@uppfoljare_required
+def report():
+    """Queue the PDF report of the posted selection; a tampered selection gets the page with its
+    messages, and nothing is queued."""
+    f, _typed, errors = _filter(queries.scope(current_user()), request.form)
+    if errors:
+        return _page(request.form)
+    job = pdfrapport.start(current_user(), f)
+    return redirect(url_for("jobb.show", public_id=job.public_id), 303)
+
+
 @bp.get("/rapport.pdf")
 @uppfoljare_required
-def report_pdf():
-    result, _typed, _errors, _choices, names = _build()
-    user = current_user()
-    pdf = render_report("uppfoljning.html", result=result, chart=chart, description=_description(result, names),
-                        organisation=user.enhet.organisation.namn, created=local_today().isoformat(),
-                        suppressed_text=SUPPRESSED_TEXT, threshold=THRESHOLD)
-    audit.record("uppfoljning_rapport", user=user, object_type="uppfoljning")
-    response = current_app.response_class(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = 'attachment; filename="uppfoljning.pdf"'
-    return response
+def old_report_address():
+    """A bookmark from when the report was made while one waited: the page with the same selection
+    (its checked values only), where the report is now asked for."""
+    f, _typed, _errors = _filter(queries.scope(current_user()), request.args)
+    flash("Rapporten tas nu fram i bakgrunden: välj ”Ta fram rapport (PDF)” nedan.", "info")
+    return redirect(url_for(".index", **_chosen(f)), 303)
