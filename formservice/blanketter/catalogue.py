@@ -5,6 +5,7 @@ Loaded once at start-up (a broken file stops the service with a clear message) a
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +48,34 @@ class Catalogue:
                 f"{len(self.blanketter) - len(self.main_blanketter)} bilagor, {n_fields} fält – OK")
 
 
+# Loaded catalogues by the content of their folder: parsing the YAML (a few hundred ms) is done
+# once per process for the same files, however many apps are built (the test suite builds one per
+# test; `formservice run` one per process). The objects are frozen, so sharing them is safe; a
+# changed file is a new key, so an edited processkarta is read anew.
+_loaded: dict[tuple[str, bytes], Catalogue] = {}
+_KEEP = 8
+
+
+def _fingerprint(forms_dir: Path) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(p for p in forms_dir.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(forms_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.digest()
+
+
 def load_catalogue(forms_dir: Path = FORMS_DIR) -> Catalogue:
+    try:
+        key = (str(forms_dir.resolve()), _fingerprint(forms_dir))
+    except OSError:  # unreadable: let the loaders say what is wrong
+        return _load(forms_dir)
+    if key not in _loaded:
+        if len(_loaded) >= _KEEP:
+            _loaded.pop(next(iter(_loaded)))
+        _loaded[key] = _load(forms_dir)
+    return _loaded[key]
+
+
+def _load(forms_dir: Path) -> Catalogue:
     try:
         blanketter = load_definitions(forms_dir)
     except DefinitionError as exc:
