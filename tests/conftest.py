@@ -21,6 +21,23 @@ TEST_KEYS = {"active": "k1", "data_keys": {"k1": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NT
              "index_key": "aW5kZXgta2V5LWZvci10ZXN0cy1vbmx5LTAwMDAwMDA="}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def passwords_hashed_once():
+    """scrypt costs ~0.1 s per hash and per check, on purpose; the suite makes and checks the same
+    few passwords thousands of times. Within the test process each (password, method) is hashed
+    once and each (hash, password) checked once; the app's own code and scrypt are unchanged (a
+    subprocess test or a real server still pays the full price)."""
+    import functools
+
+    from formservice.accounts import login
+
+    real_generate, real_check = login.generate_password_hash, login.check_password_hash
+    login.generate_password_hash = functools.lru_cache(maxsize=256)(real_generate)
+    login.check_password_hash = functools.lru_cache(maxsize=1024)(real_check)
+    yield
+    login.generate_password_hash, login.check_password_hash = real_generate, real_check
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory):
     """Migrate once, copy per test: a fresh database for every test without re-running Alembic."""

@@ -143,3 +143,68 @@ def test_the_rest_of_a_document_is_written_off_the_request_thread(soc, app, monk
     waiter.join(30)
     assert downloaded and downloaded[0].status_code == 200 and downloaded[0].data[:2] == b"PK"
     assert len(layouts) == 1  # nothing laid out a second time
+
+
+@pytest.mark.db
+def test_the_overview_asks_the_database_as_often_for_many_documents_as_for_one(soc, forfragan, app):
+    """The document list and the doctor's answers are read in a fixed number of queries (the
+    documents with their creators, the parts with their titles, the answers with their documents),
+    however many documents and answers the ärende has: no query per row. Every copy still shows up
+    with its own links, its parts' titles and its answer."""
+    from sqlalchemy import event, select
+
+    from formservice import db
+    from formservice.arenden.models import Dokument, DokumentDel
+    from formservice.arenden.operations import keyring, new_public_id
+    from formservice.arenden.registry import new_document_number
+    from formservice.db import utcnow
+    from formservice.doctor.models import Svar
+
+    pid, doc_id, _ = forfragan
+
+    def answered(dok: Dokument) -> Svar:
+        return Svar(public_id=new_public_id(), arende_id=dok.arende_id, dokument_id=dok.id, source="papper",
+                    status="bekraftad", answers_enc=keyring().encrypt_json({"lakare_namn": "Åsa Läkarsson"}),
+                    confirmed_at=utcnow())
+
+    def statements() -> tuple[int, str]:
+        seen = []
+        listen = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
+        event.listen(app.extensions["db_engine"], "before_cursor_execute", listen)
+        try:
+            html = soc.get(f"/arenden/{pid}").get_data(as_text=True)
+        finally:
+            event.remove(app.extensions["db_engine"], "before_cursor_execute", listen)
+        return len(seen), html
+
+    with app.app_context():
+        dbs = db.session()
+        made = dbs.scalar(select(Dokument).where(Dokument.public_id == doc_id))
+        dbs.add(answered(made))
+        dbs.commit()
+    one, _ = statements()
+    with app.app_context():
+        dbs = db.session()
+        made = dbs.scalar(select(Dokument).where(Dokument.public_id == doc_id))
+        parts = dbs.scalars(select(DokumentDel).where(DokumentDel.dokument_id == made.id)).all()
+        copies = []
+        for _ in range(6):
+            copy = Dokument(public_id=new_public_id(), arende_id=made.arende_id, blankett_id=made.blankett_id,
+                            blankett_version=made.blankett_version, document_number=new_document_number(),
+                            created_by=made.created_by, pdf_enc=made.pdf_enc, values_enc=made.values_enc,
+                            docx_enc=made.docx_enc, archive_enc=made.archive_enc, fillable_enc=made.fillable_enc)
+            dbs.add(copy)
+            dbs.flush()
+            dbs.add_all([DokumentDel(dokument_id=copy.id, position=p.position, blankett_id=p.blankett_id,
+                                     title_enc=p.title_enc, pdf_enc=p.pdf_enc, docx_enc=p.docx_enc) for p in parts])
+            dbs.add(answered(copy))
+            copies.append((copy.public_id, copy.document_number))
+        dbs.commit()
+    seven, html = statements()
+    assert seven == one
+    for copy, number in copies:
+        assert f'href="/arenden/{pid}/dokument/{copy}/del/1.pdf"' in html
+        assert f'action="/arenden/{pid}/dokument/{copy}/status"' in html
+        assert f"<h3>{number} – pappersblankett" in html
+    assert html.count("Sekretessmedgivande: <a") == 7 and html.count("Sara Handläggare</span></td>") == 7
+    assert html.count("Åsa Läkarsson</dd>") == 7

@@ -6,13 +6,12 @@ import secrets
 import threading
 import time
 from datetime import UTC, datetime
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -23,7 +22,7 @@ from formservice.blanketter import prefill
 from formservice.blanketter.catalogue import Catalogue
 from formservice.blanketter.model import Blankett
 from formservice.db import utcnow
-from formservice.rendering import documents
+from formservice.rendering import documents, pool
 from formservice.rendering.packets import zip_documents
 from formservice.rendering.pdf import DocumentContext
 
@@ -204,8 +203,12 @@ def in_background(finish: Callable[[], None]) -> Callable[[], None]:
     """`finish` in a thread of its own, started when the response has been sent: the server's thread
     goes back to its connection at once, so the browser's next request (the done page, on the same
     keep-alive connection) does not wait for the archive copy, every part and DOCX."""
+    def work() -> None:
+        with pool.background():  # what it lays out anew waits for every click's print render
+            finish()
+
     def start() -> None:
-        threading.Thread(target=finish, name="document-rest").start()
+        threading.Thread(target=work, name="document-rest").start()
     return start
 
 
@@ -250,9 +253,7 @@ def _complete(dok: Dokument, job: documents.PrintJob | None) -> None:
 
 
 def of(arende: Arende) -> list[Dokument]:
-    # Who made each document is on every list of them: loaded with them, not one query per row.
     return db.session().scalars(select(Dokument).where(Dokument.arende_id == arende.id)
-                                .options(selectinload(Dokument.creator))
                                 .order_by(Dokument.created_at.desc(), Dokument.id.desc())).all()
 
 
@@ -297,20 +298,54 @@ def part_titles(dok: Dokument) -> list[tuple[DokumentDel, str]]:
     return [(part, kr.decrypt_json(part.title_enc)) for part in parts_of(dok)]
 
 
-def part_titles_of(documents: list[Dokument]) -> dict[int, list[tuple[DokumentDel, str]]]:
-    """The parts and their titles of many documents in one query, for a page that lists them (the
-    ärende's overview): what exists, without laying anything out. A document whose parts are still
-    being written (`klar` false) simply has none yet; a download completes it on demand."""
+class Listed(NamedTuple):
+    """One document as the overview lists it (registry.listing)."""
+    id: int
+    public_id: str
+    blankett_id: str
+    blankett_version: str
+    document_number: str
+    created_at: datetime
+    status: str
+    klar: bool
+    has_archive: bool
+    has_fillable: bool
+    creator_namn: str | None
+
+
+def listing(arende: Arende) -> list[Listed]:
+    """The ärende's documents as its overview lists them, newest first: the columns shown and the
+    creator's name, from one query. No ORM objects: at a hundred documents, building and tracking
+    them (and their creators) cost more than the query; no PDFs or values either. Plain tuples, not
+    SQLAlchemy rows: the template reads each field of each row, and a row's attribute costs five
+    times a tuple's."""
+    return [Listed(*row) for row in db.session().execute(
+        select(Dokument.id, Dokument.public_id, Dokument.blankett_id, Dokument.blankett_version,
+               Dokument.document_number, Dokument.created_at, Dokument.status, Dokument.klar,
+               Dokument.has_archive, Dokument.has_fillable, User.namn)
+        .outerjoin(User, User.id == Dokument.created_by)
+        .where(Dokument.arende_id == arende.id)
+        .order_by(Dokument.created_at.desc(), Dokument.id.desc()))]
+
+
+def listed_parts(documents) -> dict[int, list[tuple[int, str]]]:
+    """The parts a page lists under each of many documents (anything with ``id`` and ``klar``), as
+    (position, title), in one query: what exists, without laying anything out (the ärende's
+    overview). Only documents of more than one part are listed: a document of one part is that part,
+    and its title is not decrypted for nothing. A document whose parts are still being written
+    (`klar` false) simply has none yet; a download completes it on demand. Only the three columns
+    needed are read."""
     ids = [d.id for d in documents if d.klar]
     if not ids:
         return {}
+    found: dict[int, list[tuple[int, bytes]]] = {}
+    for dokument_id, position, title_enc in db.session().execute(
+            select(DokumentDel.dokument_id, DokumentDel.position, DokumentDel.title_enc)
+            .where(DokumentDel.dokument_id.in_(ids)).order_by(DokumentDel.dokument_id, DokumentDel.position)):
+        found.setdefault(dokument_id, []).append((position, title_enc))
     kr = keyring()
-    out: dict[int, list[tuple[DokumentDel, str]]] = {}
-    rows = db.session().scalars(select(DokumentDel).where(DokumentDel.dokument_id.in_(ids))
-                                .order_by(DokumentDel.dokument_id, DokumentDel.position))
-    for part in rows:
-        out.setdefault(part.dokument_id, []).append((part, kr.decrypt_json(part.title_enc)))
-    return out
+    return {dokument_id: [(position, kr.decrypt_json(title_enc)) for position, title_enc in parts]
+            for dokument_id, parts in found.items() if len(parts) > 1}
 
 
 def part_content(dok: Dokument, position: int, fmt: str) -> tuple[str, str, bytes]:

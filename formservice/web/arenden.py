@@ -1,6 +1,7 @@
 """Ärenden: the list and search, a new ärende, the overview, where it stands, the ruta step."""
 from __future__ import annotations
 
+from types import SimpleNamespace
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -149,29 +150,42 @@ def edit_individ(public_id: str):
 _DOC, _POSITION, _KIND = "{doc}", 987654321, "{kind}"
 
 
-def _document_links(public_id: str):
-    """`link(name, dokument, extra=None)` for the document rows: each URL built once per page and
-    filled in per row (url_for for every link of every row was most of the overview's time at 100
-    documents). Public ids are URL-safe, so filling them in needs no quoting."""
+def _document_rows(public_id: str, documents, parts: dict, consent_parts) -> list[tuple[object, SimpleNamespace]]:
+    """Each listed document with what its row links to: `(document, links)`, where links has one URL
+    per action (status, pdf, docx, arkiv, zip, ifyllbar, svar), `parts` as (title, pdf, docx) from
+    `parts` (registry.listed_parts) and `samtycke` as (consent blankett, url). The template shows
+    them; which of them apply stays its decision. Each URL is built once per page and filled in
+    per row (url_for for every link of every row was most of the overview's time at 100
+    documents), and here rather than by a call from the template per link (Jinja's call, lookups
+    and escapes per link were most of what was left). Public ids are URL-safe: no quoting needed."""
+    if not documents:
+        return []
     doc = {"doc_id": _DOC}
     made = {
         "status": url_for("arenden.document_status", public_id=public_id, **doc),
         **{fmt: url_for("arenden.download", public_id=public_id, fmt=fmt, **doc)
            for fmt in ("pdf", "docx", "arkiv", "zip", "ifyllbar")},
-        **{f"del_{fmt}": url_for("arenden.download_part", public_id=public_id, position=_POSITION, fmt=fmt, **doc)
-           for fmt in ("pdf", "docx")},
         "svar": url_for("svar.upload", public_id=public_id, **doc),
-        "samtycke": url_for("samtycke.new", public_id=public_id, dokument=_DOC, blankett=_KIND),
     }
-    doc_mark, kind_mark = quote(_DOC, safe=""), quote(_KIND, safe="")
+    part_pdf, part_docx = (url_for("arenden.download_part", public_id=public_id, position=_POSITION, fmt=fmt, **doc)
+                           for fmt in ("pdf", "docx"))
+    consent = url_for("samtycke.new", public_id=public_id, dokument=_DOC, blankett=_KIND)
+    doc_mark, kind_mark, position_mark = quote(_DOC, safe=""), quote(_KIND, safe=""), f"/{_POSITION}."
+    kinds: dict[str, list] = {}  # a packet's consent blanketter depend on its blankett alone
 
-    def link(name: str, dokument, extra=None) -> str:
-        url = made[name].replace(doc_mark, dokument.public_id)
-        if name.startswith("del_"):
-            return url.replace(f"/{_POSITION}.", f"/{int(extra)}.")
-        return url.replace(kind_mark, quote(str(extra), safe="")) if name == "samtycke" else url
-
-    return link
+    rows = []
+    for d in documents:
+        pid = d.public_id
+        if d.blankett_id not in kinds:
+            kinds[d.blankett_id] = [(kind, consent.replace(kind_mark, quote(kind.id, safe="")))
+                                    for kind in consent_parts(d)]
+        links = SimpleNamespace(**{name: url.replace(doc_mark, pid) for name, url in made.items()})
+        pdf, docx = part_pdf.replace(doc_mark, pid), part_docx.replace(doc_mark, pid)
+        links.parts = [(title, pdf.replace(position_mark, f"/{position}."), docx.replace(position_mark, f"/{position}."))
+                       for position, title in parts.get(d.id, ())]
+        links.samtycke = [(kind, url.replace(doc_mark, pid)) for kind, url in kinds[d.blankett_id]]
+        rows.append((d, links))
+    return rows
 
 
 @bp.get("/<public_id>")
@@ -183,20 +197,20 @@ def show(public_id: str, reopen_note: str = "", reopen_error: str | None = None)
     cat = current_app.extensions["catalogue"]
     answers = [(s, v, doctor_answers.doctor_sections(cat.blanketter[s.dokument.blankett_id]))
                for s, v in doctor_answers.confirmed(arende) if s.dokument.blankett_id in cat.blanketter]
-    documents = registry.of(arende)
     # What exists, never a layout: a document still being completed shows its print PDF and says
     # the rest is on its way (a download of the rest completes it on demand).
-    parts = registry.part_titles_of(documents)
+    documents = registry.listing(arende)
+    rows = _document_rows(arende.public_id, documents, registry.listed_parts(documents),
+                          lambda d: consents.consent_parts(cat, d))
     history = arenden.history(arende)
     way, walked = arende_map(pm(), history, arende.ruta)
     return render_template("web/arenden/show.html", way=way, walked=walked, arende=arende, individ=arenden.individ(arende),
                            closed_reason=closing.reason_title(arende.closed_reason),
                            consents=consents.of(arende), consent_kinds=consents.kinds(cat), today=local_today(),
-                           consent_parts=lambda d: consents.consent_parts(cat, d), consent_state=consents.state,
+                           consent_state=consents.state,
                            consent_given_by=consents.given_by, party_names=consents.party_names,
                            ruta=pm().ruta(arende.ruta), lane=pm().lane(pm().ruta(arende.ruta).lane), pm=pm(),
-                           history=history, documents=documents, part_titles=lambda d: parts.get(d.id, []),
-                           link=_document_links(arende.public_id),
+                           history=history, documents=rows,
                            official_pdfs=current_app.extensions.get("official_pdfs") or {},
                            for_doctor={b.id for b in cat.blanketter.values() if doctor_answers.has_doctor_part(b)},
                            drafts=arenden.drafts(arende), blanketter=cat.blanketter,
