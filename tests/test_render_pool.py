@@ -459,3 +459,36 @@ def test_background_work_waits_for_every_waiting_click():
     finally:
         pool.use(None)
         started.stop()
+
+
+def test_a_click_is_laid_out_before_the_rest_of_the_document_ahead_of_it():
+    """A render process that has sent a document's print PDF takes the next click before it writes
+    that document's archive copy: four clicks at once on two processes do not queue behind three
+    documents' rests."""
+    import threading
+
+    started = pool.RenderPool(1, job_seconds=60, job_memory_mb=2048)
+    pool.use(started.start())
+    done: dict[str, float] = {}
+    try:
+        _render_process(started.supervisor)
+        def document() -> None:
+            outputs = pool.submit(pdf.Job(_heavy_html(3000), archive=True))
+            done["print"] = time.monotonic()
+            assert len(list(outputs)) == 2  # the print PDF and the archive copy
+            done["rest"] = time.monotonic()
+
+        def click() -> None:
+            assert "nästa" in pages_text(pdf.html_to_pdf('<html lang="sv"><p>nästa</p></html>'))[0]
+            done["click"] = time.monotonic()
+
+        threads = [threading.Thread(target=document), threading.Thread(target=click)]
+        threads[0].start()
+        time.sleep(0.5)  # the document is being laid out: the click waits for the process
+        threads[1].start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert done["print"] < done["click"] < done["rest"], done
+    finally:
+        pool.use(None)
+        started.stop()

@@ -11,7 +11,10 @@ keep their threads for slow clients and pages.
 The web side sends a `pdf.Job` (the HTML and what to write from its one layout) and gets the
 outputs back in the job's order: the first as soon as it is written (what the user waits for),
 the rest read by a background thread so that the render process never waits for a web worker
-that is still sending its response. When no render process answers (none configured, the pool
+that is still sending its response. A render process that has sent a document's first output
+takes any click waiting before it writes that document's rest (archive copy, parts: a few are
+held, laid out, meanwhile), so a burst of clicks is not queued behind each other's rests; work
+nobody waits for (`background()`) comes last. When no render process answers (none configured, the pool
 stopped or restarted), the job runs in the calling process instead: rendering never depends on
 the pool being up.
 
@@ -32,6 +35,7 @@ import socket
 import struct
 import threading
 import time
+from collections import deque
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -286,25 +290,62 @@ def _serve(listeners: tuple[socket.socket, socket.socket], supervisor: int,
     limit_memory(limits[1])
     me = os.getuid()
     interactive, bg = listeners
+    pending: deque[_Task] = deque()  # documents whose print PDF is sent and whose rest is still to write
     while os.getppid() == supervisor:
-        readable, _, _ = select.select([interactive, bg], [], [], 1.0)
-        if not readable:
+        readable, _, _ = select.select([interactive, bg], [], [], 0 if pending else 1.0)
+        if interactive in readable and pending:
+            # An idle render process takes it first, if there is one: this one has work to go back to.
+            time.sleep(_IDLE_FIRST_S)
+            readable, _, _ = select.select([interactive, bg], [], [], 0)
+        if interactive in readable and len(pending) < MAX_PENDING:
+            listener = interactive  # a click's print PDF goes before any rest
+        elif pending:
+            if not _step(pending[0]):
+                pending.popleft().conn.close()
             continue
-        try:  # an interactive job first whenever one waits
-            conn, _ = (interactive if interactive in readable else bg).accept()
+        elif bg in readable:
+            listener = bg
+        else:
+            continue
+        try:
+            conn, _ = listener.accept()
         except BlockingIOError:
             continue  # another render process took it
-        with conn:
-            conn.setblocking(True)
-            conn.settimeout(CLIENT_TIMEOUT_S)
-            uid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[1]
-            if uid != me:
-                log.warning("renderprocessen vägrade en anslutning från användare %s", uid)
-                continue
-            try:
-                _run(conn, pdf, limits[0])
-            except (OSError, EOFError, ValueError, KeyError, TypeError):
-                continue  # the web side went away or sent nonsense: the next job
+        task = _accept(conn, me, pdf, limits[0])
+        if task is not None and _step(task):
+            pending.append(task)  # its rest waits for every click that comes meanwhile
+        elif task is not None:
+            conn.close()
+
+
+# What a render process holds back for a click that comes meanwhile: each is a laid-out document
+# (tens of MB at most), so a few; past that the oldest rest is written first.
+MAX_PENDING = 3
+_IDLE_FIRST_S = 0.005
+
+
+class _Task:
+    """One job in a render process: its connection, its outputs still to write (lazily, from one
+    layout), and how much of its time limit is left."""
+
+    def __init__(self, conn: socket.socket, outputs: Iterator[bytes], seconds: float):
+        self.conn, self.outputs, self.left = conn, outputs, seconds
+
+
+def _accept(conn: socket.socket, me: int, pdf, seconds: float) -> _Task | None:
+    """The job sent on `conn` as a task, or None (another user, or nonsense: the connection closed)."""
+    try:
+        conn.setblocking(True)
+        conn.settimeout(CLIENT_TIMEOUT_S)
+        uid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[1]
+        if uid != me:
+            log.warning("renderprocessen vägrade en anslutning från användare %s", uid)
+        else:
+            return _Task(conn, pdf.run_job(_read_job(conn, pdf)), seconds)
+    except (OSError, EOFError, ValueError, KeyError, TypeError):
+        pass  # the web side went away or sent nonsense: the next job
+    conn.close()
+    return None
 
 
 class _CallerGone(Exception):
@@ -338,7 +379,7 @@ def _watch(conn: socket.socket, seconds: float):
     signal.setitimer(signal.ITIMER_REAL, 1.0, 1.0)
 
 
-def _run(conn: socket.socket, pdf, seconds: float = JOB_SECONDS) -> None:
+def _read_job(conn: socket.socket, pdf):
     header_size = _LENGTH.unpack(_read_exactly(conn, _LENGTH.size))[0]
     if header_size > 4096:
         raise ValueError("header too large")
@@ -346,26 +387,37 @@ def _run(conn: socket.socket, pdf, seconds: float = JOB_SECONDS) -> None:
     html_size = _LENGTH.unpack(_read_exactly(conn, _LENGTH.size))[0]
     if html_size > MAX_JOB_BYTES:
         raise ValueError("job too large")
-    job = pdf.Job(_read_exactly(conn, html_size).decode("utf-8"), forms=bool(header["forms"]),
-                  report=bool(header["report"]), variant=str(header["variant"]),
-                  archive=bool(header["archive"]), parts=int(header["parts"]))
-    _watch(conn, seconds)
+    return pdf.Job(_read_exactly(conn, html_size).decode("utf-8"), forms=bool(header["forms"]),
+                   report=bool(header["report"]), variant=str(header["variant"]),
+                   archive=bool(header["archive"]), parts=int(header["parts"]))
+
+
+def _step(task: _Task) -> bool:
+    """Write and send the task's next output; False when it has no more, or failed (the caller
+    heard why). A job cut off mid-layout (over a limit, its caller gone) replaces the process."""
+    _watch(task.conn, task.left)
+    begun = time.monotonic()
     try:
-        for output in pdf.run_job(job):
-            conn.sendall(b"O" + _LENGTH.pack(len(output)) + output)
+        output = next(task.outputs)
+        task.conn.sendall(b"O" + _LENGTH.pack(len(output)) + output)
+        return True
+    except StopIteration:
+        return False
     except (OSError, EOFError):
-        raise
+        return False  # the web side went away between outputs: nothing is cut off
     except _CallerGone:
         raise _Replace("den som väntade på dokumentet gav upp; jobbet avbröts") from None
     except (JobOverLimit, MemoryError) as exc:
         what = str(exc) if isinstance(exc, JobOverLimit) else "dokumentet behövde mer minne än ett jobb får ta"
-        _send_quietly(conn, b"L", what)
+        _send_quietly(task.conn, b"L", what)
         raise _Replace(what) from None
     except Exception as exc:  # noqa: BLE001 — the web side raises it as a RenderError
         log.exception("renderprocessen kunde inte skriva dokumentet")
-        _send_quietly(conn, b"E", f"{type(exc).__name__}: {exc}")
+        _send_quietly(task.conn, b"E", f"{type(exc).__name__}: {exc}")
+        return False
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        task.left -= time.monotonic() - begun
 
 
 def _send_quietly(conn: socket.socket, kind: bytes, message: str) -> None:
