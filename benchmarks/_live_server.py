@@ -1,9 +1,11 @@
-"""The real service over HTTP, for bench_upload.py and bench_slow_clients.py (not a benchmark itself).
+"""The real service over HTTP, for the benchmarks that drive `formservice run` (not a benchmark itself).
 
 ``LiveService`` sets up a throw-away instance in a temporary folder with the service's own commands
 (``formservice init-instance``, ``init-db``, ``demo``), files one rehabiliteringsförfrågan in the demo
 ärende (Tolvan Tolvansson) through the document registry, starts ``formservice run`` (gunicorn,
 gthread) on a free port and, on exit, stops the server (its own process group) and deletes the folder.
+The steps are also there one by one (``prepare``, ``start``, ``stop``), so a benchmark can start the same
+prepared instance again and again (bench_cold.py).
 The code run is the code of this checkout (PYTHONPATH), whatever the venv's editable install points at.
 Needs only what the service installs (requests is a service dependency).
 """
@@ -60,13 +62,15 @@ def percentile(values, q: float) -> float:
 
 class LiveService:
     def __init__(self, workers: int = 2, threads: int = 4, log_requests: bool = False,
-                 render_processes: int | None = None):
+                 render_processes: int | None = None, seed_document: bool = True):
         self.workers, self.threads, self.log_requests = workers, threads, log_requests
+        self.seed_document = seed_document
         self.render_processes = render_processes  # None: the service's default (one per core)
         self.folder = Path(tempfile.mkdtemp(prefix="formservice-live-"))
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
+        self.log = None
         self.arende_id = self.document_id = None
         self.env = {k: v for k, v in os.environ.items()
                     if not k.startswith("FORMSERVICE_") and k not in ("PYTHONPATH",)}
@@ -81,32 +85,41 @@ class LiveService:
             raise RuntimeError(f"formservice {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
         return done.stdout
 
-    def __enter__(self) -> "LiveService":
-        try:
-            self._cli("init-instance")
-            self._cli("init-db")
-            self._cli("demo")
+    def prepare(self) -> None:
+        """The instance: keys, migrated database, demo data and (``seed_document``) the filed förfrågan."""
+        self._cli("init-instance")
+        self._cli("init-db")
+        self._cli("demo")
+        if self.seed_document:
             seeded = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--seed-document"], cwd=ROOT,
                                     env=self.env, capture_output=True, text=True, timeout=300)
             if seeded.returncode != 0:
                 raise RuntimeError("seeding the document failed:\n" + seeded.stderr[-3000:])
             ids = json.loads(seeded.stdout.strip().splitlines()[-1])
             self.arende_id, self.document_id = ids["arende"], ids["dokument"]
-            self.log = open(self.folder / "server.log", "wb")
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", CLI, "run", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--workers", str(self.workers), "--threads", str(self.threads),
-                 *(["--render-processes", str(self.render_processes)] if self.render_processes is not None else [])],
-                cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError("the server stopped:\n" + self.server_log()[-3000:])
-                if healthz(self.port, timeout=2)[1] == 200:
-                    break
-                time.sleep(0.2)
-            else:
-                raise RuntimeError("the server did not answer /healthz within 90 s")
+
+    def start(self, poll: float = 0.2, limit: float = 90) -> float:
+        """Spawn ``formservice run``; returns the seconds from the spawn to the first /healthz 200."""
+        if getattr(self, "log", None) is None:
+            self.log = open(self.folder / "server.log", "ab")
+        started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", CLI, "run", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(self.workers), "--threads", str(self.threads),
+             *(["--render-processes", str(self.render_processes)] if self.render_processes is not None else [])],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        while time.perf_counter() - started < limit:
+            if self.process.poll() is not None:
+                raise RuntimeError("the server stopped:\n" + self.server_log()[-3000:])
+            if healthz(self.port, timeout=2)[1] == 200:
+                return time.perf_counter() - started
+            time.sleep(poll)
+        raise RuntimeError(f"the server did not answer /healthz within {limit} s")
+
+    def __enter__(self) -> "LiveService":
+        try:
+            self.prepare()
+            self.start()
             # Both workers warm (fonts, first database connection): a few requests more.
             for _ in range(20):
                 healthz(self.port)
@@ -152,7 +165,8 @@ class LiveService:
             return []
         return [int(p) for p in out.split()]
 
-    def __exit__(self, *exc) -> None:
+    def stop(self) -> None:
+        """Stop the server (its own process group), leaving the instance folder."""
         if self.process is not None and self.process.poll() is None:
             # gunicorn: SIGINT is a quick shutdown (SIGTERM would wait up to 30 s for slow clients).
             self.process.send_signal(signal.SIGINT)
@@ -169,6 +183,10 @@ class LiveService:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
+        self.process = None
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
         if getattr(self, "log", None):
             self.log.close()
         shutil.rmtree(self.folder, ignore_errors=True)
