@@ -240,7 +240,7 @@ def demo(if_empty, login_help_only, exempelarenden):
             Enhet.namn == demo_module.DEMO_ENHETER[demo_module.EXAMPLE_ENHET][1]))
         exempeldata.generate(current_app.extensions["catalogue"].process_map, [enhet.id],
                              demo_module.EXAMPLE_ARENDEN if exempelarenden is None else exempelarenden,
-                             today=date.today())
+                             today=date.today(), documents=True)
         click.echo("Demodata inlagd.")
     else:
         click.echo("Databasen har redan användare; demodata lades inte in.")

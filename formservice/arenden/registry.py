@@ -229,8 +229,10 @@ def _complete(dok: Dokument, job: documents.PrintJob | None) -> None:
     values = kr.decrypt_json(dok.values_enc, {})
     blankett = catalogue.blanketter[dok.blankett_id]
     if job is None:  # nobody kept the layout (another process, or a restart): lay it out again
-        _printed, job = documents.produce_print(catalogue, dok.blankett_id, values, context_of(dok),
-                                                current_app.extensions.get("official_pdfs"))
+        printed, job = documents.produce_print(catalogue, dok.blankett_id, values, context_of(dok),
+                                               current_app.extensions.get("official_pdfs"))
+        if not kr.decrypt(dok.pdf_enc):  # filed without its print (the demo's generated ärenden): that too
+            dok.pdf_enc = kr.encrypt(printed.content)
     archive, parts = documents.finish_print(job)
     dbs = db.session()
     arende = dbs.get(Arende, dok.arende_id)
@@ -264,9 +266,9 @@ def get(arende: Arende, public_id: str) -> Dokument | None:
 
 def content(dok: Dokument, fmt: str) -> tuple[str, str, bytes]:
     """(filename, mimetype, bytes) exactly as produced."""
-    if fmt != "pdf":
-        ensure_complete(dok)
     kr = keyring()
+    if fmt != "pdf" or not (dok.klar or kr.decrypt(dok.pdf_enc)):  # an empty print: never laid out yet
+        ensure_complete(dok)
     stem = f"{dok.blankett_id}-{dok.document_number}"
     if fmt == "pdf":
         return stem + ".pdf", documents.PDF, kr.decrypt(dok.pdf_enc)
