@@ -5,7 +5,8 @@ command. Needs only what `scripts/serve` installs (no test extras).
     .venv/bin/python benchmarks/run_all.py [--quick] [--only click,arenden,...] [--no-write] [--database-url URL]
 
 Each script runs in its own process (a fresh interpreter, so one cannot warm the next) with
-`--json`; the row's figures come from that JSON and its verdict from the script's own verdict.
+`--json`; the JSON is kept in benchmarks/results/ with the date, and the table is built from the
+latest result of every benchmark, each row dated: `--only` re-runs some and keeps the others.
 """
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 README = HERE / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+RESULTS = HERE / "results"  # each benchmark's latest result, kept with when and how it ran
+POSTGRESQL = " (PostgreSQL)"
 
 
 def _click(r: dict) -> list[tuple[str, str, str, str]]:
@@ -137,15 +140,17 @@ BENCHMARKS = {
 ON_POSTGRESQL = {"arenden", "search_100k", "uppfoljning"}
 
 
-def run(names: list[str], quick: bool, database_url: str | None = None
-        ) -> tuple[list[tuple[str, str, str, str]], list[str]]:
-    rows, failures = [], []
+def run(names: list[str], quick: bool, database_url: str | None = None) -> list[str]:
+    """Run the benchmarks; each result is kept in results/<name>.json with when and how it was run,
+    so that a run of some (--only) leaves the others' latest figures in the table. Returns the
+    scripts that did not finish."""
+    failures = []
     lanes = [(name, "", []) for name in names]
     if database_url:
-        lanes += [(name, " (PostgreSQL)", ["--database-url", database_url]) for name in names
-                  if name in ON_POSTGRESQL]
+        lanes += [(name, POSTGRESQL, ["--database-url", database_url]) for name in names if name in ON_POSTGRESQL]
+    RESULTS.mkdir(exist_ok=True)
     for name, label, database in lanes:
-        script, summarise, *extra = BENCHMARKS[name]
+        script, _summarise, *extra = BENCHMARKS[name]
         args = (extra[0]["quick" if quick else "full"] if extra else []) + database
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "result.json"
@@ -155,29 +160,46 @@ def run(names: list[str], quick: bool, database_url: str | None = None
             proc = subprocess.run(cmd, cwd=HERE.parent)
             took = time.perf_counter() - started
             if not out.exists():
-                rows.append((script, "–", f"did not finish (exit {proc.returncode})", "ERROR"))
+                print(f"   did not finish (exit {proc.returncode})", flush=True)
                 failures.append(script)
                 continue
+            load = os.getloadavg()[0]
+            kept = {"when": f"{datetime.now():%Y-%m-%d %H:%M}", "quick": quick, "load": round(load, 2),
+                    "seconds": round(took), "result": json.loads(out.read_text(encoding="utf-8"))}
+            (RESULTS / f"{name}{'-postgresql' if label else ''}.json").write_text(
+                json.dumps(kept, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            print(f"   done in {took:.0f} s", flush=True)
+    return failures
+
+
+def rows_from_results() -> tuple[list[tuple[str, str, str, str, str]], list[str]]:
+    """Every benchmark's latest kept result as table rows (with when it ran), and the failing ones."""
+    rows, failing = [], []
+    for name, (script, summarise, *_extra) in BENCHMARKS.items():
+        for suffix, label in (("", ""), ("-postgresql", POSTGRESQL)):
+            path = RESULTS / f"{name}{suffix}.json"
+            if not path.exists():
+                continue
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            when = f"{kept['when']}{' (--quick)' if kept['quick'] else ''}, load {kept['load']}"
             try:
-                found = [(what + label, *rest) for what, *rest in summarise(json.loads(out.read_text(encoding="utf-8")))]
+                found = [(what + label, *rest) for what, *rest in summarise(kept["result"])]
             except (KeyError, TypeError, ValueError) as exc:
                 found = [(script + label, "–", f"unreadable result ({exc})", "ERROR")]
-            rows += found
-            failures += [script for *_r, verdict in found if verdict not in ("PASS",)]
-            print(f"   {len(found)} rows in {took:.0f} s", flush=True)
-    return rows, failures
+            rows += [(*row, when) for row in found]
+            failing += [script for *_r, verdict in found if verdict != "PASS"]
+    return rows, failing
 
 
 def table(rows, quick: bool, only: str | None = None) -> str:
     load = os.getloadavg()
     command = "benchmarks/run_all.py" + (" --quick" if quick else "") + (f" --only {only}" if only else "")
-    head = (f"Last run: {datetime.now():%Y-%m-%d %H:%M}, `{command}`, "
-            f"load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} on {os.cpu_count()} cores. "
-            "Ratios are against a baseline measured in the same run."
-            + (" A `--quick` run (5 rounds) is noisy: repeat a FAIL with the full run before trusting it."
-               if quick else "") + "\n\n")
-    lines = ["| benchmark | target | measured | verdict |", "|---|---|---|---|"]
-    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    head = (f"Table written {datetime.now():%Y-%m-%d %H:%M} by `{command}` on {os.cpu_count()} cores (load "
+            f"average then {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}); each row from the latest run of its "
+            "benchmark (`benchmarks/results/`), dated. Ratios are against a baseline measured in the same run."
+            " A `--quick` run is noisy: repeat a FAIL with the full run before trusting it.\n\n")
+    lines = ["| benchmark | target | measured | verdict | run |", "|---|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows]
     return head + "\n".join(lines) + "\n"
 
 
@@ -204,7 +226,9 @@ def main(argv=None) -> int:
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
-    rows, failures = run(names, args.quick, args.database_url)
+    unfinished = run(names, args.quick, args.database_url)
+    rows, failing = rows_from_results()
+    failures = unfinished + [script for script in failing if script in {BENCHMARKS[n][0] for n in names}]
     text = table(rows, args.quick, args.only)
     print(text)
     if not args.no_write:
