@@ -32,7 +32,7 @@ QUEUE = "langa"
 # Stable across deploys: DBOS recovers only the workflows of its own executor id and application
 # version, so a version taken from the code would orphan a job that was running at a redeploy.
 # Change it only together with an incompatible change of a workflow's steps.
-APPLICATION_VERSION = "formservice-jobb-1"
+APPLICATION_VERSION = "formservice-jobb-2"  # 2: every kind's steps made by jobs.workflow
 EXECUTOR_ID = "formservice-jobb"
 
 VANTAR, PAGAR, KLAR, FEL = "väntar", "pågår", "klar", "fel"

@@ -124,11 +124,80 @@ def test_an_admin_gets_everything_about_one_person_as_json_and_pdf(soc, forfraga
 
     entries = dbs.scalars(select(AuditEntry).where(AuditEntry.action == "registerutdrag")
                           .order_by(AuditEntry.id)).all()
-    # One entry for the extract and one per ärende read (whose file was read), never the personnummer.
+    # One entry per extract, with its format and number of ärenden, never the personnummer.
     assert [(e.object_type, e.object_id, e.detail) for e in entries] == [
-        ("person", None, "JSON, 1 ärenden"), ("arende", pid, "JSON"),
-        ("person", None, "PDF, 1 ärenden"), ("arende", pid, "PDF")]
+        ("person", None, "JSON, 1 ärenden"), ("person", None, "PDF, 1 ärenden")]
     assert all("1912" not in (e.detail or "") for e in entries)
+
+
+def test_a_person_with_many_ärenden_gets_one_pdf_laid_out_in_parts_and_a_streamed_json(
+        soc, auth, make_user, dbs, monkeypatch):
+    from formservice.arenden import registerutdrag
+
+    from .wizard_driver import INDIVID
+
+    # Parts of about two ärenden and page numbers drawn three pages at a time: several of each.
+    monkeypatch.setattr(registerutdrag, "PART_ROWS", 20)
+    monkeypatch.setattr(registerutdrag, "STAMP_PAGES", 3)
+    monkeypatch.setattr(registerutdrag, "LOAD_ARENDEN", 3)
+    monkeypatch.setattr(registerutdrag, "JOIN_PARTS", 2)  # joined in steps, as a long extract is
+    layouts = []
+    render_report = registerutdrag.render_report
+    monkeypatch.setattr(registerutdrag, "render_report", lambda *a, **kw: layouts.append(
+        "sidnummer" if kw.get("stamp") else "del") or render_report(*a, **kw))
+    count = 7
+    pids = [create_arende(soc, dict(INDIVID, adress=f"Delgatan {n}"), ruta="soc1.3") for n in range(1, count + 1)]
+    other = create_arende(soc, dict(INDIVID, namn="Olle Annanperson", personnummer="20000101-0008",
+                                    adress="Annangatan 99"), ruta="soc1.3")
+    as_admin(soc, auth, make_user)
+
+    res = extract(soc, "19121212-1212", "pdf")
+    assert res.status_code == 200 and res.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(res.data))
+    pages = [" ".join((p.extract_text() or "").split()) for p in reader.pages]
+    total = len(pages)
+    assert layouts.count("del") >= 3 and layouts.count("sidnummer") == -(-total // 3) >= 3
+    for number, text in enumerate(pages, start=1):  # numbered through the whole, in order, each once
+        assert text.count(f"Sida {number} av {total}") == 1 and text.count("Registerutdrag") >= 1, number
+    text = " ".join(pages)
+    # Every ärende once and in order, each with its own facts under its heading.
+    places = [text.index(f"Ärende {n} (") for n in range(1, count + 1)]
+    assert places == sorted(places) and f"Ärende {count + 1} (" not in text
+    addresses = [text.index(f"Delgatan {n} ") for n in range(1, count + 1)]
+    assert all(a < b for a, b in zip(places, addresses)) and addresses == sorted(addresses)
+    assert f"Antal ärenden: {count}" in text and "Olle" not in text and "Annangatan" not in text
+    meta = " ".join(str(v) for v in (reader.metadata or {}).values())
+    assert "19121212" not in meta and "121212" not in meta
+    # One tagged document: one structure tree, the language, one bookmark per ärende under the title.
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "sv" and root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root
+    (title,) = reader.outline[:1]
+    assert title.title == "Registerutdrag"
+    bookmarks = [item for item in reader.outline[1] if not isinstance(item, list)]
+    assert [b.title.split(" (")[0] for b in bookmarks] == [f"Ärende {n}" for n in range(1, count + 1)]
+    targets = [reader.get_destination_page_number(b) for b in bookmarks]
+    assert targets == sorted(targets) and pages[targets[-1]].count(f"Ärende {count} (") == 1
+
+    res = extract(soc, "19121212-1212", "json")
+    data = json.loads(res.data)
+    assert [a["arende"] for a in data["arenden"]] == pids and other not in res.get_data(as_text=True)
+    assert data["person"] == {"namn": "Tilda Testperson", "personnummer": "191212121212"}
+    assert set(data) == {"registerutdrag", "person", "arenden"}
+
+    entries = dbs.scalars(select(AuditEntry).where(AuditEntry.action == "registerutdrag")
+                          .order_by(AuditEntry.id)).all()
+    assert [(e.object_type, e.object_id, e.detail) for e in entries] == [
+        ("person", None, f"PDF, {count} ärenden"), ("person", None, f"JSON, {count} ärenden")]
+
+
+def test_the_streamed_json_is_the_text_json_dumps_makes():
+    from formservice.arenden import registerutdrag
+
+    for arenden in ([], [{"arende": "a", "rader": [{"varde": "två\nrader"}], "tom": []}], [{"arende": "a"}, {"arende": "b"}]):
+        extract = registerutdrag.Extract({"framtaget": "2026-12-07 08:00"}, {"personnummer": "191212121212"},
+                                         len(arenden), iter(arenden))
+        whole = {"registerutdrag": extract.meta, "person": extract.person, "arenden": arenden}
+        assert registerutdrag._json(extract) == json.dumps(whole, ensure_ascii=False, indent=2).encode()
 
 
 def test_bad_personnummer_is_a_clear_message_and_kept(soc, auth, make_user):
@@ -169,8 +238,11 @@ def test_the_status_page_says_tas_fram_until_the_worker_is_done_and_only_to_the_
     assert page.status_code == 200 and "Tas fram…" in body and 'aria-live="polite"' in body
     assert ">Uppdatera</a>" in body and "js/jobb.js" in body and "http-equiv" not in body
     assert soc.get(f"{location}/status").get_json() == {"status": "väntar", "text": "Tas fram…", "error": None,
-                                                         "download": None}
+                                                         "download": None, "note": None}
     assert soc.get(f"{location}/hamta").status_code == 404  # nothing to fetch yet
+    # A status page left open from before jobs had addresses of their own keeps working.
+    old = soc.get(f"/admin/registerutdrag{location}/status")
+    assert old.status_code == 308 and old.headers["Location"].endswith(f"{location}/status")
     # The personnummer is in no plain column of the job.
     with app.app_context():
         from formservice import db
@@ -185,7 +257,7 @@ def test_the_status_page_says_tas_fram_until_the_worker_is_done_and_only_to_the_
     auth.login(username="bertil")
     for suffix in ("", "/status", "/hamta"):
         assert soc.get(location + suffix).status_code == 404
-    assert soc.get("/admin/registerutdrag/jobb/finns-inte").status_code == 404
+    assert soc.get("/jobb/finns-inte").status_code == 404
 
     outside_event_loop(jobs.start_worker, app)
     auth.logout()
@@ -233,9 +305,10 @@ def test_a_job_that_keeps_failing_ends_as_fel_with_a_swedish_message(soc, auth, 
 
         admin = db.session().scalar(select(User).where(User.username == "adam"))
         job = jobs.create(admin, JOB_KIND, {})  # parameters without a personnummer: every attempt fails
-    location = f"/admin/registerutdrag/jobb/{job.public_id}"
+    location = f"/jobb/{job.public_id}"
     state = wait_until_done(soc, location)
-    assert state == {"status": "fel", "text": "Det gick inte att ta fram", "error": FAILED, "download": None}
+    assert state == {"status": "fel", "text": "Det gick inte att ta fram", "error": FAILED, "download": None,
+                     "note": None}
     body = soc.get(location).get_data(as_text=True)
     assert FAILED in body and "Tas fram…" not in body
     assert soc.get(f"{location}/hamta").status_code == 404

@@ -11,6 +11,7 @@ once per process (lazily, under a lock) and reused by every render.
 from __future__ import annotations
 
 import copy
+import io
 import logging
 import mimetypes
 import threading
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import jinja2
+import pikepdf
 import pydyf
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -361,12 +363,80 @@ def html_to_pdf(html: str, *, forms: bool = False) -> bytes:
     return next(outputs(Job(html, forms=forms)))
 
 
-def render_report(template: str, **context: Any) -> bytes:
+def render_report(template: str, *, tagged: bool = True, **context: Any) -> bytes:
     """A report that is not a blankett (the registerutdrag) from templates/documents/<template>, as
-    a tagged PDF (PDF/UA-1) with the service's fonts and the restricted fetcher."""
+    a tagged PDF (PDF/UA-1) with the service's fonts and the restricted fetcher; untagged for what
+    join_report draws over the pages as an artifact."""
     engine = _ensure_engine()
     html = engine.jinja.get_template(template).render(**context)
-    return next(outputs(Job(html, report=True)))
+    return next(outputs(Job(html, report=True, variant=PDF_VARIANT if tagged else "")))
+
+
+def page_count(pdf: bytes) -> int:
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        return len(doc.pages)
+
+
+def join_report(parts: list[bytes], overlays: list[bytes]) -> bytes:
+    """Tagged report PDFs laid out one part at a time (a layout's memory grows with its length)
+    as one: the later parts' pages, structure elements and bookmarks appended to the first's, so
+    the whole keeps the first's catalog (PDF/UA identification, /Lang, metadata) and one structure
+    tree (copying pages alone would drop it, see DESIGN.md); then the overlays' pages, in order,
+    drawn over the pages as artifacts (the running head and "Sida x av y", known only now)."""
+    whole = pikepdf.open(io.BytesIO(parts[0]))
+    # Copied streams are read from their source when the whole is written: the sources stay open.
+    sources = [pikepdf.open(io.BytesIO(p)) for p in parts[1:] + overlays]
+    tree = whole.Root.StructTreeRoot
+    document, nums, title = tree.K[0], tree.ParentTree.Nums, whole.Root.Outlines.First
+    offset = max(int(key) for key in list(nums)[::2]) + 1
+    for src in sources[:len(parts) - 1]:
+        first_page = len(whole.pages)
+        whole.pages.extend(src.pages)  # first: the structure copied next then points at these copies
+        for page in whole.pages[first_page:]:  # keys into the parent tree: a page's and its links'
+            for holder in [page.obj, *page.obj.get("/Annots", [])]:
+                for key in ("/StructParents", "/StructParent"):
+                    if key in holder:
+                        holder[key] = int(holder[key]) + offset
+        for kid in src.Root.StructTreeRoot.K[0].K:
+            kid = whole.copy_foreign(kid)
+            kid.P = document
+            document.K.append(kid)
+        src_nums = list(src.Root.StructTreeRoot.ParentTree.Nums)
+        for key, value in zip(src_nums[::2], src_nums[1::2]):  # a page's elements, or a link's one
+            nums.extend([int(key) + offset, whole.copy_foreign(value) if value.is_indirect else
+                         pikepdf.Array([whole.copy_foreign(e) for e in value])])
+        offset += max(int(key) for key in src_nums[::2]) + 1
+        item = whole.copy_foreign(src.Root.Outlines.First) if "/First" in src.Root.Outlines else None
+        while item is not None:  # a later part's top bookmarks go under the report's title
+            item.Parent = title
+            if "/Last" in title:
+                title.Last.Next, item.Prev = item, title.Last
+            else:
+                title.First = item
+            title.Last = item
+            item = item.get("/Next")
+    _recount(whole.Root.Outlines)
+    overlay_pages = (page for src in sources[len(parts) - 1:] for page in src.pages)
+    for page, overlay in zip(whole.pages, overlay_pages):
+        name = page.add_resource(whole.copy_foreign(overlay.as_form_xobject()), pikepdf.Name.XObject)
+        # The page's content leaves its coordinates flipped: the overlay is drawn after a q … Q of it.
+        page.contents_add(whole.make_stream(b"q\n"), prepend=True)
+        page.contents_add(whole.make_stream(b"\nQ /Artifact BMC q " + str(name).encode() + b" Do Q EMC\n"))
+    out = io.BytesIO()
+    whole.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    for src in sources:
+        src.close()
+    return out.getvalue()
+
+
+def _recount(node) -> int:
+    """An outline node's /Count: all its descendants, every level open (as WeasyPrint writes it)."""
+    count, child = 0, node.get("/First")
+    while child is not None:
+        count += 1 + _recount(child)
+        child = child.get("/Next")
+    node.Count = count
+    return count
 
 
 def render_pdf(blankett: Any, values: Mapping[str, Any], ctx: DocumentContext, *,
