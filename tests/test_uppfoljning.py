@@ -1,6 +1,6 @@
-"""Uppföljning: kön and age band from the personnummer, suppression of small cells (also against
-differencing), the numbers from a generated data set, the page and CSV, and who may see it (the
-PDF report: test_uppfoljning_rapport.py)."""
+"""Uppföljning: kön and age band from the personnummer, the cell-key rounding of every count, the
+numbers from a generated data set, the page and CSV, and who may see it (the PDF report:
+test_uppfoljning_rapport.py; the attacker who subtracts views: test_uppfoljning_attack.py)."""
 from __future__ import annotations
 
 import csv
@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from formservice.arenden import demografi
-from formservice.uppfoljning.anonymisering import SUPPRESSED_TEXT, Cell, protect
+from formservice.uppfoljning.anonymisering import BASE, HIDDEN_TEXT, KEY_MOD, NOTE, Cell, CellKeys, Tally, publish
 
 TEST_PNR = "191212121212"  # Skatteverket's test number, which every generated ärende used to carry
 
@@ -59,28 +59,35 @@ def test_generated_arenden_are_distinct_fictitious_people(app, make_enhet):
     assert set(bands) == {key for key, *_ in demografi.AGE_BANDS} and bands["-29"] > bands["60-"]
 
 
-# ---------------------------------------------------------------- suppression
-def test_small_cells_are_suppressed_and_zero_is_shown():
-    cells = protect({"a": 12, "b": 4, "c": 0, "d": 7})
-    assert cells["a"] == Cell(12) and cells["c"] == Cell(0)
-    assert cells["b"].suppressed and str(cells["b"]) == SUPPRESSED_TEXT
-    # one hidden cell beside a total would be total minus the rest: the next smallest goes too
-    assert cells["d"].suppressed and not cells["a"].suppressed
+# ---------------------------------------------------------------- the cell-key rounding
+def near(n: int) -> set[str]:
+    """What a true count n may be shown as: the multiple of five below or above it."""
+    return {str(BASE * (n // BASE)), str(BASE * -(-n // BASE))}
 
 
-def test_a_filtered_cell_whose_complement_is_small_is_suppressed():
-    # 12 at a ruta, 9 of them women: the women's 9 minus the 12 would give away 3 men.
-    women = protect({"soc1.9": 9, "soc1.4": 20, "soc1.3": 8},
-                    complements=[{"soc1.9": 12, "soc1.4": 30, "soc1.3": 15}])
-    assert women["soc1.9"].suppressed and women["soc1.4"] == Cell(20)
-    assert women["soc1.3"].suppressed  # else the total minus the rest would give the 9 back
+def test_every_count_is_rounded_to_five_never_1_to_4_and_unbiased():
+    keys = [k * KEY_MOD // 1000 for k in range(1000)]  # cell keys spread evenly over the key space
+    for n in range(0, 60):
+        shown = [publish(Tally(n, k)) for k in keys]
+        assert set(map(str, shown)) <= near(n)
+        assert not {1, 2, 3, 4} & set(shown)
+        assert abs(sum(shown) / len(shown) - n) < 0.01  # rounded up with probability remainder/5
+    assert publish(Tally(0, 123)) == 0 and publish(Tally(1085, 0)) in (1085,)
 
 
-def test_a_period_cell_is_suppressed_when_a_shorter_period_would_give_away_a_small_count():
-    # Over Jan–Mar 9, of which 2 in January: "Feb–Mar" would show 7 and reveal the 2.
-    cells = protect({"x": 9, "y": 30, "z": 12}, monthly={"x": [2, 3, 4], "y": [10, 10, 10], "z": [6, 0, 6]})
-    assert cells["x"].suppressed and cells["y"] == Cell(30) and cells["z"].suppressed
-    assert protect({"x": 10}, monthly={"x": [0, 5, 5]})["x"] == Cell(10)
+def test_the_same_units_get_the_same_key_whatever_the_order_and_a_new_unit_a_new_one():
+    keys = CellKeys(b"s" * 32)
+    a, b, c = keys.tally(3, "oppet", "soc1.3", 1, "K", "30-39"), keys.tally(2, "oppet", "soc1.3", 1, "M", "30-39"), \
+        keys.tally(1, "oppet", "soc1.4", 2, "K", "-29")
+    assert a + b + c == c + (b + a) and (a + b).n == 5
+    assert keys.tally(4, "oppet", "soc1.3", 1, "K", "30-39").key != a.key  # one more: a fresh key
+    assert CellKeys(b"t" * 32).tally(3, "oppet", "soc1.3", 1, "K", "30-39").key != a.key  # another secret
+    assert keys.tally(0, "x") == Tally()
+
+
+def test_a_hidden_median_says_why_and_never_gives_a_count():
+    assert str(Cell(None)) == HIDDEN_TEXT and "färre än" not in HIDDEN_TEXT
+    assert str(Cell(1085)) == "1 085" and str(Cell(None, "–")) == "–"
 
 
 # ---------------------------------------------------------------- a generated data set
@@ -139,6 +146,15 @@ def _page(client, **params):
     return res.get_data(as_text=True)
 
 
+def _rows(html: str, table: str) -> dict[str, list[str]]:
+    """Every row of a table on the page: label -> the cells' texts."""
+    body = html[html.index(f'id="t-{table}"'):]
+    body = body[body.index("<tbody>"):body.index("</tbody>")]
+    return {re.sub(r"<[^>]+>", "", label).strip(): [re.sub(r"<[^>]+>", "", c).strip()
+                                                    for c in re.findall(r"<td[^>]*>(.*?)</td>", cells)]
+            for label, cells in re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', body)}
+
+
 def _row(html: str, table: str, label: str) -> list[str]:
     body = html[html.index(f'id="t-{table}"'):]
     body = body[:body.index("</table>")]
@@ -158,30 +174,89 @@ def test_the_uppfoljare_sees_counts_for_the_organisation(ulla, dataset):
     html = _page(ulla)
     # 28 ärenden, 2 closed: 26 open. fk.2 holds the 12 with the whole path (9 women, 3 men),
     # soc1.5 the 8 young women, soc1.9 the 6 men in Nord.
-    assert _row(html, "oppna-per-bana", "1. Socialtjänsten – sjukskriven") == ["14"]
-    assert _row(html, "oppna-per-bana", "4. Försäkringskassan") == ["12"]
-    assert _row(html, "oppna-per-ruta", "Bana 4 · Ruta 2: Ansökan hanteras") == ["12"]
-    assert _row(html, "oppna-per-enhet", "Enhet Syd") == ["20"]
-    assert _row(html, "oppna-per-enhet", "Enhet Nord") == ["6"]
-    assert _row(html, "floden", "1. Socialtjänsten – sjukskriven → 4. Försäkringskassan") == ["12"]
-    assert _row(html, "utfall", "Inget behov av samordnad rehabilitering just nu") == [SUPPRESSED_TEXT]  # 2
+    # Every count is shown rounded to a multiple of five (the true count in the comment).
+    (bana1,) = _row(html, "oppna-per-bana", "1. Socialtjänsten – sjukskriven")
+    assert bana1 in near(14)
+    assert _row(html, "oppna-per-bana", "4. Försäkringskassan")[0] in near(12)
+    assert _row(html, "oppna-per-ruta", "Bana 4 · Ruta 2: Ansökan hanteras")[0] in near(12)
+    assert _row(html, "oppna-per-enhet", "Enhet Syd") == ["20"]  # a multiple of five stays itself
+    assert _row(html, "oppna-per-enhet", "Enhet Nord")[0] in near(6)
+    assert _row(html, "floden", "1. Socialtjänsten – sjukskriven → 4. Försäkringskassan")[0] in near(12)
+    # The 2 closed ärenden: shown as 0 (then no row) or 5, the end state with its lane, never "färre än 5".
+    closed = _rows(html, "utfall")
+    assert closed.get("Bana 1 · Inget behov av samordnad rehabilitering just nu", ["5"]) == ["5"]
+    assert "färre än" not in html and NOTE in html.replace("&#34;", '"')
     stay = _row(html, "tid-per-ruta", "Bana 1 · Ruta 3: Kartläggning")
-    assert stay == ["26", "10", "10"]  # everyone with 3+ steps stayed ten days
+    assert stay[0] in near(26) and stay[1:] == ["10", "10"]  # everyone with 3+ steps stayed ten days
     assert "Testperson" not in html and "191212" not in html and "/arenden/" not in html
 
 
 @pytest.mark.db
-def test_filtering_on_kon_suppresses_what_the_difference_would_reveal(ulla, dataset):
+def test_filtering_on_kon_shows_rounded_counts_whose_difference_reveals_nothing_exact(ulla, dataset):
     everyone = _page(ulla)
     women = _page(ulla, kon="K")
     men = _page(ulla, kon="M")
-    assert _row(everyone, "oppna-per-ruta", "Bana 4 · Ruta 2: Ansökan hanteras") == ["12"]
-    # 9 women and 3 men at fk.2: the women's 9 would give the men's 3 away, so both are hidden.
-    assert _row(women, "oppna-per-ruta", "Bana 4 · Ruta 2: Ansökan hanteras") == [SUPPRESSED_TEXT]
-    assert _row(men, "oppna-per-ruta", "Bana 4 · Ruta 2: Ansökan hanteras") == [SUPPRESSED_TEXT]
-    for page in (women, men):  # no cell anywhere shows 1–4
+    fk2 = "Bana 4 · Ruta 2: Ansökan hanteras"
+    # 9 women and 3 men at fk.2, 12 in all: each rounded on its own, so the difference of the shown
+    # numbers is a multiple of five and never the men's 3.
+    shown = [int(_rows(p, "oppna-per-ruta").get(fk2, ["0"])[0]) for p in (everyone, women, men)]
+    assert str(shown[0]) in near(12) and str(shown[1]) in near(9) and str(shown[2]) in near(3)
+    assert (shown[0] - shown[1]) % 5 == 0 and shown[0] - shown[1] != 3
+    for page in (everyone, women, men):  # no cell anywhere shows 1–4, no label says "färre än"
+        assert "färre än" not in page
         for cell in re.findall(r'<td class="tal[^"]*">([^<]*)</td>', page):
             assert cell.strip() not in {"1", "2", "3", "4"}, cell
+
+
+@pytest.mark.parametrize("selection", [{}, {"kon": "K"}, {"kon": "M", "alder": "30-39"}, {"alder": "-29"}])
+def test_every_number_and_label_on_the_page_tells_the_truth(ulla, dataset, app, selection):
+    """Each cell of each table on the page against the true count from the database: a number is
+    the true count rounded to a multiple of five (so within 4 of it, never 1–4, never beside "färre
+    än"); a median is shown only over at least ten and otherwise said to be hidden; totals are always
+    numbers. The true tables are the same build with publish=exact."""
+    from formservice import db
+    from formservice.accounts.models import User
+    from formservice.uppfoljning import queries, rapport
+    from formservice.uppfoljning.anonymisering import exact
+    from formservice.uppfoljning.queries import Filter
+
+    html = _page(ulla, **selection)
+    assert "färre än" not in html
+    with app.app_context():
+        scope = queries.scope(db.session().query(User).filter_by(username="ulla").one())
+        names = rapport.enhet_names(queries.enheter(scope))
+        f = Filter(date(2026, 1, 1), date(2026, 12, 31), None, selection.get("kon"), selection.get("alder"))
+        cat = app.extensions["catalogue"]
+        true = rapport.build(cat.process_map, cat, f, scope, names, publish=exact)
+    checked = 0
+    for table in true.tables:
+        shown = _rows(html, table.key)
+        truth = {r.label: r.cells for r in table.rows}
+        assert set(shown) <= set(truth) or table.key == "oppna-per-bana", table.key
+        for label, cells in shown.items():
+            for column, text, cell in zip(table.columns, cells, truth.get(label, [])):
+                if column in ("Median", "75:e percentilen"):
+                    n = truth[label][0].value
+                    assert text == (str(cell.value) if n >= 10 else HIDDEN_TEXT if n else "–"), (label, text)
+                else:
+                    assert text.replace(" ", "") in near(cell.value), (table.key, label, column, text, cell.value)
+                checked += 1
+        if table.total is not None:  # a total is a number of its own, never hidden
+            foot = html[html.index(f'id="t-{table.key}"'):]
+            foot = foot[foot.index("<tfoot>"):foot.index("</tfoot>")]
+            (text,) = re.findall(r'<td class="tal">([^<]*)</td>', foot)
+            assert text.replace(" ", "") in near(table.total.value)
+    assert checked > 10
+
+
+def test_the_default_period_ends_with_the_last_complete_month(ulla, dataset):
+    from formservice.arenden.operations import local_today
+
+    today = local_today()
+    last = today.replace(day=1) - timedelta(days=1)
+    first = date(last.year - 1, last.month + 1, 1) if last.month < 12 else date(last.year, 1, 1)
+    html = ulla.get("/uppfoljning").get_data(as_text=True)
+    assert f"Urval: {first.isoformat()} – {last.isoformat()}." in html
 
 
 def test_csv_carries_the_numbers_on_the_screen(ulla, dataset):
@@ -191,7 +266,9 @@ def test_csv_carries_the_numbers_on_the_screen(ulla, dataset):
     assert res.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(res.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
     assert rows[0] == ["Enhet", "Öppna ärenden"]
-    assert ["Enhet Syd", "20"] in rows and ["Enhet Nord", "6"] in rows and ["Totalt", "26"] in rows
+    shown = {label: value for label, value in rows[1:]}
+    assert shown["Enhet Syd"] == "20" and shown["Enhet Nord"] in near(6) and shown["Totalt"] in near(26)
+    assert _row(html, "oppna-per-enhet", "Enhet Nord") == [shown["Enhet Nord"]]  # the same numbers as the page
     assert 'href="/uppfoljning/oppna-per-enhet.csv?fran=2026-01&amp;till=2026-12"' in html
 
 
@@ -351,5 +428,5 @@ def test_a_label_that_looks_like_a_formula_stays_text_in_the_csv():
     from formservice.uppfoljning.anonymisering import Cell
     from formservice.uppfoljning.rapport import Row, Table
 
-    table = Table("x", "X", ["Antal"], "Enhet", [Row("=HYPERLINK(\"http://x\")", [Cell(7)]), Row("Syd", [Cell(None)])])
-    assert table.csv_rows() == [["Enhet", "Antal"], ["'=HYPERLINK(\"http://x\")", "7"], ["Syd", SUPPRESSED_TEXT]]
+    table = Table("x", "X", ["Antal"], "Enhet", [Row("=HYPERLINK(\"http://x\")", [Cell(1085)]), Row("Syd", [Cell(None)])])
+    assert table.csv_rows() == [["Enhet", "Antal"], ["'=HYPERLINK(\"http://x\")", "1085"], ["Syd", HIDDEN_TEXT]]

@@ -1,79 +1,107 @@
-"""Small cells never leave: every count from 1 to 4 is shown as "färre än 5", and so is any
-count from which a suppressed one could be worked out.
+"""Disclosure control for the follow-up: the cell-key method (Thompson, Broadfoot & Elazar 2013,
+ABS; the "cell key method" of Eurostat's harmonised protection) with a perturbation table that is
+unbiased random rounding to base 5 (as Statistics New Zealand's fixed random rounding, base 3 there).
+The reasoning, the parameters and the limits are in docs/uppfoljning.md; in short:
 
-Three ways a small count could leak, and the rule for each:
-
-1. **Directly**: a cell of 1–4 is suppressed (0 is shown: "nobody" identifies no one).
-2. **From a total**: a table shows its total; if only one cell of it is suppressed, total minus
-   the others gives it back, so the smallest other non-zero cell is suppressed too.
-3. **From two views** (differencing): a view filtered on kön, age band, enhet or a period shows
-   cell *c*; the same view without that filter may show *C*; C − c is the complement. A
-   complement of 1–4 would be revealed, so *c* is suppressed. For the period, the cell's monthly
-   counts are checked: any run of months from either end of the period (what another period
-   choice would cut off) must be 0 or at least 5.
-
-A suppressed cell is never the basis for another number on the page: durations (median, 75th
-percentile) are shown only over at least five people.
+* Every unit counted gets a fixed pseudo-random key. The summary table (arenden.statistik) keeps no
+  ärende ids – that is what keeps the pages fast – so the units are the finest cells the database
+  keeps (a *microcell*: kind, key, month, enhet, kön, age band), each keyed by keyed BLAKE2b (a
+  MAC like HMAC, and cheaper: a page keys thousands of microcells) of its coordinates
+  and its count under a secret derived from the instance's index key. No user sees
+  anything the key is made from but the coordinates, and without the secret they say nothing.
+* A published cell's key is the sum of its microcells' keys modulo 2**32. The same set of units
+  therefore always gets the same key, whichever filter, page, CSV or PDF counts it.
+* The published count is the true count rounded to a multiple of 5: up with probability r/5 where r
+  is the remainder, down otherwise, the cell key being the random draw. No published count is ever
+  1–4; every integer combination of published counts is a multiple of 5, so subtracting views (the
+  attack that recovered 48 small counts from the old suppression) can never yield 1–4 either; and
+  the rounding of two overlapping cells is independent, so their difference says nothing exact.
+* Totals are cells of their own (their own key), so they may differ from the sum of their rows.
+* Medians and percentiles are shown only over at least DAYS_MIN_N units.
 """
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+import hashlib
+import struct
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
-THRESHOLD = 5
-SUPPRESSED_TEXT = "färre än 5"
+BASE = 5  # every published count is a multiple of this: never 1–4
+KEY_BITS = 32
+KEY_MOD = 1 << KEY_BITS
+DAYS_MIN_N = 10  # medians and percentiles only over at least this many (true count)
+HIDDEN_TEXT = "dold (liten grupp)"  # a median over fewer than DAYS_MIN_N
+NOTE = ("Talen är avrundade till jämna femtal, slumpvis uppåt eller nedåt, så att ingen enskild kan pekas ut: "
+        "0 kan betyda 0–4 och 5 kan betyda 1–9. Varje summa avrundas för sig och kan skilja sig från summan "
+        "av raderna. Median och 75:e percentil visas bara där minst tio ärenden ingår; annars står "
+        f"”{HIDDEN_TEXT}”.")
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """A true count and the key of the units in it. Never shown: only publish(tally) leaves the wing."""
+    n: int = 0
+    key: int = 0
+
+    def __add__(self, other: "Tally") -> "Tally":
+        return Tally(self.n + other.n, (self.key + other.key) % KEY_MOD)
+
+
+ZERO = Tally()
+
+
+def tally_sum(tallies: Iterable[Tally]) -> Tally:
+    n = key = 0
+    for t in tallies:
+        n += t.n
+        key += t.key
+    return Tally(n, key % KEY_MOD)
+
+
+class CellKeys:
+    """The keys of microcells under one secret. A microcell's key depends on its count too, so a
+    microcell that gains or loses a unit gets a fresh key (a fixed key would let an observer watch
+    the rounding of one cell flip as it grows)."""
+
+    def __init__(self, secret: bytes):
+        self._secret = secret
+
+    def tally(self, n: int, *coordinates: Hashable) -> Tally:
+        n = int(n)
+        if n <= 0:
+            return ZERO
+        digest = hashlib.blake2b(repr((*coordinates, n)).encode(), key=self._secret, digest_size=4).digest()
+        return Tally(n, struct.unpack(">I", digest)[0])
+
+
+def cell_keys(keyring) -> CellKeys:
+    """The instance's cell keys: a secret derived from the index key (instance/keys.json), never
+    from data a user can see. Changing the index key changes every rounding, once."""
+    return CellKeys(bytes.fromhex(keyring.keyed_hash("uppfoljning-cellnyckel", "v1")))
+
+
+def publish(t: Tally) -> int:
+    """The published count: the true count rounded to a multiple of BASE, up when the cell key
+    falls below remainder/BASE of the key space (so E[published] = true count), down otherwise."""
+    low, remainder = divmod(t.n, BASE)
+    up = t.key * BASE < remainder * KEY_MOD
+    return (low + up) * BASE
+
+
+def exact(t: Tally) -> int:
+    """The true count: for the suite's comparisons only (tests pass it as build(publish=exact))."""
+    return t.n
 
 
 @dataclass(frozen=True)
 class Cell:
-    value: int | None  # None: suppressed
+    """A shown value: a number, or None with the honest reason it is not shown."""
+    value: int | None
+    text: str = HIDDEN_TEXT
 
     @property
     def suppressed(self) -> bool:
         return self.value is None
 
     def __str__(self) -> str:
-        return SUPPRESSED_TEXT if self.value is None else f"{self.value:,}".replace(",", " ")
-
-
-def small(n: int) -> bool:
-    return 0 < n < THRESHOLD
-
-
-def protect(counts: Mapping[Hashable, int], *, complements: Iterable[Mapping[Hashable, int]] = (),
-            monthly: Mapping[Hashable, Sequence[int]] | None = None) -> dict[Hashable, Cell]:
-    """The cells of one table (key -> count), protected by rules 1–3. ``complements``: for each
-    active filter, the same table without it; ``monthly``: each cell's counts per month of the
-    period, for the period rule."""
-    hidden = {key for key, n in counts.items() if small(n)}
-    for wider in complements:
-        hidden |= {key for key, n in counts.items() if small(wider.get(key, 0) - n)}
-    for key, months in (monthly or {}).items():
-        if key in counts and _edge_run_small(months):
-            hidden.add(key)
-    # Rule 2: never exactly one hidden non-zero cell beside a total.
-    if len(hidden) == 1:
-        rest = sorted((n, str(key)) for key, n in counts.items() if key not in hidden and n > 0)
-        if rest:
-            smallest = next(key for key, n in counts.items() if str(key) == rest[0][1])
-            hidden.add(smallest)
-    return {key: Cell(None if key in hidden else n) for key, n in counts.items()}
-
-
-def total(counts: Mapping[Hashable, int]) -> Cell:
-    n = sum(counts.values())
-    return Cell(None if small(n) else n)
-
-
-def _edge_run_small(months: Sequence[int]) -> bool:
-    run = 0
-    for n in months:
-        run += n
-        if small(run):
-            return True
-    run = 0
-    for n in reversed(months):
-        run += n
-        if small(run):
-            return True
-    return False
+        return self.text if self.value is None else f"{self.value:,}".replace(",", " ")

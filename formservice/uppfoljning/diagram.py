@@ -1,6 +1,6 @@
 """Horizontal bar charts for the follow-up tables, as geometry for an SVG drawn on the server
-(templates/web/uppfoljning/_diagram.html). One bar per row; a suppressed cell is drawn as an
-outlined stub with its text, never as a length that would give its size away."""
+(templates/documents/_diagram.html). One bar per row, its length the published (rounded) number; a
+median hidden over a small group is drawn as an outlined stub with its text, never as a length."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,7 +18,7 @@ MAX_LABEL_CHARS = 44
 class Bar:
     label: str
     y: float
-    length: float  # 0 for a suppressed or empty value
+    length: float  # 0 for a hidden or empty value
     text: str
     suppressed: bool
     marker: float | None = None  # the 75th percentile on a duration chart
@@ -46,11 +46,9 @@ def chart(table: Table) -> Chart | None:
     top = max([v for v in values + markers if v is not None] + [1])
     bars = []
     for n, (r, v, m) in enumerate(zip(rows, values, markers)):
-        count = r.cells[0]
-        if getattr(count, "suppressed", False):
-            text = "färre än 5"
-        elif getattr(count, "value", None) == 0:
-            text = "inga"
+        shown = r.cells[1] if table.chart == "durations" else r.cells[0]
+        if getattr(shown, "suppressed", False):
+            text = str(shown)  # "dold (liten grupp)", or "–" where nothing was counted
         elif table.chart == "durations":
             text = f"{_text(v, table.unit)} (75 %: {_text(m, table.unit)})"
         else:

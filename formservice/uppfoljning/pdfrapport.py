@@ -17,7 +17,7 @@ from formservice.arenden.operations import local_today
 from formservice.rendering.pdf import render_report
 
 from . import queries, rapport
-from .anonymisering import SUPPRESSED_TEXT, THRESHOLD
+from .anonymisering import NOTE
 from .diagram import chart
 from .queries import Filter
 
@@ -39,7 +39,7 @@ def produce(user: User, f: Filter, catalogue) -> tuple[bytes, str, str]:
     result, _choices, names = rapport.follow_up(catalogue, f, enhet_ids)
     pdf = render_report("uppfoljning.html", result=result, chart=chart, description=rapport.describe(f, names),
                         organisation=user.enhet.organisation.namn, created=local_today().isoformat(),
-                        suppressed_text=SUPPRESSED_TEXT, threshold=THRESHOLD)
+                        note=NOTE)
     audit.record("uppfoljning_rapport", user=user, object_type="uppfoljning", commit=False)
     return pdf, f"uppfoljning-{f.fran:%Y-%m}-{f.till:%Y-%m}.pdf", "application/pdf"
 

@@ -1,8 +1,9 @@
 """The follow-up's numbers, as counts from the database: the open ärenden and the closings from
 the ärende table (its plain process columns and the derived kön and age band), everything else
 from the summary table the ärenden keep up to date as they move (arenden.statistik). No personal
-data is read or decrypted, and nothing but counts leaves a query; anonymisering.protect() decides
-what is shown."""
+data is read or decrypted, and nothing but counts leaves a query. Each count comes as a Tally: the
+true count and its cell key, summed from the keys of the finest rows read (anonymisering); only the
+rounded count is ever shown."""
 from __future__ import annotations
 
 import functools
@@ -18,6 +19,8 @@ from formservice import db
 from formservice.accounts.models import Enhet, Organisation, User
 from formservice.arenden.models import Arende, Statistik
 from formservice.arenden.statistik import ALL
+
+from .anonymisering import ZERO, CellKeys, Tally
 
 FILTER_DIMENSIONS = ("enhet", "kon", "alder")
 
@@ -81,12 +84,12 @@ def _month(column):
 
 # ---------------------------------------------------------------- counts
 class Source:
-    """The rows of one follow-up, each read once and grouped by enhet, kön and age band: a view
-    and the views without each of its filters (for the suppression of differences) are then
-    sums over the same rows. Rows are counts; nothing else is read."""
+    """The rows of one follow-up, each read once and grouped by enhet, kön and age band (and month):
+    the finest cells kept, the units of the cell-key method. Each row becomes a Tally keyed by its
+    coordinates; a view's counts are sums of them. Rows are counts; nothing else is read."""
 
-    def __init__(self, enhet_ids: list[int], fran: date, till: date):
-        self.enhet_ids, self.fran, self.till = list(enhet_ids), fran, till
+    def __init__(self, enhet_ids: list[int], fran: date, till: date, keys: CellKeys):
+        self.enhet_ids, self.fran, self.till, self.keys = list(enhet_ids), fran, till, keys
         self._open = self._closed = None
         self._stat: dict = {}
         self.memo: dict = {}
@@ -95,36 +98,41 @@ class Source:
         return column.in_(self.enhet_ids) if self.enhet_ids else false()
 
     def open_rows(self) -> list:
-        """(ruta, enhet, kön, age band, n) of the open ärenden now."""
+        """(ruta, enhet, kön, age band, tally) of the open ärenden now."""
         if self._open is None:
             cols = (Arende.ruta, Arende.enhet_id, Arende.kon, Arende.aldersgrupp)
-            self._open = _rows(select(*cols, func.count()).where(
+            rows = _rows(select(*cols, func.count()).where(
                 Arende.status == "oppet", self._scope(Arende.enhet_id)).group_by(*cols))
+            self._open = [(*r[:-1], self.keys.tally(r[-1], "oppet", *r[:-1])) for r in rows]
         return self._open
 
     def closed_rows(self) -> list:
-        """(reason, month, enhet, kön, age band, n) of the ärenden closed in the period."""
+        """(reason, month, enhet, kön, age band, tally) of the ärenden closed in the period."""
         if self._closed is None:
             month = _month(Arende.closed_on)
             cols = (Arende.closed_reason, month, Arende.enhet_id, Arende.kon, Arende.aldersgrupp)
-            self._closed = _rows(select(*cols, func.count()).where(
+            rows = _rows(select(*cols, func.count()).where(
                 Arende.status == "avslutat", Arende.closed_on >= self.fran,
                 Arende.closed_on < self.till + timedelta(days=1), self._scope(Arende.enhet_id)).group_by(*cols))
+            self._closed = [(*r[:-1], self.keys.tally(r[-1], "avslutat", *r[:-1])) for r in rows]
         return self._closed
 
     def stat_rows(self, slag: str) -> list:
-        """(key, month, enhet, kön, age band, n) of a count in the summary table (arenden.statistik)."""
+        """(key, month, enhet, kön, age band, tally) of a count in the summary table (arenden.statistik)."""
         if slag not in self._stat:
             cols = (Statistik.nyckel, Statistik.manad, Statistik.enhet_id, Statistik.kon, Statistik.aldersgrupp)
-            self._stat[slag] = _rows(select(*cols, func.sum(Statistik.antal)).with_hint(
+            rows = _rows(select(*cols, func.sum(Statistik.antal)).with_hint(
                 Statistik, "INDEXED BY ix_statistik_las", "sqlite").where(
                 Statistik.slag == slag, Statistik.manad >= self.fran.strftime("%Y-%m"),
                 Statistik.manad <= self.till.strftime("%Y-%m"), self._scope(Statistik.enhet_id)).group_by(*cols))
+            self._stat[slag] = [(*r[:-1], self.keys.tally(r[-1], slag, *r[:-1])) for r in rows]
         return self._stat[slag]
 
-
     def durations(self, slag: str, f: Filter) -> list:
-        """(key, days, n) of a duration count for exactly the view's filter."""
+        """(key, days, tally) of a duration count for exactly the view's filter, summed over the
+        microcells (month, enhet, kön, age band) that carry the keys. "Everyone" is always counted
+        from the rows kept for everyone and a filtered view always from the rows by kön, so one
+        published cell always has one set of units."""
         key = (slag, f)
         if key not in self._stat:
             conds = [Statistik.slag == slag, Statistik.manad >= self.fran.strftime("%Y-%m"),
@@ -137,10 +145,14 @@ class Source:
                 conds.append(Statistik.kon == f.kon if f.kon else Statistik.kon.in_(("K", "M", "")))
                 if f.alder:
                     conds.append(Statistik.aldersgrupp == f.alder)
-            self._stat[key] = _rows(
-                select(Statistik.nyckel, Statistik.dagar, func.sum(Statistik.antal))
-                .with_hint(Statistik, "INDEXED BY ix_statistik_las", "sqlite").where(*conds)
-                .group_by(Statistik.nyckel, Statistik.dagar))
+            cols = (Statistik.nyckel, Statistik.dagar, Statistik.manad, Statistik.enhet_id, Statistik.kon,
+                    Statistik.aldersgrupp)
+            out: dict = defaultdict(lambda: ZERO)
+            for *coords, n in _rows(select(*cols, func.sum(Statistik.antal))
+                                    .with_hint(Statistik, "INDEXED BY ix_statistik_las", "sqlite").where(*conds)
+                                    .group_by(*cols)):
+                out[(coords[0], int(coords[1]))] += self.keys.tally(n, slag, *coords)
+            self._stat[key] = [(nyckel, days, t) for (nyckel, days), t in out.items()]
         return self._stat[key]
 
 
@@ -167,9 +179,9 @@ def _match(f: Filter, enhet: int, kon: str | None, alder: str | None) -> bool:
 
 
 @_once
-def open_by_ruta(src: Source, f: Filter) -> dict[str, int]:
+def open_by_ruta(src: Source, f: Filter) -> dict[str, Tally]:
     """Open ärenden now, per ruta (a snapshot: the period does not apply)."""
-    out: dict[str, int] = defaultdict(int)
+    out: dict[str, Tally] = defaultdict(lambda: ZERO)
     for ruta, enhet, kon, alder, n in src.open_rows():
         if _match(f, enhet, kon, alder):
             out[ruta] += n
@@ -177,8 +189,8 @@ def open_by_ruta(src: Source, f: Filter) -> dict[str, int]:
 
 
 @_once
-def open_by_enhet(src: Source, f: Filter) -> dict[int, int]:
-    out: dict[int, int] = defaultdict(int)
+def open_by_enhet(src: Source, f: Filter) -> dict[int, Tally]:
+    out: dict[int, Tally] = defaultdict(lambda: ZERO)
     for _ruta, enhet, kon, alder, n in src.open_rows():
         if _match(f, enhet, kon, alder):
             out[enhet] += n
@@ -186,9 +198,9 @@ def open_by_enhet(src: Source, f: Filter) -> dict[int, int]:
 
 
 @_once
-def outcomes(src: Source, f: Filter) -> dict[tuple[str, str], int]:
+def outcomes(src: Source, f: Filter) -> dict[tuple[str, str], Tally]:
     """Ärenden closed in the period: (reason, month) -> count."""
-    out: dict[tuple[str, str], int] = defaultdict(int)
+    out: dict[tuple[str, str], Tally] = defaultdict(lambda: ZERO)
     for reason, month, enhet, kon, alder, n in src.closed_rows():
         if _match(f, enhet, kon, alder):
             out[(reason or "", month)] += n
@@ -198,13 +210,13 @@ def outcomes(src: Source, f: Filter) -> dict[tuple[str, str], int]:
 def _stat(src: Source, f: Filter, slag: str):
     for key, month, enhet, kon, alder, n in src.stat_rows(slag):
         if _match(f, enhet, kon, alder):
-            yield key, month, int(n)
+            yield key, month, n
 
 
 @_once
-def flows(src: Source, f: Filter) -> dict[tuple[str, str, str], int]:
+def flows(src: Source, f: Filter) -> dict[tuple[str, str, str], Tally]:
     """Changes of lane in the period: (from lane, to lane, month) -> count."""
-    out: dict[tuple[str, str, str], int] = defaultdict(int)
+    out: dict[tuple[str, str, str], Tally] = defaultdict(lambda: ZERO)
     for key, month, n in _stat(src, f, "flode"):
         a, _, b = key.partition(">")
         out[(a, b, month)] += n
@@ -212,21 +224,21 @@ def flows(src: Source, f: Filter) -> dict[tuple[str, str, str], int]:
 
 
 @_once
-def documents(src: Source, f: Filter) -> dict[tuple[str, str], int]:
+def documents(src: Source, f: Filter) -> dict[tuple[str, str], Tally]:
     """Blanketter produced in the period: (blankett id, month) -> count."""
-    out: dict[tuple[str, str], int] = defaultdict(int)
+    out: dict[tuple[str, str], Tally] = defaultdict(lambda: ZERO)
     for key, month, n in _stat(src, f, "dokument"):
         out[(key, month)] += n
     return dict(out)
 
 
 @_once
-def stays(src: Source, f: Filter) -> dict[str, dict[int, int]]:
+def stays(src: Source, f: Filter) -> dict[str, dict[int, Tally]]:
     """Days spent on each ruta, for stays that ended in the period: ruta -> {days: count}.
-    Durations need no complements, so the view's filter runs in the database."""
-    out: dict[str, dict[int, int]] = defaultdict(dict)
-    for ruta, days, n in src.durations("vistelse", f):
-        out[ruta][int(days)] = int(n)
+    The view's filter runs in the database."""
+    out: dict[str, dict[int, Tally]] = defaultdict(dict)
+    for ruta, days, t in src.durations("vistelse", f):
+        out[ruta][int(days)] = t
     return dict(out)
 
 
@@ -238,13 +250,13 @@ LEAD_TIMES = {
 
 
 @_once
-def lead_time(src: Source, f: Filter, key: str) -> dict[int, int]:
+def lead_time(src: Source, f: Filter, key: str) -> dict[int, Tally]:
     """Days from a document to the event after it, for events in the period: {days: count}."""
-    return {int(days): int(n) for nyckel, days, n in src.durations("ledtid", f) if nyckel == key}
+    return {int(days): t for nyckel, days, t in src.durations("ledtid", f) if nyckel == key}
 
 
 def percentiles(histogram: dict[int, int], *qs: float) -> tuple[int, list[float]]:
-    """(n, [value at each quantile]) of a {days: count} histogram (nearest-rank)."""
+    """(n, [value at each quantile]) of a {days: true count} histogram (nearest-rank)."""
     n = sum(histogram.values())
     if not n:
         return 0, [0.0 for _ in qs]

@@ -1,17 +1,18 @@
-"""The follow-up as tables: each a title, its rows and protected cells (anonymisering), the data
-of its chart, and the same rows for CSV and the PDF report, so screen, CSV and PDF show one set of
-numbers."""
+"""The follow-up as tables: each a title, its rows and published cells (anonymisering: every count
+rounded by the cell-key method), the data of its chart, and the same rows for CSV and the PDF
+report, so screen, CSV and PDF show one set of numbers."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from formservice.arenden.closing import reason_title
 from formservice.arenden.demografi import AGE_BAND_TITLES, KON
+from formservice.arenden.operations import keyring
 
 from . import queries
-from .anonymisering import Cell, protect, total
+from .anonymisering import DAYS_MIN_N, ZERO, Cell, CellKeys, Tally, cell_keys, publish, tally_sum
 from .queries import Filter
 
 
@@ -34,7 +35,7 @@ class Table:
     unit: str = "ärenden"
 
     def csv_rows(self) -> list[list[str]]:
-        """The table for a spreadsheet: plain numbers (no thousands space), "färre än 5" as on screen."""
+        """The table for a spreadsheet: plain numbers (no thousands space), hidden medians said as on screen."""
         head = [self.label_header, *self.columns]
         body = [[_safe(r.label), *(_csv(c) for c in r.cells)] for r in self.rows]
         if self.total is not None:
@@ -62,119 +63,139 @@ class Uppfoljning:
         return next(t for t in self.tables if t.key == key)
 
 
-def build(pm, catalogue, f: Filter, enhet_ids: list[int], enhet_names: Mapping[int, str]) -> Uppfoljning:
+TABLE_KEYS = ("oppna-per-bana", "oppna-per-ruta", "oppna-per-enhet", "floden", "tid-per-ruta", "ledtider", "utfall",
+              "blanketter")
+
+
+def build(pm, catalogue, f: Filter, enhet_ids: list[int], enhet_names: Mapping[int, str], *,
+          keys: CellKeys | None = None, publish: Callable[[Tally], int] = publish,
+          only: str | None = None) -> Uppfoljning:
+    """The tables of the follow-up (with ``only``, that one: a CSV runs its own queries only). Each
+    number is ``publish`` of its own Tally – rows, totals and the n of the duration tables alike –
+    and which rows are listed and in what order depends on the published numbers only (or on lists
+    that do not depend on the data), never on a true count. (The suite passes ``publish=exact`` to
+    get the true tables beside the shown ones.)"""
     out = Uppfoljning(f)
-    src = queries.Source(enhet_ids, f.fran, f.till)
-    def lane(ruta_id: str) -> str:
-        r = pm.rutor.get(ruta_id)
-        return r.lane if r is not None else "?"
-
-    # Snapshot tables: the open ärenden now.
-    def by_lane(flt):
-        counts = defaultdict(int)
-        for rid, n in queries.open_by_ruta(src, flt).items():
-            counts[lane(rid)] += n
-        return counts
-
-    lanes = _protected(by_lane, f)
-    out.tables.append(Table(
-        "oppna-per-bana", "Öppna ärenden per processbana", ["Öppna ärenden"], "Processbana",
-        [Row(_lane_title(pm, k), [c]) for k, c in _in_lane_order(pm, lanes)], _total(by_lane, f),
-        "Ärenden som är öppna nu, efter den processbana de står i (perioden gäller inte här)."))
-
-    def by_ruta(flt):
-        counts = defaultdict(int)
-        for rid, n in queries.open_by_ruta(src, flt).items():
-            r = pm.rutor.get(rid)
-            counts[r.id if r is not None else rid] += n
-        return counts
-
-    rutor = _protected(by_ruta, f)
-    order = {rid: n for n, rid in enumerate(pm.rutor)}
-    out.tables.append(Table(
-        "oppna-per-ruta", "Öppna ärenden per ruta", ["Öppna ärenden"], "Ruta",
-        [Row(_ruta_title(pm, rid), [c]) for rid, c in sorted(rutor.items(), key=lambda kv: order.get(kv[0], 1e9))],
-        None, "Var i processen de öppna ärendena står nu."))
-
-    enhet_cells = _protected(lambda flt: queries.open_by_enhet(src, flt), f)
-    out.tables.append(Table(
-        "oppna-per-enhet", "Öppna ärenden per enhet", ["Öppna ärenden"], "Enhet",
-        [Row(enhet_names.get(k, str(k)), [c]) for k, c in sorted(enhet_cells.items(), key=lambda kv: enhet_names.get(kv[0], ""))],
-        _total(lambda flt: queries.open_by_enhet(src, flt), f)))
-
-    # Period tables.
-    def flows(flt):
-        counts: dict[Hashable, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for (la, lb, month), n in queries.flows(src, flt).items():
-            counts[(la, lb)][month] += n
-        return counts
-
-    flow_cells = _protected_monthly(flows, f)
-    out.tables.append(Table(
-        "floden", "Flöden mellan processbanor", ["Förflyttningar"], "Från → till",
-        [Row(f"{_lane_title(pm, a)} → {_lane_title(pm, b)}", [c])
-         for (a, b), c in sorted(flow_cells.items(), key=lambda kv: (-(kv[1].value or 0), str(kv[0])))],
-        None, "Hur många gånger ärenden gick över från en parts processbana till en annan under perioden."))
-
-    stays = queries.stays(src, f)
-    stay_rows = []
-    for rid in sorted(stays, key=lambda r: order.get(getattr(pm.rutor.get(r), "id", r), 1e9)):
-        stay_rows.append(_duration_row(_ruta_title(pm, pm.rutor[rid].id if rid in pm.rutor else rid), stays[rid]))
-    out.tables.append(Table(
-        "tid-per-ruta", "Tid i varje ruta (dagar)", ["Antal", "Median", "75:e percentilen"], "Ruta", stay_rows,
-        None, "Dagar från att ärendet kom till rutan tills det gick vidare, för steg som avslutades under perioden; "
-              "över 14 dagar avrundat nedåt till hela veckor, över 26 veckor till 30-dagarsmånader. "
-              "Visas bara där minst fem ärenden har passerat.", chart="durations", unit="dagar"))
-
-    lead_rows = [_duration_row(title, queries.lead_time(src, f, key))
-                 for key, title in queries.LEAD_TIMES.items()]
-    out.tables.append(Table(
-        "ledtider", "Ledtider (dagar)", ["Antal", "Median", "75:e percentilen"], "Mellan", lead_rows, None,
-        "Räknat när den andra händelsen inträffade under perioden, avrundat som tiden i rutorna.", chart="durations",
-        unit="dagar"))
-
-    def outcomes(flt):
-        counts: dict[Hashable, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for (reason, month), n in queries.outcomes(src, flt).items():
-            counts[reason][month] += n
-        return counts
-
-    outcome_cells = _protected_monthly(outcomes, f)
-    out.tables.append(Table(
-        "utfall", "Utfall när ärenden avslutades", ["Avslutade ärenden"], "Skäl / slutläge",
-        [Row(reason_title(k, pm) or "Inget skäl angivet", [c]) for k, c in
-         sorted(outcome_cells.items(), key=lambda kv: (-(kv[1].value or 0), str(kv[0])))],
-        _monthly_total(outcomes, f), "Ärenden som avslutades under perioden, efter slutläge eller skäl."))
-
-    def docs(flt):
-        counts: dict[Hashable, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for (b, month), n in queries.documents(src, flt).items():
-            counts[b][month] += n
-        return counts
-
-    months = f.months()
-    doc_counts = docs(f)
-    doc_totals = _protected_monthly(docs, f)
-    wider = [docs(f.without(d)) for d in f.active]
-    doc_rows = []
-    for b in sorted(doc_counts, key=lambda b: catalogue.blanketter[b].title if b in catalogue.blanketter else b):
-        per_month = protect({m: doc_counts[b].get(m, 0) for m in months},
-                            complements=[{m: w.get(b, {}).get(m, 0) for m in months} for w in wider])
-        title = catalogue.blanketter[b].title if b in catalogue.blanketter else b
-        doc_rows.append(Row(title, [doc_totals[b], *(per_month[m] for m in months)]))
-    out.tables.append(Table(
-        "blanketter", "Blanketter som togs fram, per månad", ["Totalt", *months], "Blankett", doc_rows, None,
-        "Dokument som togs fram under perioden, per blankett och månad."))
+    src = queries.Source(enhet_ids, f.fran, f.till, keys or cell_keys(keyring()))
+    for key in TABLE_KEYS:
+        if only is None or only == key:
+            out.tables.append(_TABLES[key](_Context(pm, catalogue, f, src, enhet_names, publish)))
     return out
 
 
-def follow_up(catalogue, f: Filter, enhet_ids: list[int]
+@dataclass
+class _Context:
+    pm: object
+    catalogue: object
+    f: Filter
+    src: queries.Source
+    names: Mapping[int, str]
+    publish: Callable[[Tally], int]
+
+    def order(self, ruta_id: str) -> float:
+        return next((n for n, rid in enumerate(self.pm.rutor) if rid == ruta_id), 1e9)
+
+
+# ---------------------------------------------------------------- snapshot tables: the open ärenden now
+def _open_per_lane(c: _Context) -> Table:
+    open_ruta = queries.open_by_ruta(c.src, c.f)
+    by_lane: dict[str, Tally] = defaultdict(lambda: ZERO)
+    for rid, t in open_ruta.items():
+        r = c.pm.rutor.get(rid)
+        by_lane[r.lane if r is not None else "?"] += t
+    known = [la.id for la in c.pm.lanes]
+    rows = [Row(_lane_title(c.pm, k), [Cell(c.publish(by_lane.get(k, ZERO)))]) for k in known]
+    rows += _by_value([Row(_lane_title(c.pm, k), [Cell(c.publish(t))]) for k, t in by_lane.items() if k not in known])
+    return Table("oppna-per-bana", "Öppna ärenden per processbana", ["Öppna ärenden"], "Processbana", rows,
+                 Cell(c.publish(tally_sum(open_ruta.values()))),
+                 "Ärenden som är öppna nu, efter den processbana de står i (perioden gäller inte här).")
+
+
+def _open_per_ruta(c: _Context) -> Table:
+    cells = {rid: Cell(c.publish(t)) for rid, t in queries.open_by_ruta(c.src, c.f).items()}
+    return Table("oppna-per-ruta", "Öppna ärenden per ruta", ["Öppna ärenden"], "Ruta",
+                 [Row(_ruta_title(c.pm, rid), [cell]) for rid, cell in sorted(cells.items(), key=lambda kv: c.order(kv[0]))
+                  if cell.value], None,
+                 "Var i processen de öppna ärendena står nu. Rutor där antalet avrundas till 0 visas inte.")
+
+
+def _open_per_enhet(c: _Context) -> Table:
+    per_enhet = queries.open_by_enhet(c.src, c.f)
+    return Table("oppna-per-enhet", "Öppna ärenden per enhet", ["Öppna ärenden"], "Enhet",
+                 [Row(c.names.get(k, str(k)), [Cell(c.publish(per_enhet.get(k, ZERO)))])
+                  for k in sorted(set(c.names) | set(per_enhet), key=lambda k: c.names.get(k, str(k)))],
+                 Cell(c.publish(tally_sum(per_enhet.values()))))
+
+
+# ---------------------------------------------------------------- period tables
+def _flows(c: _Context) -> Table:
+    per_pair: dict[tuple[str, str], Tally] = defaultdict(lambda: ZERO)
+    for (la, lb, _month), t in queries.flows(c.src, c.f).items():
+        per_pair[(la, lb)] += t
+    return Table("floden", "Flöden mellan processbanor", ["Förflyttningar"], "Från → till",
+                 _by_value([Row(f"{_lane_title(c.pm, a)} → {_lane_title(c.pm, b)}", [Cell(c.publish(t))])
+                            for (a, b), t in per_pair.items()]), None,
+                 "Hur många gånger ärenden gick över från en parts processbana till en annan under perioden.")
+
+
+def _stays(c: _Context) -> Table:
+    stays = queries.stays(c.src, c.f)
+    rows = [_duration_row(_ruta_title(c.pm, rid), stays[rid], c.publish) for rid in sorted(stays, key=c.order)]
+    return Table("tid-per-ruta", "Tid i varje ruta (dagar)", ["Antal", "Median", "75:e percentilen"], "Ruta",
+                 [r for r in rows if r.cells[0].value], None,
+                 "Dagar från att ärendet kom till rutan tills det gick vidare, för steg som avslutades under "
+                 "perioden; över 14 dagar avrundat nedåt till hela veckor, över 26 veckor till 30-dagarsmånader. "
+                 f"Median och 75:e percentil visas där minst {DAYS_MIN_N} steg ingår.", chart="durations",
+                 unit="dagar")
+
+
+def _lead_times(c: _Context) -> Table:
+    return Table("ledtider", "Ledtider (dagar)", ["Antal", "Median", "75:e percentilen"], "Mellan",
+                 [_duration_row(title, queries.lead_time(c.src, c.f, key), c.publish)
+                  for key, title in queries.LEAD_TIMES.items()], None,
+                 "Räknat när den andra händelsen inträffade under perioden, avrundat som tiden i rutorna.",
+                 chart="durations", unit="dagar")
+
+
+def _outcomes(c: _Context) -> Table:
+    closed: dict[str, Tally] = defaultdict(lambda: ZERO)
+    for (reason, _month), t in queries.outcomes(c.src, c.f).items():
+        closed[reason] += t
+    return Table("utfall", "Utfall när ärenden avslutades", ["Avslutade ärenden"], "Skäl / slutläge",
+                 _by_value([Row(_reason_title(c.pm, k), [Cell(c.publish(t))]) for k, t in closed.items()]),
+                 Cell(c.publish(tally_sum(closed.values()))),
+                 "Ärenden som avslutades under perioden, efter slutläge (med sin processbana) eller skäl.")
+
+
+def _documents(c: _Context) -> Table:
+    months = c.f.months()
+    docs: dict[str, dict[str, Tally]] = defaultdict(dict)
+    for (b, month), t in queries.documents(c.src, c.f).items():
+        docs[b][month] = t
+    blanketter = c.catalogue.blanketter
+    rows = []
+    for b in sorted(docs, key=lambda b: blanketter[b].title if b in blanketter else b):
+        row_total = Cell(c.publish(tally_sum(docs[b].values())))
+        if row_total.value:  # listed by the published total, never the true one
+            rows.append(Row(blanketter[b].title if b in blanketter else b,
+                            [row_total, *(Cell(c.publish(docs[b].get(m, ZERO))) for m in months)]))
+    return Table("blanketter", "Blanketter som togs fram, per månad", ["Totalt", *months], "Blankett", rows, None,
+                 "Dokument som togs fram under perioden, per blankett och månad.")
+
+
+_TABLES = {"oppna-per-bana": _open_per_lane, "oppna-per-ruta": _open_per_ruta, "oppna-per-enhet": _open_per_enhet,
+           "floden": _flows, "tid-per-ruta": _stays, "ledtider": _lead_times, "utfall": _outcomes,
+           "blanketter": _documents}
+
+
+def follow_up(catalogue, f: Filter, enhet_ids: list[int], only: str | None = None
               ) -> tuple[Uppfoljning, list[tuple[int, str, str]], dict[int, str]]:
-    """The follow-up of `f` over the enheter in scope, with the enheter to choose from and their
-    names: one call for the page and for the PDF report made in the job worker."""
+    """The follow-up of `f` over the enheter in scope (``only``: one table, for its CSV), with the
+    enheter to choose from and their names: one call for the page, the CSVs and the PDF report made
+    in the job worker."""
     choices = queries.enheter(enhet_ids)
     names = enhet_names(choices)
-    return build(catalogue.process_map, catalogue, f, enhet_ids, names), choices, names
+    return build(catalogue.process_map, catalogue, f, enhet_ids, names, only=only), choices, names
 
 
 def enhet_names(choices: list[tuple[int, str, str]]) -> dict[int, str]:
@@ -195,47 +216,36 @@ def describe(f: Filter, names: Mapping[int, str]) -> str:
     return ", ".join(parts)
 
 
-# ---------------------------------------------------------------- protection
-def _protected(count: Callable[[Filter], Mapping[Hashable, int]], f: Filter) -> dict[Hashable, Cell]:
-    """A snapshot table: rules 1–3 with the same table without each active filter."""
-    return protect(count(f), complements=[count(f.without(d)) for d in f.active])
+# ---------------------------------------------------------------- rows
+def _by_value(rows: list[Row]) -> list[Row]:
+    """Rows with a published count above 0, largest first: the order follows the published
+    numbers, never the true ones (an order by true counts would tell what the rounding hides)."""
+    return sorted((r for r in rows if r.cells[0].value), key=lambda r: (-r.cells[0].value, r.label))
 
 
-def _protected_monthly(count: Callable[[Filter], Mapping[Hashable, Mapping[str, int]]], f: Filter) -> dict[Hashable, Cell]:
-    """A period table (key -> month -> n): totals over the period, protected also against
-    differencing by a shorter period (the months at either end)."""
-    months = f.months()
-    here = count(f)
-    totals = {k: sum(v.values()) for k, v in here.items()}
-    complements = [{k: sum(v.values()) for k, v in count(f.without(d)).items()} for d in f.active]
-    monthly = {k: [v.get(m, 0) for m in months] for k, v in here.items()}
-    return protect(totals, complements=complements, monthly=monthly)
+def _duration_row(label: str, histogram: dict[int, Tally], publish: Callable[[Tally], int]) -> Row:
+    """The number of stays (published like every count) and the median and 75th percentile over
+    the true durations – only where at least DAYS_MIN_N stays count, else said to be hidden."""
+    n_true, (median, p75) = queries.percentiles({d: t.n for d, t in histogram.items()}, 0.5, 0.75)
+    n = Cell(publish(tally_sum(histogram.values())))
+    if not n.value:
+        return Row(label, [n, Cell(None, "–"), Cell(None, "–")])
+    if n_true < DAYS_MIN_N:
+        return Row(label, [n, Cell(None), Cell(None)])
+    return Row(label, [n, Cell(int(median)), Cell(int(p75))])
 
 
-def _total(count: Callable[[Filter], Mapping[Hashable, int]], f: Filter) -> Cell:
-    return _protected(lambda flt: {"all": sum(count(flt).values())}, f)["all"] if count(f) else total({})
-
-
-def _monthly_total(count, f: Filter) -> Cell:
-    def all_months(flt):
-        merged: dict[str, int] = defaultdict(int)
-        for per_month in count(flt).values():
-            for m, n in per_month.items():
-                merged[m] += n
-        return {"all": merged}
-    return _protected_monthly(all_months, f).get("all", total({}))
-
-
-def _duration_row(label: str, histogram: dict[int, int]) -> Row:
-    n, (median, p75) = queries.percentiles(histogram, 0.5, 0.75)
-    if n < 5:
-        hidden = Cell(None) if n else Cell(0)
-        return Row(label, [hidden, "–", "–"])
-    return Row(label, [Cell(n), _days_text(median), _days_text(p75)])
-
-
-def _days_text(days: float) -> str:
-    return f"{int(days)}"
+def _reason_title(pm, key: str) -> str:
+    """An end state with its lane ("Bana 1 · …"): several lanes have end states of the same title."""
+    if not key:
+        return "Inget skäl angivet"
+    r = pm.rutor.get(key)
+    if r is None:
+        return reason_title(key, pm)
+    try:
+        return f"Bana {pm.lane(r.lane).number} · {r.title}"
+    except LookupError:
+        return r.title
 
 
 def _lane_title(pm, lane_id: str) -> str:
@@ -253,9 +263,4 @@ def _ruta_title(pm, ruta_id: str) -> str:
     return f"Bana {pm.lane(r.lane).number} · {r.label}: {r.title}"
 
 
-def _in_lane_order(pm, cells: Mapping[str, Cell]):
-    order = {lane.id: n for n, lane in enumerate(pm.lanes)}
-    return sorted(cells.items(), key=lambda kv: order.get(kv[0], 99))
-
-
-__all__ = ["Row", "Table", "Uppfoljning", "build", "describe", "enhet_names", "follow_up"]
+__all__ = ["Row", "TABLE_KEYS", "Table", "Uppfoljning", "build", "describe", "enhet_names", "follow_up"]

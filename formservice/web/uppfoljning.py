@@ -17,7 +17,7 @@ from formservice.accounts.login import current_user, login_required
 from formservice.arenden.demografi import AGE_BANDS, KON
 from formservice.arenden.operations import local_today
 from formservice.uppfoljning import pdfrapport, queries, rapport
-from formservice.uppfoljning.anonymisering import SUPPRESSED_TEXT, THRESHOLD
+from formservice.uppfoljning.anonymisering import NOTE
 from formservice.uppfoljning.diagram import chart
 
 from . import jobb
@@ -51,15 +51,16 @@ def _month(text: str | None) -> tuple[int, int] | None:
 
 def _filter(enhet_ids: list[int], args) -> tuple[queries.Filter, dict[str, str], dict[str, str]]:
     """The filter from the query string or the posted form, (filter, what was typed, errors).
-    Defaults: the last twelve months up to this one; a wrong value gets a Swedish message and the
-    default."""
+    Defaults: the twelve months up to the last complete one (a running month's counts are partial
+    and change by the day); a wrong value gets a Swedish message and the default."""
     today = local_today()
     errors = {}
     typed = {k: args.get(k, "") for k in ("fran", "till", "enhet", "kon", "alder")}
-    till = _month(typed["till"]) if typed["till"] else (today.year, today.month)
+    last_complete = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    till = _month(typed["till"]) if typed["till"] else last_complete
     if till is None:
         errors["till"] = "Ange månaden som ÅÅÅÅ-MM, t.ex. 2026-10."
-        till = (today.year, today.month)
+        till = last_complete
     default_from = (till[0] - 1, till[1] + 1) if till[1] < 12 else (till[0], 1)
     fran = _month(typed["fran"]) if typed["fran"] else default_from
     if fran is None:
@@ -89,10 +90,10 @@ def _chosen(f: queries.Filter) -> dict[str, str]:
     return {k: str(v) for k, v in values.items() if v is not None}
 
 
-def _build(args):
+def _build(args, only: str | None = None):
     enhet_ids = queries.scope(current_user())
     f, typed, errors = _filter(enhet_ids, args)
-    result, choices, names = rapport.follow_up(current_app.extensions["catalogue"], f, enhet_ids)
+    result, choices, names = rapport.follow_up(current_app.extensions["catalogue"], f, enhet_ids, only)
     return result, typed, errors, choices, names
 
 
@@ -102,7 +103,7 @@ def _page(args):
     return render_template("web/uppfoljning/index.html", result=result, typed=typed, errors=errors,
                            enheter=choices, kon=KON, age_bands=AGE_BANDS, chart=chart,
                            description=rapport.describe(result.filter, names), chosen=_chosen(result.filter),
-                           threshold=THRESHOLD, suppressed_text=SUPPRESSED_TEXT), 400 if errors else 200
+                           note=NOTE), 400 if errors else 200
 
 
 @bp.get("")
@@ -114,7 +115,9 @@ def index():
 @bp.get("/<key>.csv")
 @uppfoljare_required
 def table_csv(key: str):
-    result, *_ = _build(request.args)
+    if key not in rapport.TABLE_KEYS:
+        abort(404)
+    result, *_ = _build(request.args, only=key)
     try:
         table = result.table(key)
     except StopIteration:

@@ -32,6 +32,14 @@ def test_the_uppfoljare_sees_charts_and_tables_and_nothing_personal(page, live_s
     assert page.locator("#t-oppna-per-bana tbody tr").count() == 8
     assert page.get_by_role("link", name="Ärenden", exact=True).count() == 0  # no ärenden for an uppföljare
     assert "Exempel Exempelsson" not in page.content() and "191212" not in page.content()
+    # Every count rounded to a multiple of five and said so; no false "färre än 5" (issue 24).
+    assert "avrundade till jämna femtal" in page.locator("#om-talen").inner_text()
+    assert "färre än" not in page.content()
+    counts = page.locator("table.tabell:not(#t-tid-per-ruta):not(#t-ledtider) td.tal, "
+                          "#t-tid-per-ruta td:nth-child(2), #t-ledtider td:nth-child(2)")  # not the medians
+    for text in counts.all_inner_texts():
+        value = text.replace("\u00a0", "").replace(" ", "")
+        assert not value.isdigit() or int(value) % 5 == 0, text
     assert_accessible(page)
     page.get_by_label("Kön").select_option("K")
     page.get_by_role("button", name="Visa").click()
