@@ -108,6 +108,7 @@ def test_a_job_cut_off_by_kill_9_finishes_when_the_worker_starts_again(app, inst
     finally:
         if worker.poll() is None:
             worker.kill()
+            worker.wait()
     time.sleep(1)
     assert status(app, public_id).status == jobs.PAGAR  # nobody finished it
 
@@ -128,6 +129,7 @@ def test_a_job_cut_off_by_kill_9_finishes_when_the_worker_starts_again(app, inst
     finally:
         if again.poll() is None:
             again.kill()
+            again.wait()
 
 
 def test_a_job_over_its_time_is_stopped_and_the_queue_goes_on(app, instance, settings):
@@ -146,6 +148,7 @@ def test_a_job_over_its_time_is_stopped_and_the_queue_goes_on(app, instance, set
     finally:
         if worker.poll() is None:
             worker.kill()
+            worker.wait()
     job = status(app, slow)
     assert job.status == jobs.FEL and "tog för lång tid" in job.error and job.result_enc is None
 

@@ -492,3 +492,23 @@ def test_a_click_is_laid_out_before_the_rest_of_the_document_ahead_of_it():
     finally:
         pool.use(None)
         started.stop()
+
+
+def test_a_render_process_forked_while_another_thread_lays_out_is_not_stuck():
+    """The layout lock, held by another thread at the fork, is a fresh one in the render process."""
+    import threading
+
+    release = threading.Event()
+    holder = threading.Thread(target=lambda: (pdf._ONE_AT_A_TIME.acquire(), release.wait(60),
+                                              pdf._ONE_AT_A_TIME.release()))
+    holder.start()
+    started = pool.RenderPool(1, job_seconds=30, job_memory_mb=2048)
+    try:
+        time.sleep(0.2)  # the lock is held in this process when the pool forks
+        pool.use(started.start())
+        assert "fri" in pages_text(pdf.html_to_pdf('<html lang="sv"><p>fri</p></html>'))[0]
+    finally:
+        pool.use(None)
+        release.set()
+        holder.join()
+        started.stop()

@@ -14,6 +14,7 @@ import copy
 import io
 import logging
 import mimetypes
+import os
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -332,6 +333,17 @@ class Job(NamedTuple):
 # threaded; a layout in a web or command process (no render processes, or one that died mid-job)
 # takes this lock, so two requests in one process take turns instead of corrupting each other.
 _ONE_AT_A_TIME = threading.Lock()
+
+
+def _fresh_lock_in_child() -> None:
+    # A fork copies the lock as it is: held by another thread of the parent at that moment (a
+    # layout in progress), it would never be released in the child, whose first job would wait for
+    # ever (a render process forked from a process with rendering threads).
+    global _ONE_AT_A_TIME
+    _ONE_AT_A_TIME = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock_in_child)
 
 
 def run_job(job: Job) -> Iterator[bytes]:
