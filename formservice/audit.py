@@ -69,6 +69,7 @@ ACTIONS = {
     "processkarta_inlast": "Processkartan inläst",
     "uppfoljning_visad": "Uppföljning visad",
     "uppfoljning_rapport": "Uppföljningsrapport framtagen",
+    "sus_underlag": "SUS-underlag visat eller hämtat",
 }
 
 

@@ -51,7 +51,7 @@ def test_soc1_journey_produces_all_five_blanketter(soc, app):
     assert not {"individ_namn", "individ_personnummer", "handlaggare_namn"} & set(typed)
     total = sum(r["fields"] for r in results.values())
     print(f"\nfält att skriva: {len(typed)} av {total}")
-    assert (len(typed), total) == (51, 155), "update README's \"51 av de 155 fälten\" too"
+    assert (len(typed), total) == (55, 159), "update README's \"55 av de 159 fälten\" too"
 
     page = soc.get(f"/arenden/{pid}").get_data(as_text=True)
     assert page.count("FS-") >= 5

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date
+from typing import Mapping
 
 from flask import current_app
 
@@ -19,7 +20,7 @@ from formservice.processkarta.model import ProcessMap
 
 from .models import Arende, Handelse
 from . import consents
-from .operations import STOCKHOLM, ArendeClosed, Conflict, keyring, parse_date, require_open  # noqa: F401 (re-exported)
+from .operations import STOCKHOLM, ArendeClosed, Conflict, keyring, parse_date, require_open, store_answers  # noqa: F401 (re-exported)
 
 NOTE_MAX_LENGTH = 1000
 
@@ -98,12 +99,16 @@ def last_entry_day(arende: Arende) -> date:
     return latest.replace(tzinfo=UTC).astimezone(STOCKHOLM).date()
 
 
-def close(user: User, arende: Arende, *, reason: str, on: date, note: str | None, expected_version: int) -> None:
-    """Close the ärende (validated by check_close); raises Conflict if it changed since shown."""
+def close(user: User, arende: Arende, *, reason: str, on: date, note: str | None, expected_version: int,
+          sus_values: Mapping[str, str] | None = None) -> None:
+    """Close the ärende (validated by check_close); raises Conflict if it changed since shown.
+    ``sus_values``: SUS's "efter" answers (sus.check_closing), kept as facts of the ärende."""
     require_open(arende)
     if arende.version != expected_version:
         raise Conflict({}, arende.version)
     dbs = db.session()
+    if sus_values:
+        store_answers(arende, sus_values)
     arende.status = "avslutat"
     arende.closed_on = on
     arende.closed_reason = reason

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from formservice import db
 from formservice.accounts.models import User
 from formservice.blanketter.catalogue import Catalogue
-from formservice.blanketter.model import PARTIES, Blankett
+from formservice.blanketter.model import PARTIES, Blankett, Consent
 
 from .models import Arende, Dokument, Handelse, Samtycke
 from .operations import Row, keyring, local_today, new_public_id, parse_date, require_open, visible_to
@@ -28,9 +28,24 @@ TEXT_MAX_LENGTH = 1000
 OLDEST_YEARS = 10  # a consent signed longer ago than this is a typing error
 
 
+# The individ's samtycke to being registered by name in SUS, the follow-up system Försäkringskassan
+# runs for the Samordningsförbund (arenden/sus.py). It is given on Försäkringskassan's own blankett
+# 9443, which may not be changed and goes to Försäkringskassan in original (susam.se), so formservice
+# makes no blankett for it: only the kind, to record it. SUS asks a new one for each insats and it
+# holds until the participant leaves it: here until the ärende is closed; the 36 months are ours.
+SUS_KIND = Blankett(id="sus_samtycke", title="Samtycke till registrering i SUS (Försäkringskassans blankett 9443)",
+                    subtitle=None, version="9443", issuer="Försäkringskassan", kind="bilaga", attachments=(),
+                    legal_refs=(), send_to=None, intro=None, sections=(),
+                    consent=Consent(months=36, signed_field="datum", parties=("sus",), ends_with_arende=True))
+
+
 def kinds(catalogue: Catalogue) -> dict[str, Blankett]:
-    """The consent blanketter by id."""
-    return {b.id: b for b in catalogue.blanketter.values() if b.consent is not None}
+    """The consent kinds by id: the consent blanketter, then SUS's."""
+    return {**{b.id: b for b in catalogue.blanketter.values() if b.consent is not None}, SUS_KIND.id: SUS_KIND}
+
+
+def kind_of(catalogue: Catalogue, blankett_id: str) -> Blankett | None:
+    return SUS_KIND if blankett_id == SUS_KIND.id else catalogue.blanketter.get(blankett_id)
 
 
 def kinds_in_lane(catalogue: Catalogue, lane_id: str) -> list[Blankett]:
@@ -79,7 +94,9 @@ def accepted_kinds(catalogue: Catalogue, blankett: Blankett) -> set[str]:
     it (the förfrågan's sekretessmedgivande, the anmälan's Finsamteam samtycke), else any."""
     attached = {a for a in blankett.attachments if a in catalogue.blanketter
                 and catalogue.blanketter[a].consent is not None}
-    return attached or set(kinds(catalogue))
+    # SUS's samtycke lets nothing be shared with a party: it is for the follow-up register alone
+    # (susam.se: kept apart from other consents).
+    return attached or set(kinds(catalogue)) - {SUS_KIND.id}
 
 
 def party_names(keys: Iterable[str]) -> str:
@@ -219,7 +236,7 @@ def end_with_arende(catalogue: Catalogue, arende: Arende, on: date, user: User) 
     """Closing the ärende ends the consents that hold "till dess att ärendet avslutas", each with a
     line in the history (caller commits)."""
     for s in of(arende):
-        blankett = catalogue.blanketter.get(s.blankett_id)
+        blankett = kind_of(catalogue, s.blankett_id)
         if blankett and blankett.consent and blankett.consent.ends_with_arende and s.valid_until > on:
             s.valid_until = max(on, s.valid_from)
             db.session().add(Handelse(
@@ -289,6 +306,7 @@ def expiring(user: User, catalogue: Catalogue, today: date, days: int = EXPIRY_W
     out = []
     for s, a in db.session().execute(stmt):
         data = kr.decrypt_json(a.individ_enc, {})
-        title = catalogue.blanketter[s.blankett_id].title if s.blankett_id in catalogue.blanketter else s.blankett_id
+        kind = kind_of(catalogue, s.blankett_id)
+        title = kind.title if kind is not None else s.blankett_id
         out.append(Expiring(s, Row(a, data.get("namn", ""), data.get("personnummer", "")), title))
     return out

@@ -25,6 +25,7 @@ from formservice import db
 from formservice.accounts.models import Enhet, User
 from formservice.blanketter.model import Blankett, facts
 from formservice.blanketter.prefill import TYPED_BY
+from formservice.blanketter.sus_categories import UTBILDNINGSNIVA
 from formservice.blanketter.validation import ValidationError, ascii_digits, normalize_personnummer
 from formservice.crypto import Keyring, name_prefixes, name_tokens
 from formservice.db import utcnow
@@ -43,7 +44,13 @@ INDIVID_FIELDS = [
     ("epost", "E-post", False, "email", 254),
     ("foretradare_namn", "Eventuell legal företrädare", False, "text", 200),
     ("foretradare_kontakt", "Företrädarens kontaktuppgifter", False, "text", 200),
+    # For SUS (blanketter/sus_categories.py): asked once, on the anmälan to Finsamteam or here.
+    ("utbildningsniva", "Högsta slutförda utbildningsnivå", False, "choice", 40),
+    # Skyddade personuppgifter: never a name or personnummer on a SUS-underlag (arenden/sus.py).
+    ("skyddade_personuppgifter", "Individen har skyddade personuppgifter", False, "flag", 2),
 ]
+# The options of the "choice" keys above, by key.
+INDIVID_CHOICES = {"utbildningsniva": UTBILDNINGSNIVA}
 
 
 class NotFound(LookupError):
@@ -106,6 +113,9 @@ def clean_individ(raw: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str
     errors: dict[str, str] = {}
     for key, label, required, kind, max_length in INDIVID_FIELDS:
         value = str(raw.get(key) or "").strip()
+        if kind == "flag":
+            # A ticked box; anything posted counts, an unticked box posts nothing.
+            value = "ja" if value and value.lower() not in ("0", "nej", "false") else ""
         if not value:
             if required:
                 errors[key] = f"Fyll i {label.lower()}."
@@ -120,6 +130,8 @@ def clean_individ(raw: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str
                 value = normalize_phone(value)
             elif kind == "email":
                 value = validate_email(value)
+            elif kind == "choice" and value not in INDIVID_CHOICES[key]:
+                raise ValidationError("välj ett av alternativen i listan.")
             elif kind == "postnummer":
                 digits = value.replace(" ", "")
                 if not (digits.isascii() and digits.isdigit() and len(digits) == 5):

@@ -182,8 +182,8 @@ def _entry(a: Arende, catalogue: Catalogue) -> dict[str, Any]:
     rows = dbs.scalars(select(Samtycke).where(Samtycke.arende_id == a.id).order_by(Samtycke.valid_from)).all()
     objects += [s.public_id for s in rows]
     entry["samtycken"] = [
-        {"samtycke": catalogue.blanketter[s.blankett_id].title if s.blankett_id in catalogue.blanketter
-         else s.blankett_id, "parter": consents.party_names(s.party_keys), "lamnat_av": consents.given_by(s),
+        {"samtycke": kind.title if (kind := consents.kind_of(catalogue, s.blankett_id)) else s.blankett_id,
+         "parter": consents.party_names(s.party_keys), "lamnat_av": consents.given_by(s),
          "omfattning": consents.scope(s) or None, "giltigt_fran": _when(s.valid_from),
          "giltigt_till": _when(s.valid_until), "aterkallat": _when(s.revoked_on),
          "anteckning": consents.note(s) or None}

@@ -56,6 +56,9 @@ PARTIES = {
     "fk": "Försäkringskassan",
     "af": "Arbetsförmedlingen",
     "jobbtorg": "Jobbtorg Stockholm",
+    # Not an authority one shares with but the follow-up register of the Samordningsförbund: only
+    # the SUS samtycke names it (arenden/consents.SUS_KIND).
+    "sus": "SUS, Samordningsförbundets uppföljning hos Försäkringskassan",
 }
 
 
@@ -126,6 +129,8 @@ KNOWN_PREFILL_SOURCES = frozenset({
     "individ.adress", "individ.postnummer", "individ.ort", "individ.postadress",
     "individ.telefon", "individ.epost", "individ.foretradare_namn",
     "individ.foretradare_kontakt",
+    # Högsta slutförda utbildningsnivå for SUS: asked once, kept with the individ (sus_categories.py).
+    "individ.utbildningsniva",
     "user.namn", "user.titel", "user.telefon", "user.epost", "user.kontakt",
     "enhet.namn", "enhet.adress", "organisation.namn", "today",
     # The producing user as socialtjänstens contact, when their enhet is socialtjänsten's.

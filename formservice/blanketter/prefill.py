@@ -27,7 +27,8 @@ PRODUCER_SOURCES = ("user.", "enhet.", "socialtjanst.")
 # Prefill sources that are the individ's record itself: a different value typed on a document is
 # written back to the record when the document is produced (arenden.operations).
 INDIVID_SOURCES = {f"individ.{k}": k for k in ("namn", "personnummer", "adress", "postnummer", "ort", "telefon",
-                                              "epost", "foretradare_namn", "foretradare_kontakt")}
+                                              "epost", "foretradare_namn", "foretradare_kontakt",
+                                              "utbildningsniva")}
 _POSTADRESS = re.compile(r"^\s*(\d{3})\s?(\d{2})\s+(\S.*?)\s*$")
 
 
@@ -52,6 +53,7 @@ def sources(*, individ: Mapping[str, str], user: Any, settings: Mapping[str, str
         "individ.epost": individ.get("epost", ""),
         "individ.foretradare_namn": individ.get("foretradare_namn", ""),
         "individ.foretradare_kontakt": individ.get("foretradare_kontakt", ""),
+        "individ.utbildningsniva": individ.get("utbildningsniva", ""),
         "user.namn": user.namn,
         "user.titel": user.titel,
         "user.telefon": user.telefon,

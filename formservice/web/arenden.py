@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from formservice import audit
 from formservice.accounts.login import current_user, login_required
-from formservice.arenden import closing, consents
+from formservice.arenden import closing, consents, sus
 from formservice.arenden import operations as arenden
 from formservice.arenden import registry
 from formservice.arenden.models import DOKUMENT_STATUS
@@ -106,6 +106,7 @@ def new():
             return redirect(url_for("arenden.show", public_id=arende.public_id))
         data = {k: request.form.get(k, "") for k, *_ in arenden.INDIVID_FIELDS}
     return render_template("web/arenden/individ_form.html", data=data, errors=errors, fields=arenden.INDIVID_FIELDS,
+                           individ_choices=arenden.INDIVID_CHOICES,
                            arende=None, starts=_start_choices(), default_start=default_lane.start[0],
                            duplicates=duplicates, pm=pm()), 400 if errors else 200
 
@@ -143,6 +144,7 @@ def edit_individ(public_id: str):
         data = {k: request.form.get(k, "") for k, *_ in arenden.INDIVID_FIELDS}
     status = 409 if conflict else 400 if errors else 200
     return render_template("web/arenden/individ_form.html", data=data, errors=errors, fields=arenden.INDIVID_FIELDS,
+                           individ_choices=arenden.INDIVID_CHOICES,
                            arende=arende, conflict=conflict, stored=current, pm=pm()), status
 
 
@@ -215,7 +217,8 @@ def show(public_id: str, reopen_note: str = "", reopen_error: str | None = None)
                            for_doctor={b.id for b in cat.blanketter.values() if doctor_answers.has_doctor_part(b)},
                            drafts=arenden.drafts(arende), blanketter=cat.blanketter,
                            statuses=DOKUMENT_STATUS, doctor_answers=answers, format_value=format_value,
-                           reopen_note=reopen_note, reopen_error=reopen_error), 400 if reopen_error else 200
+                           reopen_note=reopen_note, reopen_error=reopen_error,
+                           sus_applies=sus.applies(arende)), 400 if reopen_error else 200
 
 
 # ---------------------------------------------------------------- where is the case?
@@ -268,23 +271,29 @@ def close(public_id: str):
     user = current_user()
     arende = load(public_id, for_change=True)
     reasons = closing.reasons_for(arende, pm())
-    form = {"reason": reasons[0].key if reasons[0].end_state else "", "datum": local_today().isoformat(), "note": ""}
-    errors = {}
+    asks_sus = sus.applies(arende)  # a Finsam participant: SUS's "efter" questions too
+    form = {"reason": reasons[0].key if reasons[0].end_state else "", "datum": local_today().isoformat(), "note": "",
+            **(sus.closing_defaults(arende) if asks_sus else {})}
+    errors, sus_values = {}, None
     if request.method == "POST":
         form = {k: (request.form.get(k) or "").strip() for k in form}
         on, errors = closing.check_close(arende, reason=form["reason"], on_text=form["datum"], note=form["note"],
                                          today=local_today())
+        if asks_sus:
+            sus_values, sus_errors = sus.check_closing(form, form["reason"])
+            errors.update(sus_errors)
         if not errors and posted_version() != arende.version:
             errors["reason"] = "Ärendet har ändrats av någon annan medan du fyllde i. Kontrollera och avsluta igen."
         if not errors:
             closing.close(user, arende, reason=form["reason"], on=on, note=form["note"] or None,
-                          expected_version=arende.version)
+                          expected_version=arende.version, sus_values=sus_values)
             audit.record("arende_changed", user=user, object_type="arende", object_id=arende.public_id,
                          detail="avslutat")
             flash(f"Ärendet är avslutat: {closing.reason_title(form['reason'])}.", "success")
             return redirect(url_for("arenden.show", public_id=public_id))
     return render_template("web/arenden/close.html", arende=arende, individ=arenden.individ(arende), pm=pm(),
                            reasons=reasons, form=form, errors=errors, today=local_today().isoformat(),
+                           sus_fields=sus.closing_fields(arende, form["reason"]) if asks_sus else None,
                            ruta=pm().ruta(arende.ruta)), 400 if errors else 200
 
 
@@ -345,11 +354,14 @@ def step(public_id: str):
             flash(f"Ärendet står nu i {target.label}: {target.title} ({pm().lane(target.lane).title}).", "success")
             return redirect(url_for("arenden.step", public_id=public_id))
     cat = current_app.extensions["catalogue"]
+    close_reasons = closing.reasons_for(arende, pm()) if ruta.kind == "end" else None
     return render_template("web/arenden/step.html", arende=arende, ruta=ruta, lane=pm().lane(ruta.lane), pm=pm(),
                            individ=arenden.individ(arende), errors=errors, blanketter=cat.blanketter,
                            drafts={d.blankett_id: d for d in arenden.drafts(arende)},
                            doctor=_doctor_part(arende, ruta, cat.blanketter),
-                           close_reasons=closing.reasons_for(arende, pm()) if ruta.kind == "end" else None,
+                           close_reasons=close_reasons,
+                           sus_fields=sus.closing_fields(arende, close_reasons[0].key)
+                           if close_reasons and sus.applies(arende) else None,
                            today=local_today().isoformat(),
                            note=request.form.get("note", "") if errors else ""), 400 if errors else 200
 

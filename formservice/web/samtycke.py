@@ -93,5 +93,5 @@ def revoke(public_id: str, samtycke_id: str):
     cat = current_app.extensions["catalogue"]
     return render_template("web/samtycke/revoke.html", arende=arende, individ=arenden.individ(arende),
                            pm=cat.process_map, s=s, form=form, errors=errors, party_names=consents.party_names,
-                           title=cat.blanketter[s.blankett_id].title if s.blankett_id in cat.blanketter else s.blankett_id
+                           title=getattr(consents.kind_of(cat, s.blankett_id), "title", s.blankett_id)
                            ), 400 if errors else 200
