@@ -1,6 +1,8 @@
 """The blankett wizard inside an ärende: short pages, a Granska page, then the documents."""
 from __future__ import annotations
 
+from functools import cached_property
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from formservice.accounts.login import current_user, login_required
@@ -21,7 +23,8 @@ bp = Blueprint("blankett", __name__, url_prefix="/arenden/<public_id>/blankett/<
 
 
 class Context:
-    """Everything a wizard request needs, loaded once: ärende, blankett parts, pages, values."""
+    """Everything a wizard request needs, loaded once and only when asked for: ärende, blankett
+    parts, pages, values (the done page needs the ärende and the blankett, not the prefill)."""
 
     def __init__(self, public_id: str, blankett_id: str):
         self.user = current_user()
@@ -37,16 +40,41 @@ class Context:
         self.catalogue = cat
         self.blankett = cat.blanketter[blankett_id]
         self.parts = documents.parts_of(cat, blankett_id)
-        self.pages = wizard.pages(self.parts)
-        self.draft = arenden.draft(self.arende, blankett_id)
-        self.individ = arenden.individ(self.arende)
-        self.answers = arenden.answers(self.arende)
-        self.sources = prefill.sources(individ=self.individ, user=self.user,
-                                       settings=organisation_settings(self.user),
-                                       extra=doctor_answers.prefill_sources(self.arende, cat.blanketter),
-                                       answers=self.answers)
-        self.values, self.origin = prefill.resolve(self.parts, sources=self.sources, answers=self.answers,
-                                                   draft=arenden.draft_values(self.draft), user_id=self.user.id)
+
+    @cached_property
+    def pages(self) -> list[wizard.Page]:
+        return wizard.pages(self.parts)
+
+    @cached_property
+    def draft(self):
+        return arenden.draft(self.arende, self.blankett.id)
+
+    @cached_property
+    def individ(self):
+        return arenden.individ(self.arende)
+
+    @cached_property
+    def answers(self):
+        return arenden.answers(self.arende)
+
+    @cached_property
+    def sources(self):
+        return prefill.sources(individ=self.individ, user=self.user, settings=organisation_settings(self.user),
+                               extra=doctor_answers.prefill_sources(self.arende, self.catalogue.blanketter),
+                               answers=self.answers)
+
+    @cached_property
+    def _resolved(self):
+        return prefill.resolve(self.parts, sources=self.sources, answers=self.answers,
+                               draft=arenden.draft_values(self.draft), user_id=self.user.id)
+
+    @property
+    def values(self):
+        return self._resolved[0]
+
+    @property
+    def origin(self):
+        return self._resolved[1]
 
     def page(self, number: int) -> wizard.Page:
         for p in self.pages:
