@@ -3,7 +3,8 @@
 Target (issue 16): GET /uppfoljning answers in under 1 s (p95 of the rounds), on SQLite and on
 PostgreSQL, for the default period (the last twelve months), for the whole scope and with
 filters on kön and an enhet (a filtered view also counts the view without each filter, for the
-suppression of differences). Also timed: one CSV and the PDF report (reported, no target).
+suppression of differences). Also timed: one CSV and the PDF report as the job worker makes it
+(reported, no target).
 
 Set-up in a temporary database (or an empty PostgreSQL database given with --database-url):
 one organisation with ten enheter, an uppföljare, and N generated ärenden
@@ -65,6 +66,25 @@ def seed(app, count: int) -> tuple[int, float]:
         return enheter[3].id, took
 
 
+def _report(app) -> float:
+    """Seconds the job worker spends on the PDF report of the default period (queries and layout,
+    as the background job does them; the page only queues it)."""
+    from sqlalchemy import select
+
+    from formservice import db
+    from formservice.accounts.models import User
+    from formservice.uppfoljning import pdfrapport
+    from formservice.uppfoljning.queries import Filter
+
+    with app.app_context():
+        user = db.session().scalar(select(User).where(User.username == "ulla"))
+        t0 = time.perf_counter()
+        pdfrapport.produce(user, Filter(date(2025, 12, 1), date(2026, 11, 30)), app.extensions["catalogue"])
+        took = time.perf_counter() - t0
+        db.session().rollback()  # its audit row: not kept
+    return took
+
+
 def run(count: int, rounds: int, database_url: str | None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         app = make_app(Path(tmp), database_url)
@@ -89,9 +109,7 @@ def run(count: int, rounds: int, database_url: str | None) -> dict:
                 t0 = time.perf_counter()
                 assert client.get("/uppfoljning/tid-per-ruta.csv", query_string=period).status_code == 200
                 extra["csv"].append(time.perf_counter() - t0)
-                t0 = time.perf_counter()
-                assert client.get("/uppfoljning/rapport.pdf", query_string=period).status_code == 200
-                extra["pdf"].append(time.perf_counter() - t0)
+                extra["pdf"].append(_report(app))
         app.extensions["db_engine"].dispose()
     result = {"arenden": count, "rounds": rounds, "database": "postgresql" if database_url else "sqlite",
               "seeding_s": round(seeding, 1), "views": {}, "target_s": TARGET_S}
