@@ -335,15 +335,13 @@ class Job(NamedTuple):
 _ONE_AT_A_TIME = threading.Lock()
 
 
-def _fresh_lock_in_child() -> None:
-    # A fork copies the lock as it is: held by another thread of the parent at that moment (a
-    # layout in progress), it would never be released in the child, whose first job would wait for
-    # ever (a render process forked from a process with rendering threads).
+def fresh_lock_after_fork() -> None:
+    """In a forked render process: a fork copies the lock as it is, and held by another thread of the
+    parent at that moment (a layout in progress) it would never be released in the child, whose
+    first job would wait for ever. (Not an os.register_at_fork hook: with one, a process that had
+    laid documents out crashed at exit.)"""
     global _ONE_AT_A_TIME
     _ONE_AT_A_TIME = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_fresh_lock_in_child)
 
 
 def run_job(job: Job) -> Iterator[bytes]:

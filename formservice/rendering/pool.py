@@ -281,6 +281,7 @@ def _serve(listeners: tuple[socket.socket, socket.socket], supervisor: int,
     die_with_parent(supervisor, signal.SIGKILL)
     from . import pdf
 
+    pdf.fresh_lock_after_fork()
     pdf.reset_engine()  # fonts and CSS of its own, not the copy forked from the master
     pdf.warm_up(render=True)
     # The app forked from the master and the warm engine live as long as this process: out of the
