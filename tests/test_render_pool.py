@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -358,10 +359,35 @@ def _heavy_html(paragraphs: int) -> str:
                                                for n in range(paragraphs)) + "</body></html>"
 
 
+def _answering_pool(processes: int, **limits) -> pool.RenderPool:
+    """A pool whose render process has answered a small job. The suite forks it from a process with
+    many threads (the browser driver's, earlier tests' workers); a child forked while one of them was
+    inside fontconfig or Pango can inherit a lock that is never released, and never answer. The
+    server forks its render processes before any thread exists, so that is this harness's hazard,
+    not the service's: a pool that does not answer within 20 s is started again."""
+    for _attempt in range(3):
+        started = pool.RenderPool(processes, **limits)
+        pool.use(started.start())
+        answered = threading.Event()
+
+        def ask() -> None:
+            try:
+                pdf.html_to_pdf('<html lang="sv"><p>redo</p></html>')
+                answered.set()
+            except Exception:  # noqa: BLE001 — the stuck pool's answer, after it was replaced
+                pass
+
+        threading.Thread(target=ask, daemon=True).start()
+        if answered.wait(20):
+            return started
+        pool.use(None)
+        started.stop()
+    raise AssertionError("no render process answered")
+
+
 @pytest.fixture
 def limited_pool():
-    started = pool.RenderPool(1, job_seconds=1, job_memory_mb=2048)
-    pool.use(started.start())
+    started = _answering_pool(1, job_seconds=1, job_memory_mb=2048)
     yield started
     pool.use(None)
     started.stop()
