@@ -213,3 +213,44 @@ def test_closing_again_after_reopening_starts_from_the_earlier_answers(soc, app,
     assert soc.post(f"/arenden/{pid}/oppna", data=dict(form, note="Flytten blev inte av")).status_code == 302
     page = soc.get(f"/arenden/{pid}/avsluta").get_data(as_text=True)
     assert re.search(r'<option value="forvarvsarbete" selected>', page)
+
+
+def test_a_closing_counts_once_in_the_before_after_tables_and_reopening_takes_it_back(soc, app, dbs):
+    """The uppföljning's SUS tables count each closed Finsam participant once, in the closing's month,
+    from the answers given; reopening takes the count back and closing again counts the new answers –
+    always what a rebuild from the ärenden gives. An ärende outside Finsam is not counted."""
+    from formservice.arenden.models import Statistik
+    from formservice.uppfoljning import exempeldata
+
+    def sus_rows():
+        dbs.expire_all()
+        return sorted((r.manad, r.nyckel, r.antal) for r in dbs.scalars(select(Statistik).where(Statistik.slag == "sus")))
+
+    def rebuilt():
+        with app.app_context():
+            exempeldata.rebuild_counts(app.extensions["catalogue"].process_map)
+        return sus_rows()
+
+    outside = create_arende(soc, ruta="soc1.3")
+    assert close(soc, outside, reason="flyttat")[1].status_code == 302
+    assert sus_rows() == []
+
+    pid = anmalan(soc, app)
+    assert close(soc, pid, reason="flyttat", **EFTER)[1].status_code == 302
+    month = date.today().strftime("%Y-%m")
+    counted = sus_rows()
+    assert counted == sorted((month, key, 1) for key in (
+        "sus_forsorjning_fore:forsorjningsstod", "sus_sysselsattning_fore:aktivt_arbetssokande",
+        "sus_forsorjning_efter:ingen_offentlig", "sus_sysselsattning_efter:forvarvsarbete",
+        "sus_arbete_studier_okat:ja", "sus_avslutsanledning:flyttat"))
+    assert rebuilt() == counted
+
+    show = soc.get(f"/arenden/{pid}").get_data(as_text=True)
+    form = form_with(show, "note")["fields"]
+    assert soc.post(f"/arenden/{pid}/oppna", data=dict(form, note="Flytten blev inte av")).status_code == 302
+    assert sus_rows() == [] == rebuilt()
+
+    assert close(soc, pid, reason="avbojt", **dict(EFTER, sus_sysselsattning_efter="studier"))[1].status_code == 302
+    again = sus_rows()
+    assert (month, "sus_sysselsattning_efter:studier", 1) in again and (month, "sus_avslutsanledning:eget_val", 1) in again
+    assert len(again) == 6 and rebuilt() == again

@@ -91,6 +91,14 @@ def test_a_hidden_median_says_why_and_never_gives_a_count():
 
 
 # ---------------------------------------------------------------- a generated data set
+WORKS = {"sus_forsorjning_efter": "ingen_offentlig", "sus_sysselsattning_efter": "forvarvsarbete",
+         "sus_arbete_studier_okat": "ja"}
+STILL = {"sus_forsorjning_efter": "forsorjningsstod", "sus_sysselsattning_efter": "ovriga",
+         "sus_arbete_studier_okat": "nej"}
+SUS_PARTICIPANTS = ([(lambda syd, nord: syd, "K", "30-39", WORKS)] * 7
+                    + [(lambda syd, nord: nord, "M", "50-59", STILL)] * 5)
+
+
 @pytest.fixture
 def dataset(app, make_enhet, make_user):
     """Two enheter, both kön, several age bands, ärenden along different paths with dates in
@@ -98,6 +106,7 @@ def dataset(app, make_enhet, make_user):
     derivation is tested above), so every ärende can carry the test personnummer."""
     from formservice import db
     from formservice.accounts.models import User
+    from formservice.arenden import operations
     from formservice.arenden import operations as arenden
     from formservice.arenden.models import Arende, Dokument, Handelse
 
@@ -132,6 +141,16 @@ def dataset(app, make_enhet, make_user):
                                  values_enc=b"x", created_at=start + timedelta(days=31)))
             if steps == 2:
                 a.status, a.closed_on, a.closed_reason = "avslutat", date(2026, 3, 20), "soc1.slut-ingetbehov"
+        # Twelve Finsam participants closed in April with SUS's answers (SUS_PARTICIPANTS): all had
+        # försörjningsstöd at the anmälan; seven women in Syd work afterwards, five men in Nord do not.
+        for n, (enhet, kon, alder, efter) in enumerate(SUS_PARTICIPANTS):
+            a = arenden.create(user, {"namn": f"Deltagare {n}", "personnummer": "191212121212"},
+                               lane="finsamteam", ruta="finsamteam.1")
+            a.enhet_id, a.kon, a.aldersgrupp = enhet(syd, nord), kon, alder
+            operations.store_answers(a, {"sus_forsorjning_fore": "forsorjningsstod",
+                                         "sus_sysselsattning_fore": "ovriga", **efter})
+            a.ruta, a.status, a.closed_on = "finsamteam.slut-genomford", "avslutat", date(2026, 4, 15)
+            a.closed_reason = "finsamteam.slut-genomford"
         dbs.commit()
         # Rows written directly, as a bulk load would: the counts are rebuilt from the history.
         from formservice.uppfoljning import exempeldata
@@ -186,6 +205,16 @@ def test_the_uppfoljare_sees_counts_for_the_organisation(ulla, dataset):
     closed = _rows(html, "utfall")
     assert closed.get("Bana 1 · Inget behov av samordnad rehabilitering just nu", ["5"]) == ["5"]
     assert "färre än" not in html and NOTE in html.replace("&#34;", '"')
+    # The twelve Finsam participants closed in April: SUS before and after.
+    forsorjning = _rows(html, "sus-forsorjning")
+    assert forsorjning["Försörjningsstöd (ekonomiskt bistånd)"][0] in near(12)
+    assert forsorjning["Försörjningsstöd (ekonomiskt bistånd)"][1] in near(5)
+    assert forsorjning.get("Ingen offentlig försörjning (lön, studiemedel, föräldrapenning, pension)",
+                           ["0", "0"])[1] in near(7)
+    works = _rows(html, "sus-sysselsattning").get("Förvärvsarbete", ["0", "0"])
+    assert works[0] == "0" and works[1] in near(7)
+    assert _rows(html, "sus-avslut")["Insatsen avslutad enligt plan"][0] in near(12)
+    assert _rows(html, "sus-arbete-studier").get("Ja, har börjat eller ökat arbete eller studier", ["0"])[0] in near(7)
     stay = _row(html, "tid-per-ruta", "Bana 1 · Ruta 3: Kartläggning")
     assert stay[0] in near(26) and stay[1:] == ["10", "10"]  # everyone with 3+ steps stayed ten days
     assert "Testperson" not in html and "191212" not in html and "/arenden/" not in html

@@ -19,7 +19,7 @@ from formservice.db import utcnow
 from formservice.processkarta.model import ProcessMap
 
 from .models import Arende, Handelse
-from . import consents
+from . import consents, sus
 from .operations import STOCKHOLM, ArendeClosed, Conflict, keyring, parse_date, require_open, store_answers  # noqa: F401 (re-exported)
 
 NOTE_MAX_LENGTH = 1000
@@ -114,6 +114,7 @@ def close(user: User, arende: Arende, *, reason: str, on: date, note: str | None
     arende.closed_reason = reason
     arende.updated_at = utcnow()
     consents.end_with_arende(current_app.extensions["catalogue"], arende, on, user)
+    sus.count_closing(arende)
     dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="avslutat", from_ruta=arende.ruta,
                      beslut=f"Ärendet avslutades {on.isoformat()}: {reason_title(reason)}",
                      note_enc=keyring().encrypt_json(note) if note else None))
@@ -128,6 +129,7 @@ def reopen(user: User, arende: Arende, *, note: str, expected_version: int) -> N
         raise Conflict({}, arende.version)
     dbs = db.session()
     was = reason_title(arende.closed_reason)
+    sus.count_closing(arende, -1)
     arende.status = "oppet"
     arende.closed_on = None
     arende.closed_reason = None

@@ -7,7 +7,10 @@ One row per (what, month, enhet, kön, age band, key, days) with a count:
 - ``flode``: the ärende went over to another lane (key: "from>to");
 - ``dokument``: a blankett was produced (key: its id);
 - ``ledtid``: days from a document to the event that answers it (key: forfragan_svar,
-  finsamteam_beslut, fk_nasta).
+  finsamteam_beslut, fk_nasta);
+- ``sus``: a Finsam participant's ärende was closed (month: the closing day's), one row per SUS
+  answer before and after (key: "sus_forsorjning_fore:forsorjningsstod", …; arenden.sus.outcome_keys);
+  reopening the ärende takes them back.
 
 Days are kept exactly up to 14, then rounded down to whole weeks up to 26 weeks, then to 30-day
 months: the rows stay few however long the stays, and a median reads "at least so many days".
@@ -139,9 +142,20 @@ def on_answer(arende: Arende, document_created: datetime, now: datetime) -> None
     _add(cells)
 
 
-def rebuild(process_map, answers=()) -> int:
-    """Recompute every count from the history, documents and ``answers`` ((arende id, document
-    created, first confirmed) of the förfrågningar, from the doctor wing). Returns rows written."""
+def on_sus(arende: Arende, keys: list[str], closed_on, sign: int = 1) -> None:
+    """A Finsam participant's ärende is closed on ``closed_on`` with these SUS answers (sign 1), or
+    opened again (sign -1: the closing's counts taken back, and a cell that reaches 0 removed, so
+    the table stays what a rebuild would write)."""
+    cells = Counter({_key(_cell("sus", closed_on, arende, k)): sign for k in keys})
+    _add(cells)
+    if sign < 0:
+        db.session().execute(delete(Statistik).where(Statistik.slag == "sus", Statistik.antal <= 0))
+
+
+def rebuild(process_map, answers=(), sus=()) -> int:
+    """Recompute every count from the history, documents, ``answers`` ((arende id, document
+    created, first confirmed) of the förfrågningar, from the doctor wing) and ``sus`` ((arende id,
+    closed on, [SUS keys]) of the closed Finsam participants, arenden.sus). Returns rows written."""
     lane_of, same = lanes(process_map), same_ruta(process_map)
     dbs = db.session()
     dbs.execute(delete(Statistik))
@@ -184,6 +198,10 @@ def rebuild(process_map, answers=()) -> int:
         a = arenden.get(arende_id)
         if a is not None:
             _duration(cells, "ledtid", confirmed, a, ANSWERED_DOCUMENT[1], (confirmed - created).total_seconds() / 86400)
+    for arende_id, closed_on, sus_keys in sus:
+        a = arenden.get(arende_id)
+        for k in sus_keys if a is not None else ():
+            cells[_key(_cell("sus", closed_on, a, k))] += 1
     keys = ["slag", "manad", "enhet_id", "kon", "aldersgrupp", "nyckel", "dagar"]
     batch = [dict(zip(keys, cell), antal=n) for cell, n in cells.items()]
     for start in range(0, len(batch), 5000):

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from formservice import db
 from formservice.blanketter.sus_categories import (AVSLUTSANLEDNING, EFTER, FORE, SAKNAS, SAKNAS_LABEL)
 
-from . import consents, demografi
+from . import consents, demografi, statistik
 from .models import Arende, Handelse
 from .operations import answers, individ
 
@@ -173,6 +173,31 @@ def recorded(arende: Arende) -> Recorded:
     if arende.status == "avslutat" and efter["sus_avslutsanledning"] == SAKNAS and arende.closed_reason:
         efter["sus_avslutsanledning"] = proposed_avslut(arende.closed_reason)
     return Recorded(arende.id, fore, efter, arende.closed_on)
+
+
+# The answers the uppföljning counts before and after (uppfoljning/rapport.py's SUS tables), as
+# "name:code" keys of the summary table (arenden.statistik, kind "sus").
+OUTCOME_FIELDS = ("sus_forsorjning_fore", "sus_forsorjning_efter", "sus_sysselsattning_fore",
+                  "sus_sysselsattning_efter", "sus_arbete_studier_okat", "sus_avslutsanledning")
+
+
+def outcome_keys(rec: Recorded) -> list[str]:
+    values = {**rec.fore, **rec.efter}
+    return [f"{name}:{values[name]}" for name in OUTCOME_FIELDS]
+
+
+def count_closing(arende: Arende, sign: int = 1) -> None:
+    """Count a Finsam participant's closing in the uppföljning's before/after tables (after the
+    ärende is closed), or take the count back (sign -1, before it is opened again). Caller commits."""
+    if arende.status == "avslutat" and arende.closed_on and applies(arende):
+        statistik.on_sus(arende, outcome_keys(recorded(arende)), arende.closed_on, sign)
+
+
+def closings() -> list[tuple[int, date, list[str]]]:
+    """(ärende id, closed on, outcome keys) of every closed Finsam participant: what count_closing
+    counted, for a rebuild of the summary table (each ärende's answers decrypted, nothing kept)."""
+    rows = db.session().scalars(select(Arende).where(Arende.status == "avslutat", Arende.closed_on.is_not(None)))
+    return [(a.id, a.closed_on, outcome_keys(recorded(a))) for a in rows if applies(a)]
 
 
 def recorded_many(arende_ids: Iterable[int]) -> dict[int, Recorded]:

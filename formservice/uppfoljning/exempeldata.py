@@ -29,10 +29,10 @@ from formservice import db
 from formservice.accounts.models import Enhet
 from formservice.accounts.operations import settings_of
 from formservice.blanketter import prefill
-from formservice.blanketter.model import FILLABLE_ROLES, field_role
+from formservice.blanketter.model import FILLABLE_ROLES, facts, field_role
 from formservice.arenden import demografi
 from formservice.arenden.demografi import AGE_BANDS
-from formservice.arenden import statistik
+from formservice.arenden import statistik, sus
 from formservice.arenden.models import Arende, Dokument, Handelse, Statistik
 from formservice.arenden.operations import keyring
 from formservice.db import utcnow
@@ -98,15 +98,18 @@ def generate(pm, enhet_ids: list[int], count: int, *, today: date, seed: int = 2
             enhet_id = rng.choice(enhet_ids)
             pnr = fictitious_personnummer(people, "K" if rng.random() < 0.58 else "M", today, used)
             individ = dict(INDIVID, personnummer=pnr)
+            facts = None
             if papers:
                 events += papers.walk(arende_id, enhet_id, individ, stays)
+                facts = papers.facts_at_closing(ruta) if closed else papers.facts
             arenden.append({
                 "id": arende_id, "public_id": secrets.token_urlsafe(12), "enhet_id": enhet_id,
                 "lane": pm.ruta(ruta).lane, "ruta": ruta, "status": "avslutat" if closed else "oppet",
                 "individ_enc": kr.encrypt_json(individ), "pnr_hash": kr.keyed_hash("pnr", pnr),
                 "created_at": opened, "updated_at": at, "version": 1, "kon": demografi.kon(pnr),
                 "aldersgrupp": rng.choices([k for k, *_ in AGE_BANDS], AGE_WEIGHTS)[0],
-                "closed_on": at.date() if closed else None, "closed_reason": ruta if closed else None})
+                "closed_on": at.date() if closed else None, "closed_reason": ruta if closed else None,
+                "svar_enc": kr.encrypt_json(facts) if facts else None})
         # Core inserts: the ORM's bulk insert leaves out None values, which splits the rows into
         # one statement per change of shape (closed or not, a first entry without from_ruta).
         dbs.execute(Arende.__table__.insert(), arenden)
@@ -137,6 +140,32 @@ INVITED = ({"verksamhet": "Vårdcentral Demo", "namn": "Läkare Exempelsson", "k
            {"verksamhet": "Jobbtorg (exempel)", "namn": "Exempel Jobbcoach", "kontakt": "08-000 50 00"})
 ANSWERED = 0.85  # share of förfrågningar whose answer is registered when the ärende moves on from ruta 10
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # as registry.new_document_number
+# SUS answers at the anmälan and at closing (realistic for people on försörjningsstöd who are sick-listed:
+# most have försörjningsstöd and no sysselsättning before; some work, study or seek work after).
+SUS_FORE = {
+    "sus_forsorjning_fore": {"forsorjningsstod": 78, "sjukpenning": 6, "aktivitetsstod": 5, "a_kassa": 3,
+                             "annan_offentlig": 2, "saknas": 6},
+    "sus_sysselsattning_fore": {"ovriga": 68, "aktivt_arbetssokande": 20, "studier": 3, "forvarvsarbete": 3,
+                                "saknas": 6},
+    "sus_tid_offentlig_forsorjning": {"under_1_ar": 15, "ar_1_till_3": 35, "ar_3_till_5": 25, "ar_5_eller_mer": 20,
+                                      "saknas": 5},
+    "sus_utbildningsniva": {"ej_grundskola": 15, "grundskola": 30, "gymnasium": 35, "eftergymnasial": 12,
+                            "saknas": 8},
+}
+SUS_EFTER_PLAN = {
+    "sus_forsorjning_efter": {"ingen_offentlig": 25, "forsorjningsstod": 40, "aktivitetsstod": 15, "a_kassa": 5,
+                              "sjukpenning": 5, "saknas": 10},
+    "sus_sysselsattning_efter": {"forvarvsarbete": 22, "studier": 15, "aktivt_arbetssokande": 33, "ovriga": 20,
+                                 "saknas": 10},
+    "sus_arbete_studier_okat": {"ja": 40, "nej": 50, "saknas": 10},
+}
+SUS_EFTER_OTHER = {
+    "sus_forsorjning_efter": {"forsorjningsstod": 60, "sjuk_aktivitetsersattning": 12, "sjukpenning": 10,
+                              "ingen_offentlig": 5, "saknas": 13},
+    "sus_sysselsattning_efter": {"ovriga": 65, "aktivt_arbetssokande": 15, "forvarvsarbete": 4, "studier": 3,
+                                 "saknas": 13},
+    "sus_arbete_studier_okat": {"ja": 8, "nej": 77, "saknas": 15},
+}
 _PNR, _DAY = "\x00personnummer", "\x00dag"  # stand-ins in the prefill worked out once per blankett (Papers._form)
 
 
@@ -166,12 +195,14 @@ class Papers:
         self.forms: dict[tuple[str, int], tuple[dict, list]] = {}
         self.docs: list[dict] = []
         self.answers: list[dict] = []
+        self.own: dict[str, set[str]] = {}
 
     def walk(self, arende_id: int, enhet_id: int, individ: dict, stays: list[tuple]) -> list[dict]:
         """The history entries of what was made during each stay (ruta, arrived, left – None: the
         ärende is still there –, the move's entry); a move the doctor's answer brings becomes a move
         of kind "ruta", as doctor.answers.confirm makes it."""
         self.arende_id, self.individ, self.made, self.waiting = arende_id, individ, set(), None
+        self.facts: dict = {}  # the ärende's answers, merged from its documents as registry.produce stores them
         if enhet_id not in self.producers:
             enhet = db.session().get(Enhet, enhet_id)
             self.producers[enhet_id] = SimpleNamespace(
@@ -200,6 +231,11 @@ class Papers:
     def _document(self, blankett, ruta: str, when: datetime, *, sent: datetime | None) -> dict:
         number = self._number()
         values = self._values(blankett, when.date())
+        if blankett.id not in self.own:  # the names the blankett keeps to itself (scope: dokument)
+            parts = [blankett, *(self.catalogue.blanketter[a] for a in blankett.attachments)]
+            names = {f.name: 1 for part in parts for f in part.fields}
+            self.own[blankett.id] = set(names) - set(facts(parts, names))
+        self.facts.update({k: v for k, v in values.items() if k not in self.own[blankett.id]})
         self.made.add(blankett.id)
         doc = {"id": self.next_doc, "public_id": secrets.token_urlsafe(12), "arende_id": self.arende_id,
                "blankett_id": blankett.id, "blankett_version": blankett.version, "document_number": number,
@@ -247,11 +283,28 @@ class Papers:
         prefilled, typed = self._form(blankett)
         pnr, iso = self.individ["personnummer"], day.isoformat()
         values = {k: pnr if v == _PNR else iso if v == _DAY else v for k, v in prefilled.items()}
+        if any(name in values or name in {f.name for f in typed} for name in SUS_FORE):
+            values.update(self._sus(SUS_FORE))
         for f in typed:
+            if f.name in SUS_FORE:
+                continue
             # a required declaration ("har lämnat samtycke") is ticked, or the blankett is not made
             if f.required or (f.type == "textarea" and not f.declaration and self.rng.random() < 0.7):
                 values[f.name] = self._typed(f, day)
         return values
+
+    def _sus(self, weights: dict[str, dict[str, int]]) -> dict[str, str]:
+        return {name: self.rng.choices(list(w), list(w.values()))[0] for name, w in weights.items()}
+
+    def facts_at_closing(self, end_state: str) -> dict:
+        """The answers of an ärende closed at ``end_state``: a Finsam participant's (an anmälan
+        was made, or it closes in a Finsam lane) also get SUS's "efter" answers, as the closing form
+        asks them – more often work, studies or a search for work after a plan carried through."""
+        if not any(name in self.facts for name in SUS_FORE) and end_state.split(".")[0] not in sus.FINSAM_LANES:
+            return self.facts
+        reached = sus.proposed_avslut(end_state) == "planen_genomford"
+        return {**self.facts, **self._sus(SUS_EFTER_PLAN if reached else SUS_EFTER_OTHER),
+                "sus_avslutsanledning": sus.proposed_avslut(end_state)}
 
     def _form(self, blankett) -> tuple[dict, list]:
         """What prefill gives the blankett at this enhet (with markers for the individ's number and
@@ -341,4 +394,4 @@ def rebuild_counts(pm) -> int:
         select(Dokument.arende_id, Dokument.created_at, first.c.confirmed)
         .join(first, first.c.dokument_id == Dokument.id)
         .where(Dokument.blankett_id == statistik.ANSWERED_DOCUMENT[0])).all()
-    return statistik.rebuild(pm, answers)
+    return statistik.rebuild(pm, answers, sus.closings())

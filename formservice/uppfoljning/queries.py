@@ -242,6 +242,16 @@ def stays(src: Source, f: Filter) -> dict[str, dict[int, Tally]]:
     return dict(out)
 
 
+@_once
+def sus_outcomes(src: Source, f: Filter) -> dict[str, Tally]:
+    """SUS answers of the Finsam participants whose ärenden closed in the period: "name:code" -> count
+    (arenden.sus.outcome_keys: every closing counts once under each name)."""
+    out: dict[str, Tally] = defaultdict(lambda: ZERO)
+    for key, _month, n in _stat(src, f, "sus"):
+        out[key] += n
+    return dict(out)
+
+
 LEAD_TIMES = {
     "forfragan_svar": "Rehabiliteringsförfrågan framtagen → läkarens första svar registrerat",
     "finsamteam_beslut": "Anmälan till Finsamteam framtagen → teamets gemensamma plan (Finsamteam, ruta 6)",
@@ -272,4 +282,4 @@ def percentiles(histogram: dict[int, int], *qs: float) -> tuple[int, list[float]
 
 
 __all__ = ["Filter", "LEAD_TIMES", "Source", "documents", "enheter", "flows", "lead_time", "open_by_enhet",
-           "open_by_ruta", "outcomes", "percentiles", "scope", "stays"]
+           "open_by_ruta", "outcomes", "percentiles", "scope", "stays", "sus_outcomes"]

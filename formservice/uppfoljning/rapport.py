@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from formservice.arenden.closing import reason_title
 from formservice.arenden.demografi import AGE_BAND_TITLES, KON
 from formservice.arenden.operations import keyring
+from formservice.blanketter.sus_categories import ARBETE_STUDIER_OKAT, AVSLUTSANLEDNING, FORSORJNING, SYSSELSATTNING
 
 from . import queries
 from .anonymisering import DAYS_MIN_N, ZERO, Cell, CellKeys, Tally, cell_keys, publish, tally_sum
@@ -64,7 +65,7 @@ class Uppfoljning:
 
 
 TABLE_KEYS = ("oppna-per-bana", "oppna-per-ruta", "oppna-per-enhet", "floden", "tid-per-ruta", "ledtider", "utfall",
-              "blanketter")
+              "sus-forsorjning", "sus-sysselsattning", "sus-arbete-studier", "sus-avslut", "blanketter")
 
 
 def build(pm, catalogue, f: Filter, enhet_ids: list[int], enhet_names: Mapping[int, str], *,
@@ -167,6 +168,44 @@ def _outcomes(c: _Context) -> Table:
                  "Ärenden som avslutades under perioden, efter slutläge (med sin processbana) eller skäl.")
 
 
+# ---------------------------------------------------------------- SUS: before and after, for Finsam participants
+SUS_ABOUT = ("Finsam-deltagare (Finsamteamet och Finsam-insatser) vars ärende avslutades under perioden, med de "
+             "uppgifter för SUS (Försäkringskassans uppföljningssystem för samordningsförbunden) som registrerades "
+             "vid anmälan till Finsamteamet och när ärendet avslutades. Totalt är antalet deltagare, samma tal i "
+             "alla fyra SUS-tabellerna.")
+
+
+def _participants(counts: Mapping[str, Tally]) -> Tally:
+    """The participants closed in the period: every closing has one avslutsanledning, so the four SUS
+    tables share this total (one set of units, one rounding), whichever variable they show."""
+    return tally_sum(t for k, t in counts.items() if k.startswith("sus_avslutsanledning:"))
+
+
+def _sus_before_after(key: str, title: str, header: str, name: str, categories: Mapping[str, str]):
+    """A table of one SUS variable at the anmälan and at closing, a row per category (in SUS's order)."""
+    def table(c: _Context) -> Table:
+        counts = queries.sus_outcomes(c.src, c.f)
+        rows = []
+        for code, label in categories.items():
+            cells = [Cell(c.publish(counts.get(f"{name}_{when}:{code}", ZERO))) for when in ("fore", "efter")]
+            if any(cell.value for cell in cells):
+                rows.append(Row(label, cells))
+        return Table(key, title, ["Vid anmälan", "Vid avslut"], header, rows, Cell(c.publish(_participants(counts))),
+                     SUS_ABOUT,
+                     chart="none", unit="deltagare")
+    return table
+
+
+def _sus_one(key: str, title: str, header: str, name: str, categories: Mapping[str, str]):
+    """A table of one SUS answer given at closing, a row per category (in SUS's order)."""
+    def table(c: _Context) -> Table:
+        counts = queries.sus_outcomes(c.src, c.f)
+        rows = [Row(label, [Cell(c.publish(counts.get(f"{name}:{code}", ZERO)))]) for code, label in categories.items()]
+        return Table(key, title, ["Deltagare"], header, [r for r in rows if r.cells[0].value],
+                     Cell(c.publish(_participants(counts))), SUS_ABOUT, unit="deltagare")
+    return table
+
+
 def _documents(c: _Context) -> Table:
     months = c.f.months()
     docs: dict[str, dict[str, Tally]] = defaultdict(dict)
@@ -185,6 +224,14 @@ def _documents(c: _Context) -> Table:
 
 _TABLES = {"oppna-per-bana": _open_per_lane, "oppna-per-ruta": _open_per_ruta, "oppna-per-enhet": _open_per_enhet,
            "floden": _flows, "tid-per-ruta": _stays, "ledtider": _lead_times, "utfall": _outcomes,
+           "sus-forsorjning": _sus_before_after("sus-forsorjning", "Försörjning före och efter (SUS)", "Försörjning",
+                                                "sus_forsorjning", FORSORJNING),
+           "sus-sysselsattning": _sus_before_after("sus-sysselsattning", "Sysselsättning före och efter (SUS)",
+                                                   "Sysselsättning", "sus_sysselsattning", SYSSELSATTNING),
+           "sus-arbete-studier": _sus_one("sus-arbete-studier", "Började eller ökade arbete eller studier (SUS)",
+                                          "Svar vid avslut", "sus_arbete_studier_okat", ARBETE_STUDIER_OKAT),
+           "sus-avslut": _sus_one("sus-avslut", "Avslutsanledning (SUS)", "Avslutsanledning", "sus_avslutsanledning",
+                                  AVSLUTSANLEDNING),
            "blanketter": _documents}
 
 

@@ -18,7 +18,8 @@ def generated(live_app):
 
     with live_app.app_context():
         enhet = db.session().scalar(select(Enhet).where(Enhet.namn == demo.DEMO_ENHETER[demo.EXAMPLE_ENHET][1]))
-        exempeldata.generate(live_app.extensions["catalogue"].process_map, [enhet.id], 600, today=date.today())
+        exempeldata.generate(live_app.extensions["catalogue"].process_map, [enhet.id], 600, today=date.today(),
+                             documents=True)
 
 
 def test_the_uppfoljare_sees_charts_and_tables_and_nothing_personal(page, live_server, generated):
@@ -40,6 +41,9 @@ def test_the_uppfoljare_sees_charts_and_tables_and_nothing_personal(page, live_s
     for text in counts.all_inner_texts():
         value = text.replace("\u00a0", "").replace(" ", "")
         assert not value.isdigit() or int(value) % 5 == 0, text
+    # SUS before and after for the Finsam participants (issue 24), as a table with its caption.
+    assert page.get_by_role("heading", name="Försörjning före och efter (SUS)").count() == 1
+    assert page.locator("#t-sus-forsorjning thead th").all_inner_texts() == ["Försörjning", "Vid anmälan", "Vid avslut"]
     assert_accessible(page)
     page.get_by_label("Kön").select_option("K")
     page.get_by_role("button", name="Visa").click()
