@@ -68,6 +68,27 @@ def _longjobs(r: dict) -> list[tuple[str, str, str, str]]:
              f"jobs {r['failed_job_count']}", r["verdict"])]
 
 
+def _uppfoljning(r: dict) -> list[tuple[str, str, str, str]]:
+    if "worst" not in r:  # a result from before issue 24 (three page views, target 1 s)
+        return [(f"uppföljning: {name} ({r['arenden']:,} ärenden, {r['database']})", "p95 < 1 s",
+                 f"p95 {v['p95_s']} s (p50 {v['p50_s']} s)", "PASS" if v["pass"] else "FAIL")
+                for name, v in r["views"].items()]
+    pages = {k: v for k, v in r["views"].items() if k.startswith("page")}
+    csvs = {k: v for k, v in r["views"].items() if k.startswith("CSV")}
+    rows = [(f"uppföljning {name} ({r['arenden']:,} ärenden, {r['database']})", f"p95 ≤ {r['target_s']} s",
+             f"p95 {v['p95_s']} s (p50 {v['p50_s']} s)", "PASS" if v["pass"] else "FAIL") for name, v in pages.items()]
+    slowest = max(csvs.items(), key=lambda kv: kv[1]["p95_s"])
+    rows.append((f"uppföljning: the CSV of each of its {len(csvs)} tables ({r['arenden']:,} ärenden, {r['database']})",
+                 f"p95 ≤ {r['target_s']} s each", f"slowest {slowest[0][5:]}: p95 {slowest[1]['p95_s']} s",
+                 "PASS" if all(v["pass"] for v in csvs.values()) else "FAIL"))
+    rep = r["report"]
+    rows.append((f"uppföljning PDF report at {rep['arenden']:,} ärenden ({r['database']})",
+                 f"< {rep['target_s']} s (ratio to the page in the same run reported)",
+                 f"p50 {rep['report_p50_s']} s (max {rep['report_max_s']} s) = ×{rep['ratio']} the page's "
+                 f"{rep['page_p50_s']} s", rep["verdict"]))
+    return rows
+
+
 def _arenden(r: dict) -> list[tuple[str, str, str, str]]:
     count = r["config"]["arenden"]
     return [(f"pages: {name}", f"p95 ≤ 50 ms ({count:,} ärenden in the enhet)",
@@ -120,10 +141,7 @@ BENCHMARKS = {
         r["verdict"])]),
     "cold": ("bench_cold.py", _cold),
     "longjobs": ("bench_longjobs.py", _longjobs),
-    "uppfoljning": ("bench_uppfoljning.py", lambda r: [(
-        f"uppföljning: {name} ({r['arenden']:,} ärenden, {r['database']})", "p95 < 1 s",
-        f"p95 {v['p95_s']} s (p50 {v['p50_s']} s)", "PASS" if v["pass"] else "FAIL")
-        for name, v in r["views"].items()]),
+    "uppfoljning": ("bench_uppfoljning.py", _uppfoljning),
     "overview": ("bench_overview.py", lambda r: [(
         f"ärende overview with {r['documents']} documents", "p95 ≤ 50 ms",
         f"p95 {r['overview']['p95_ms']} ms (p50 {r['overview']['p50_ms']} ms; the ärende without documents "

@@ -181,7 +181,11 @@ def _participants(counts: Mapping[str, Tally]) -> Tally:
     return tally_sum(t for k, t in counts.items() if k.startswith("sus_avslutsanledning:"))
 
 
-def _sus_before_after(key: str, title: str, header: str, name: str, categories: Mapping[str, str]):
+SUS_SAME = "Samma deltagare som i tabellen Försörjning före och efter (SUS), med samma totalt."
+
+
+def _sus_before_after(key: str, title: str, header: str, name: str, categories: Mapping[str, str],
+                      about: str = SUS_ABOUT):
     """A table of one SUS variable at the anmälan and at closing, a row per category (in SUS's order)."""
     def table(c: _Context) -> Table:
         counts = queries.sus_outcomes(c.src, c.f)
@@ -191,7 +195,7 @@ def _sus_before_after(key: str, title: str, header: str, name: str, categories: 
             if any(cell.value for cell in cells):
                 rows.append(Row(label, cells))
         return Table(key, title, ["Vid anmälan", "Vid avslut"], header, rows, Cell(c.publish(_participants(counts))),
-                     SUS_ABOUT,
+                     about,
                      chart="none", unit="deltagare")
     return table
 
@@ -202,7 +206,7 @@ def _sus_one(key: str, title: str, header: str, name: str, categories: Mapping[s
         counts = queries.sus_outcomes(c.src, c.f)
         rows = [Row(label, [Cell(c.publish(counts.get(f"{name}:{code}", ZERO)))]) for code, label in categories.items()]
         return Table(key, title, ["Deltagare"], header, [r for r in rows if r.cells[0].value],
-                     Cell(c.publish(_participants(counts))), SUS_ABOUT, unit="deltagare")
+                     Cell(c.publish(_participants(counts))), SUS_SAME, unit="deltagare")
     return table
 
 
@@ -227,7 +231,7 @@ _TABLES = {"oppna-per-bana": _open_per_lane, "oppna-per-ruta": _open_per_ruta, "
            "sus-forsorjning": _sus_before_after("sus-forsorjning", "Försörjning före och efter (SUS)", "Försörjning",
                                                 "sus_forsorjning", FORSORJNING),
            "sus-sysselsattning": _sus_before_after("sus-sysselsattning", "Sysselsättning före och efter (SUS)",
-                                                   "Sysselsättning", "sus_sysselsattning", SYSSELSATTNING),
+                                                   "Sysselsättning", "sus_sysselsattning", SYSSELSATTNING, SUS_SAME),
            "sus-arbete-studier": _sus_one("sus-arbete-studier", "Började eller ökade arbete eller studier (SUS)",
                                           "Svar vid avslut", "sus_arbete_studier_okat", ARBETE_STUDIER_OKAT),
            "sus-avslut": _sus_one("sus-avslut", "Avslutsanledning (SUS)", "Avslutsanledning", "sus_avslutsanledning",
