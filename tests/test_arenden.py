@@ -253,6 +253,7 @@ def test_rotate_key_keeps_data_and_search(app, soc, tmp_path, monkeypatch):
     c = app2.test_client()
     AuthActions(c).login(username="sara")
     pid = create_arende(c)
+    step(c, pid, "soc1.2")  # a stay ended: a row in the follow-up's summary table, with its cell key
     old = json.loads((inst / "keys.json").read_text())
     res = app2.test_cli_runner().invoke(main, ["rotate-key", "--index-key"])
     assert res.exit_code == 0, res.output
@@ -264,6 +265,16 @@ def test_rotate_key_keeps_data_and_search(app, soc, tmp_path, monkeypatch):
     assert "Tilda Testperson" in c3.get(f"/arenden/{pid}").get_data(as_text=True)
     token = csrf_token(c3.get("/arenden").get_data(as_text=True))
     assert "Tilda" in c3.post("/arenden", data={"csrf_token": token, "q": "19121212-1212"}).get_data(as_text=True)
+    # The follow-up's cell keys derive from the index key: re-keyed with it.
+    from formservice import db
+    from formservice.arenden import statistik
+    from formservice.arenden.models import Statistik
+
+    with app3.app_context():
+        rows = db.session().scalars(select(Statistik)).all()
+        secret = statistik.cell_secret(app3.extensions["keyring"])
+        assert rows and all(r.cellnyckel == statistik.row_key(secret, tuple(getattr(r, c) for c in statistik.CELL),
+                                                               r.antal) for r in rows)
 
 
 def test_garbled_form_versions_are_treated_as_stale_not_500(soc):

@@ -361,7 +361,7 @@ def test_the_counts_kept_as_arenden_move_equal_a_rebuild_from_the_history(soc, a
 
     def table():
         dbs.expire_all()
-        return sorted((r.slag, r.manad, r.enhet_id, r.kon, r.aldersgrupp, r.nyckel, r.dagar, r.antal)
+        return sorted((r.slag, r.manad, r.enhet_id, r.kon, r.aldersgrupp, r.nyckel, r.dagar, r.antal, r.cellnyckel)
                       for r in dbs.scalars(select(Statistik)))
 
     # A Finsamteam anmälan three days before the ärende reaches the team's plan (finsamteam ruta 6).
@@ -442,7 +442,7 @@ def test_the_doctors_first_answer_counts_its_lead_time_as_a_rebuild_would(soc, a
 
     def table():
         dbs.expire_all()
-        return sorted((r.slag, r.manad, r.enhet_id, r.kon, r.aldersgrupp, r.nyckel, r.dagar, r.antal)
+        return sorted((r.slag, r.manad, r.enhet_id, r.kon, r.aldersgrupp, r.nyckel, r.dagar, r.antal, r.cellnyckel)
                       for r in dbs.scalars(select(Statistik)))
 
     kept = table()

@@ -13,6 +13,7 @@ from formservice.accounts.models import WebSession
 from formservice.crypto import Keyring, keyring_from_dict, name_prefixes, new_key, new_key_id, write_key_file
 from formservice.db import Base
 
+from . import statistik
 from .models import Arende, ArendeSokord
 
 
@@ -51,6 +52,7 @@ def rotate(dbs, key_file: Path, data: dict, *, index_key: bool = False) -> tuple
             dbs.query(ArendeSokord).filter_by(arende_id=arende.id).delete()
             for prefix in name_prefixes(individ.get("namn", "")):
                 dbs.add(ArendeSokord(arende_id=arende.id, token_hash=new.keyed_hash("namn", prefix)))
+        statistik.rekey(new)  # the follow-up's cell keys derive from the index key too
     dbs.commit()
     final = {"active": kid, "data_keys": {kid: staged["data_keys"][kid]}, "index_key": next_index}
     write_key_file(key_file, final)

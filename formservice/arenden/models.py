@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, true
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from formservice.db import Base, utcnow
@@ -283,9 +283,9 @@ class Statistik(Base):
     __tablename__ = "statistik"
     __table_args__ = (UniqueConstraint("slag", "manad", "enhet_id", "kon", "aldersgrupp", "nyckel", "dagar",
                                        name="uq_statistik_cell"),
-                      # every follow-up query reads only this index (the count included)
+                      # every follow-up query reads only this index (the count and the cell key included)
                       Index("ix_statistik_las", "slag", "kon", "manad", "aldersgrupp", "nyckel", "dagar",
-                            "enhet_id", "antal"))
+                            "enhet_id", "antal", "cellnyckel"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slag: Mapped[str] = mapped_column(String(12))
@@ -296,3 +296,4 @@ class Statistik(Base):
     nyckel: Mapped[str] = mapped_column(String(60))
     dagar: Mapped[int] = mapped_column(Integer, default=-1)
     antal: Mapped[int] = mapped_column(Integer, default=0)
+    cellnyckel: Mapped[int] = mapped_column(BigInteger, default=0)  # arenden/statistik.py: the row's cell key

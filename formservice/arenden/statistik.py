@@ -12,6 +12,13 @@ One row per (what, month, enhet, kön, age band, key, days) with a count:
   answer before and after (key: "sus_forsorjning_fore:forsorjningsstod", …; arenden.sus.outcome_keys);
   reopening the ärende takes them back.
 
+Each row also keeps its **cell key** (``cellnyckel``): a keyed pseudo-random number of its coordinates
+and its count under a secret derived from the index key (uppfoljning/anonymisering.py explains the
+cell-key method). Kept beside the count, it lets the database sum the keys of the rows a published
+number is made of – the follow-up reads a few hundred sums instead of keying 100,000 rows in
+Python. Whoever can read this table can read the counts, so the keys add nothing to know; a new
+index key (``formservice rotate-key --index-key``) re-keys the table (``rekey``).
+
 Days are kept exactly up to 14, then rounded down to whole weeks up to 26 weeks, then to 30-day
 months: the rows stay few however long the stays, and a median reads "at least so many days".
 
@@ -20,10 +27,13 @@ empty, and after bulk loads); the incremental path and the rebuild are tested to
 """
 from __future__ import annotations
 
+import hashlib
+import struct
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, text
+from flask import current_app
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -70,23 +80,62 @@ def _cell(slag: str, when: datetime, arende: Arende, nyckel: str, dagar: int = -
             "aldersgrupp": arende.aldersgrupp or "", "nyckel": nyckel, "dagar": dagar}
 
 
+CELL = ("slag", "manad", "enhet_id", "kon", "aldersgrupp", "nyckel", "dagar")  # a row's coordinates
+
+
+def cell_secret(keyring) -> bytes:
+    """The secret of the cell keys, derived from the index key (never from data a user can see)."""
+    return bytes.fromhex(keyring.keyed_hash("uppfoljning-cellnyckel", "v1"))
+
+
+def microcell_key(secret: bytes, n: int, *coordinates) -> int:
+    """A microcell's cell key: keyed BLAKE2b (a MAC, cheaper than HMAC) of its coordinates and its
+    count, as a 32-bit number; 0 for an empty cell. A cell that gains or loses a unit gets a fresh key."""
+    if n <= 0:
+        return 0
+    digest = hashlib.blake2b(repr((*coordinates, int(n))).encode(), key=secret, digest_size=4).digest()
+    return struct.unpack(">I", digest)[0]
+
+
+def row_key(secret: bytes, cell: tuple, antal: int) -> int:
+    """The cell key of a summary row (``cell`` in CELL's order) holding ``antal``."""
+    slag, manad, enhet_id, kon, aldersgrupp, nyckel, dagar = cell
+    return microcell_key(secret, antal, slag, nyckel, dagar, manad, enhet_id, kon, aldersgrupp)
+
+
+def _secret() -> bytes:
+    return cell_secret(current_app.extensions["keyring"])
+
+
 def _add(cells: Counter) -> None:
-    """Add the counts, one upsert per cell (ON CONFLICT … DO UPDATE on SQLite and PostgreSQL)."""
+    """Add the counts, one upsert per cell (ON CONFLICT … DO UPDATE on SQLite and PostgreSQL), and
+    give each changed row the cell key of its new count."""
     if not cells:
         return
     dbs = db.session()
     dialect = dbs.get_bind().dialect.name
     make = pg_insert if dialect == "postgresql" else sqlite_insert
-    keys = ["slag", "manad", "enhet_id", "kon", "aldersgrupp", "nyckel", "dagar"]
+    secret = _secret()
     for cell, n in cells.items():
-        values = dict(zip(keys, cell), antal=n)
-        stmt = make(Statistik).values(**values)
-        dbs.execute(stmt.on_conflict_do_update(index_elements=keys,
-                                               set_={"antal": Statistik.antal + stmt.excluded.antal}))
+        stmt = make(Statistik).values(**dict(zip(CELL, cell)), antal=n, cellnyckel=0)
+        row_id, antal = dbs.execute(stmt.on_conflict_do_update(
+            index_elements=list(CELL), set_={"antal": Statistik.antal + stmt.excluded.antal})
+            .returning(Statistik.id, Statistik.antal)).one()
+        dbs.execute(update(Statistik).where(Statistik.id == row_id).values(cellnyckel=row_key(secret, cell, antal)))
+
+
+def rekey(keyring) -> int:
+    """Every row's cell key again under ``keyring``'s index key (after the index key changed)."""
+    dbs = db.session()
+    secret = cell_secret(keyring)
+    rows = dbs.execute(select(Statistik.id, *(getattr(Statistik, c) for c in CELL), Statistik.antal)).all()
+    for row_id, *cell, antal in rows:
+        dbs.execute(update(Statistik).where(Statistik.id == row_id).values(cellnyckel=row_key(secret, tuple(cell), antal)))
+    return len(rows)
 
 
 def _key(cell: dict) -> tuple:
-    return tuple(cell[k] for k in ("slag", "manad", "enhet_id", "kon", "aldersgrupp", "nyckel", "dagar"))
+    return tuple(cell[k] for k in CELL)
 
 
 ALL = "*"  # kön and age band of the rows that count everyone
@@ -202,8 +251,8 @@ def rebuild(process_map, answers=(), sus=()) -> int:
         a = arenden.get(arende_id)
         for k in sus_keys if a is not None else ():
             cells[_key(_cell("sus", closed_on, a, k))] += 1
-    keys = ["slag", "manad", "enhet_id", "kon", "aldersgrupp", "nyckel", "dagar"]
-    batch = [dict(zip(keys, cell), antal=n) for cell, n in cells.items()]
+    secret = _secret()
+    batch = [dict(zip(CELL, cell), antal=n, cellnyckel=row_key(secret, cell, n)) for cell, n in cells.items()]
     for start in range(0, len(batch), 5000):
         dbs.execute(Statistik.__table__.insert(), batch[start:start + 5000])
     if dbs.get_bind().dialect.name == "postgresql":

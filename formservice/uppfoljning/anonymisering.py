@@ -21,10 +21,10 @@ The reasoning, the parameters and the limits are in docs/uppfoljning.md; in shor
 """
 from __future__ import annotations
 
-import hashlib
-import struct
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+
+from formservice.arenden.statistik import cell_secret, microcell_key
 
 BASE = 5  # every published count is a multiple of this: never 1–4
 KEY_BITS = 32
@@ -59,9 +59,10 @@ def tally_sum(tallies: Iterable[Tally]) -> Tally:
 
 
 class CellKeys:
-    """The keys of microcells under one secret. A microcell's key depends on its count too, so a
-    microcell that gains or loses a unit gets a fresh key (a fixed key would let an observer watch
-    the rounding of one cell flip as it grows)."""
+    """The keys of microcells under one secret (arenden.statistik.microcell_key: the summary table
+    keeps each row's key beside its count with the same function). A microcell's key depends on
+    its count too, so a microcell that gains or loses a unit gets a fresh key (a fixed key would let
+    an observer watch the rounding of one cell flip as it grows)."""
 
     def __init__(self, secret: bytes):
         self._secret = secret
@@ -70,14 +71,18 @@ class CellKeys:
         n = int(n)
         if n <= 0:
             return ZERO
-        digest = hashlib.blake2b(repr((*coordinates, n)).encode(), key=self._secret, digest_size=4).digest()
-        return Tally(n, struct.unpack(">I", digest)[0])
+        return Tally(n, microcell_key(self._secret, n, *coordinates))
+
+
+def summed(n, key_sum) -> Tally:
+    """The Tally of rows the database summed: their count and the sum of their cell keys."""
+    return Tally(int(n or 0), int(key_sum or 0) % KEY_MOD) if n else ZERO
 
 
 def cell_keys(keyring) -> CellKeys:
     """The instance's cell keys: a secret derived from the index key (instance/keys.json), never
     from data a user can see. Changing the index key changes every rounding, once."""
-    return CellKeys(bytes.fromhex(keyring.keyed_hash("uppfoljning-cellnyckel", "v1")))
+    return CellKeys(cell_secret(keyring))
 
 
 def publish(t: Tally) -> int:

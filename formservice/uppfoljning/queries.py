@@ -20,7 +20,7 @@ from formservice.accounts.models import Enhet, Organisation, User
 from formservice.arenden.models import Arende, Statistik
 from formservice.arenden.statistik import ALL
 
-from .anonymisering import ZERO, CellKeys, Tally
+from .anonymisering import ZERO, CellKeys, Tally, summed
 
 FILTER_DIMENSIONS = ("enhet", "kon", "alder")
 
@@ -117,26 +117,37 @@ class Source:
             self._closed = [(*r[:-1], self.keys.tally(r[-1], "avslutat", *r[:-1])) for r in rows]
         return self._closed
 
-    def stat_rows(self, slag: str) -> list:
-        """(key, month, enhet, kön, age band, tally) of a count in the summary table (arenden.statistik)."""
-        if slag not in self._stat:
-            cols = (Statistik.nyckel, Statistik.manad, Statistik.enhet_id, Statistik.kon, Statistik.aldersgrupp)
-            rows = _rows(select(*cols, func.sum(Statistik.antal)).with_hint(
-                Statistik, "INDEXED BY ix_statistik_las", "sqlite").where(
-                Statistik.slag == slag, Statistik.manad >= self.fran.strftime("%Y-%m"),
-                Statistik.manad <= self.till.strftime("%Y-%m"), self._scope(Statistik.enhet_id)).group_by(*cols))
-            self._stat[slag] = [(*r[:-1], self.keys.tally(r[-1], slag, *r[:-1])) for r in rows]
-        return self._stat[slag]
+    def _stat_conds(self, slag: str) -> list:
+        return [Statistik.slag == slag, Statistik.manad >= self.fran.strftime("%Y-%m"),
+                Statistik.manad <= self.till.strftime("%Y-%m"), self._scope(Statistik.enhet_id)]
 
-    def durations(self, slag: str, f: Filter) -> list:
-        """(key, days, tally) of a duration count for exactly the view's filter, summed over the
-        microcells (month, enhet, kön, age band) that carry the keys. "Everyone" is always counted
-        from the rows kept for everyone and a filtered view always from the rows by kön, so one
-        published cell always has one set of units."""
+    def stat_counts(self, slag: str, f: Filter) -> list:
+        """(key, month, tally) of a count in the summary table (arenden.statistik) for exactly the
+        view's filter: the database sums the rows' counts and cell keys, so a published number's
+        key is the sum of its microcells' keys whichever view reads it."""
         key = (slag, f)
         if key not in self._stat:
-            conds = [Statistik.slag == slag, Statistik.manad >= self.fran.strftime("%Y-%m"),
-                     Statistik.manad <= self.till.strftime("%Y-%m"), self._scope(Statistik.enhet_id)]
+            conds = self._stat_conds(slag)
+            if f.enhet_id is not None:
+                conds.append(Statistik.enhet_id == f.enhet_id)
+            if f.kon is not None:
+                conds.append(Statistik.kon == f.kon)
+            if f.alder is not None:
+                conds.append(Statistik.aldersgrupp == f.alder)
+            cols = (Statistik.nyckel, Statistik.manad)
+            rows = _rows(select(*cols, func.sum(Statistik.antal), func.sum(Statistik.cellnyckel)).with_hint(
+                Statistik, "INDEXED BY ix_statistik_las", "sqlite").where(*conds).group_by(*cols))
+            self._stat[key] = [(nyckel, manad, summed(n, k)) for nyckel, manad, n, k in rows]
+        return self._stat[key]
+
+    def durations(self, slag: str, f: Filter) -> list:
+        """(key, days, tally) of a duration count for exactly the view's filter, summed in the
+        database over the microcells (month, enhet, kön, age band) that carry the keys. "Everyone"
+        is always counted from the rows kept for everyone and a filtered view always from the rows
+        by kön, so one published cell always has one set of units."""
+        key = ("varaktighet", slag, f)
+        if key not in self._stat:
+            conds = self._stat_conds(slag)
             if f.enhet_id is not None:
                 conds.append(Statistik.enhet_id == f.enhet_id)
             if f.kon is None and f.alder is None:  # everyone: the rows kept for that (arenden.statistik.ALL)
@@ -145,14 +156,10 @@ class Source:
                 conds.append(Statistik.kon == f.kon if f.kon else Statistik.kon.in_(("K", "M", "")))
                 if f.alder:
                     conds.append(Statistik.aldersgrupp == f.alder)
-            cols = (Statistik.nyckel, Statistik.dagar, Statistik.manad, Statistik.enhet_id, Statistik.kon,
-                    Statistik.aldersgrupp)
-            out: dict = defaultdict(lambda: ZERO)
-            for *coords, n in _rows(select(*cols, func.sum(Statistik.antal))
-                                    .with_hint(Statistik, "INDEXED BY ix_statistik_las", "sqlite").where(*conds)
-                                    .group_by(*cols)):
-                out[(coords[0], int(coords[1]))] += self.keys.tally(n, slag, *coords)
-            self._stat[key] = [(nyckel, days, t) for (nyckel, days), t in out.items()]
+            cols = (Statistik.nyckel, Statistik.dagar)
+            rows = _rows(select(*cols, func.sum(Statistik.antal), func.sum(Statistik.cellnyckel))
+                         .with_hint(Statistik, "INDEXED BY ix_statistik_las", "sqlite").where(*conds).group_by(*cols))
+            self._stat[key] = [(nyckel, int(days), summed(n, k)) for nyckel, days, n, k in rows]
         return self._stat[key]
 
 
@@ -208,9 +215,7 @@ def outcomes(src: Source, f: Filter) -> dict[tuple[str, str], Tally]:
 
 
 def _stat(src: Source, f: Filter, slag: str):
-    for key, month, enhet, kon, alder, n in src.stat_rows(slag):
-        if _match(f, enhet, kon, alder):
-            yield key, month, n
+    yield from src.stat_counts(slag, f)
 
 
 @_once
