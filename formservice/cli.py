@@ -376,7 +376,7 @@ def _dev_job_worker(app) -> None:
 @main.command("jobb")
 @with_appcontext
 def jobb():
-    """Kör jobbprocessen: långa dokument (registerutdrag) tas fram här, i bakgrunden (startas av 'run')."""
+    """Kör jobbprocessen: långa dokument (registerutdrag, uppföljningens PDF-rapport) tas fram här, i bakgrunden (startas av 'run')."""
     from . import jobs
     from .rendering import pool
     from .rendering.supervisor import limit_memory
