@@ -267,11 +267,14 @@ def get(arende: Arende, public_id: str) -> Dokument | None:
 def content(dok: Dokument, fmt: str) -> tuple[str, str, bytes]:
     """(filename, mimetype, bytes) exactly as produced."""
     kr = keyring()
-    if fmt != "pdf" or not (dok.klar or kr.decrypt(dok.pdf_enc)):  # an empty print: never laid out yet
-        ensure_complete(dok)
     stem = f"{dok.blankett_id}-{dok.document_number}"
-    if fmt == "pdf":
-        return stem + ".pdf", documents.PDF, kr.decrypt(dok.pdf_enc)
+    if fmt == "pdf":  # the print is there from the click on (decrypted once); empty: never laid out yet
+        pdf = kr.decrypt(dok.pdf_enc)
+        if not pdf:
+            ensure_complete(dok)
+            pdf = kr.decrypt(dok.pdf_enc)
+        return stem + ".pdf", documents.PDF, pdf
+    ensure_complete(dok)
     if fmt == "docx" and dok.docx_enc is not None:
         return stem + ".docx", documents.DOCX, kr.decrypt(dok.docx_enc)
     if fmt == "ifyllbar" and dok.fillable_enc is not None:
