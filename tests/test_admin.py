@@ -364,3 +364,20 @@ def test_the_accessibility_contact_is_set_by_the_admin_and_shown_publicly(app, a
     public = app.test_client().get("/tillganglighet").get_data(as_text=True)  # no login
     assert "Teststaden" in public and "mailto:tillganglighet@teststaden.example" in public
     assert "08-123 456 00" in public
+
+
+@pytest.mark.parametrize("url, field, values", [
+    ("/admin/anvandare/ny", "username", {"username": "", "namn": "", "role": "x", "epost": "nej"}),
+    ("/admin/enheter/ny", "utdelningsadress", {"namn": "", "typ": "x", "postnummer": "1" * 20}),
+    ("/admin/organisation", "kontakt_epost", {"namn": "", "typ": "x", "kontakt_epost": "nej"}),
+    ("/admin/api-nycklar", "expires", {"name": "", "user_id": "x"}),
+])
+def test_the_error_summary_lists_errors_in_the_order_of_the_fields(admin, url, field, values):
+    """The summary follows the page, not the order the form class declares its fields (a new user's
+    username is declared last but shown first)."""
+    html = post_form(admin, url, field, values).get_data(as_text=True)
+    summary = html.split('class="error-summary__list"', 1)[1].split("</ul>", 1)[0]
+    targets = re.findall(r'<a href="#([^"]+)"', summary)
+    assert len(targets) >= 2, targets
+    positions = [html.index(f'id="{target}"') for target in targets]
+    assert positions == sorted(positions), targets

@@ -17,8 +17,7 @@ from .wizard_driver import create_arende
 def test_page_shows_the_rules_with_defaults_and_sources(admin):
     html = admin.get("/admin/gallring").get_data(as_text=True)
     for text in ("Avslutade ärenden med dokument, svar, samtycken och historik",
-                 "5 år efter sista anteckningen i personens ärenden", "12 kap. 1 § socialtjänstlagen (2001:453)",
-                 "socialtjänstlagen (2025:400)", "90 dagar efter senaste ändringen",
+                 "5 år efter sista anteckningen i personens ärenden", "socialtjänstlagen (2025:400): uppgifter i en personakt", "90 dagar efter senaste ändringen",
                  "24 timmar efter uppladdningen", "12 timmar efter att sessionen gick ut",
                  "samma för alla organisationer", "Inga ärenden har gallringsstopp.", "Ingen gallring har körts än.",
                  "7 kap. 2 § socialtjänstförordningen (2001:937)"):

@@ -217,6 +217,7 @@ def forms_copy(tmp_path):
     for path in paths.FORMS_DIR.glob("*.yaml"):
         if not path.name.startswith(("processkarta", "_")):
             shutil.copy(path, target / path.name)
+    shutil.copy(paths.FORMS_DIR / "_lagrum.yaml", target)  # the shared citations some blanketter refer to
     return target
 
 

@@ -3,6 +3,7 @@ of broken copies of it (written to tmp_path, never to tests/data)."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,7 @@ def make_broken_copy(tmp_path):
         mutate(raw)
         path = tmp_path / "processkarta.yaml"
         path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        shutil.copy(REAL.parent / "_lagrum.yaml", tmp_path)  # the shared citations the map refers to
         return path
 
     return make

@@ -114,7 +114,8 @@ def test_overview_is_the_drawn_map_with_a_link_per_ruta_and_chip(logged_in):
     assert 'aria-labelledby="karta-alla-t karta-alla-d"' in svg
     for ruta_id in PM.rutor:
         assert f'href="/processkarta/{ruta_id}"' in svg
-    assert 'aria-label="Ruta 5: Finns läkarintyg? (beslut, ja eller nej)"' in svg
+    # A decision's name says where Ja and Nej lead (the drawn labels are hidden from screen readers).
+    assert 'aria-label="Ruta 5: Finns läkarintyg? (beslut, ja eller nej). Ja: Ruta ' in svg
     assert 'aria-label="Vidare till 2. Socialtjänsten – ej sjukskriven: Ruta 1, Individ ej sjukskriven med läkarintyg' in svg
     assert len(re.findall(r'<a class="karta__chip', svg)) == sum(
         1 for r in PM.rutor.values() for e in r.targets() if PM.ruta(e.target).lane != r.lane)

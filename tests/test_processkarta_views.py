@@ -140,9 +140,11 @@ def test_the_end_states_follow_todays_socialforsakringsbalk(app):
     for rid in ("soc1.slut", "soc2.slut", "fk.slut", "af.slut", "jobbtorg.slut", "soc1.slut-ersattning"):
         ruta = pm.ruta(rid)
         text = " ".join(ruta.guidance)
-        assert "juli det år individen fyller 19 år" in text and "66 år" in text, rid
+        # Since 1 January 2026 the upper limit follows riktåldern för pension (prop. 2021/22:181).
+        assert "juli det år individen fyller 19 år" in text and "riktåldern för pension (67 år 2026)" in text, rid
+        assert "fyller 66 år" not in text, rid
         assert "19–29 år" in text and "ett till tre år i taget" in text, rid
-        assert "33 kap. 16 §" in ruta.note, rid
+        assert "prop. 2021/22:181" in ruta.note and "33 kap." in ruta.note, rid
     inferred = [r for r in pm.rutor.values() if r.kind == "end" and "-" in r.id.split(".")[1]]
     assert len(inferred) == 9
     for ruta in inferred:

@@ -78,11 +78,18 @@ class NewUserForm(UserForm):
         Regexp(r"^\S+$", message="Användarnamnet får inte innehålla mellanslag.")],
         render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"})
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Declared after UserForm's fields but shown first on the page: the error summary lists
+        # form.errors in field order, and it must follow the order a reader meets the fields.
+        self._fields.move_to_end("username", last=False)
+
 
 class TokenForm(TextForm):
     name = _text("Vad nyckeln används till", 200, required="Ge nyckeln ett namn som säger vad den används till.",
                  description="T.ex. namnet på systemet som anropar API:t.")
     user_id = Choice("Användare som nyckeln agerar som", coerce=int, choices=[])
     expires = StringField("Sista giltighetsdag (valfritt)", validators=[Optional()],
-                          description="ÅÅÅÅ-MM-DD. Lämna tomt för en nyckel utan slutdatum.",
+                          description=("Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2027-06-30. "
+                                       "Lämna tomt för en nyckel utan slutdatum."),
                           render_kw={"inputmode": "numeric", "autocomplete": "off"})

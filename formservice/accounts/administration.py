@@ -371,10 +371,3 @@ def revoke_token(admin: User, token: ApiToken) -> None:
 
 def user_by_username(username: str) -> User | None:
     return db.session().scalar(select(User).where(User.username == normalise_username(username)))
-
-
-def accessibility_contacts() -> list[Organisation]:
-    """The organisations that name a contact for accessibility questions (a public page lists them)."""
-    return list(db.session().scalars(select(Organisation).where(
-        (Organisation.kontakt_epost.is_not(None)) | (Organisation.kontakt_telefon.is_not(None)))
-        .order_by(Organisation.namn)))

@@ -15,6 +15,7 @@ from flask import current_app
 
 from formservice import db
 from formservice.accounts.models import User
+from formservice.blanketter.validation import date_or_error
 from formservice.db import utcnow
 from formservice.processkarta.model import ProcessMap
 
@@ -76,9 +77,9 @@ def check_close(arende: Arende, *, reason: str, on_text: str, note: str, today: 
     keys = {r.key for r in reasons_for(arende)}
     if reason not in keys:
         errors["reason"] = "Välj varför ärendet avslutas."
-    on = parse_date(on_text)
-    if on is None:
-        errors["datum"] = "Skriv datumet som ÅÅÅÅ-MM-DD, t.ex. " + today.isoformat() + "."
+    on, error = date_or_error(on_text, "Datum då ärendet avslutas")
+    if error:
+        errors["datum"] = error
     elif on > today:
         errors["datum"] = "Datumet kan inte vara i framtiden."
     elif on < (last := last_entry_day(arende)):

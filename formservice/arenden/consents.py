@@ -19,6 +19,7 @@ from formservice import db
 from formservice.accounts.models import User
 from formservice.blanketter.catalogue import Catalogue
 from formservice.blanketter.model import PARTIES, Blankett, Consent
+from formservice.blanketter.validation import date_or_error
 
 from .models import Arende, Dokument, Handelse, Samtycke
 from .operations import Row, keyring, local_today, new_public_id, parse_date, require_open, visible_to
@@ -167,21 +168,24 @@ def check(blankett: Blankett, form: Mapping[str, Any], today: date) -> tuple[dic
     for key, text in (("given_by", given_by), ("scope", scope)):
         if len(text) > TEXT_MAX_LENGTH:
             errors[key] = f"Texten får vara högst {TEXT_MAX_LENGTH} tecken (nu {len(text)})."
-    valid_from = parse_date(str(form.get("valid_from") or ""))
-    valid_until = parse_date(str(form.get("valid_until") or ""))
-    if valid_from is None:
-        errors["valid_from"] = "Skriv datumet för underskriften som ÅÅÅÅ-MM-DD."
+    typed_from, typed_until = (str(form.get(k) or "").strip() for k in ("valid_from", "valid_until"))
+    valid_from, error = date_or_error(typed_from, "Datum för underskriften")
+    if not typed_from:
+        errors["valid_from"] = "Skriv datumet för underskriften som ÅÅÅÅ-MM-DD, till exempel 2026-12-15."
+    elif error:
+        errors["valid_from"] = error
+    valid_until, until_error = date_or_error(typed_until, "Gäller till och med") if typed_until else (None, None)
     if valid_from is not None and valid_from > today:
         errors["valid_from"] = "Underskriften kan inte vara daterad i framtiden."
         valid_from = None  # nothing more to check against it
     elif valid_from is not None and valid_from < add_months(today, -12 * OLDEST_YEARS):
         errors["valid_from"] = f"Datumet ligger mer än {OLDEST_YEARS} år bakåt i tiden. Kontrollera årtalet."
         valid_from = None
-    if valid_until is None and not str(form.get("valid_until") or "").strip() and valid_from is not None:
+    if not typed_until and valid_from is not None:
         valid_until = latest_end(blankett, valid_from)  # left empty: as long as the blankett allows
-    if valid_until is None and "valid_from" not in errors:
-        errors["valid_until"] = "Skriv sista giltighetsdag som ÅÅÅÅ-MM-DD."
-    elif valid_from is not None:
+    if until_error:  # said even when the signature's date is wrong too: both are fixed in one go
+        errors["valid_until"] = until_error
+    elif valid_from is not None and valid_until is not None:
         latest = latest_end(blankett, valid_from)
         if valid_until < valid_from:
             errors["valid_until"] = "Sista giltighetsdag kan inte vara före underskriften."

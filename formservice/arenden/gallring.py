@@ -28,7 +28,10 @@ from formservice.accounts.login import purge_attempts
 from formservice.accounts.models import Enhet, Organisation, User
 from formservice.accounts.sessions import purge_expired
 from formservice.audit import AuditEntry
+from formservice.blanketter.validation import ValidationError, parse_date
 from formservice.db import utcnow
+from formservice.paths import FORMS_DIR
+from formservice.processkarta.lagrum import LagrumError, load_lagrum
 
 from .models import (Arende, ArendeSokord, Dokument, DokumentDel, Gallringslogg, Gallringsregel, Gallringsstopp,
                      Gallringsundantag, Handelse, Samtycke, Utkast)
@@ -77,9 +80,17 @@ def cutoff(rule: Rule, period: int, now: datetime) -> datetime:
 
 
 # ---------------------------------------------------------------- the rules, as data
-SOL_SOURCE = ("12 kap. 1 § socialtjänstlagen (2001:453): uppgifter i en personakt gallras fem år efter "
-              "sista anteckningen. Bestämmelsen har förts över till socialtjänstlagen (2025:400), i kraft "
-              "2025-07-01; kontrollera paragrafen där mot organisationens dokumenthanteringsplan.")
+def _sol_source() -> str:
+    """The source of the five years, from forms/_lagrum.yaml (where the map's citations are too): the
+    law in force, never a paragraph of the repealed socialtjänstlag (2001:453)."""
+    try:
+        item = load_lagrum(FORMS_DIR)["sol_gallring"]
+    except (LagrumError, KeyError):  # `formservice check` names the missing file; the page still shows the rule
+        return "Källan står i forms/_lagrum.yaml (posten sol_gallring), som saknas i den här installationen."
+    return f"{item.text}: {item.about}"
+
+
+SOL_SOURCE = _sol_source()
 
 _BUILT_IN = [
     Rule("arende_avslutat", "Avslutade ärenden med dokument, svar, samtycken och historik", "avslutade ärenden",
@@ -405,8 +416,8 @@ def log_entries(organisation_id: int, limit: int = 30) -> list[Gallringslogg]:
 
 
 def parse_day(text: str) -> date:
-    """--per ÅÅÅÅ-MM-DD for a preview."""
+    """--per ÅÅÅÅ-MM-DD for a preview (read like every date people type: validation.parse_date)."""
     try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"Skriv datumet som ÅÅÅÅ-MM-DD (inte {text!r}).") from None
+        return parse_date(text)
+    except ValidationError as exc:
+        raise ValueError(f"{exc} (Inte {text!r}.)") from None

@@ -26,6 +26,7 @@ from formservice.accounts.models import Enhet, User
 from formservice.blanketter.model import Blankett, facts
 from formservice.blanketter.prefill import TYPED_BY
 from formservice.blanketter.sus_categories import UTBILDNINGSNIVA
+from formservice.blanketter import validation
 from formservice.blanketter.validation import ValidationError, ascii_digits, normalize_personnummer
 from formservice.crypto import Keyring, name_prefixes, name_tokens
 from formservice.db import utcnow
@@ -89,10 +90,11 @@ def local_today() -> date:
 
 
 def parse_date(text: str) -> date | None:
-    """A date typed as ÅÅÅÅ-MM-DD; None when it is not one."""
+    """A date as validation.parse_date reads it (ÅÅÅÅ-MM-DD and its variants); None when it is not one.
+    Forms that show why use validation.date_or_error instead."""
     try:
-        return date.fromisoformat((text or "").strip())
-    except ValueError:
+        return validation.parse_date(text or "")
+    except ValidationError:
         return None
 
 

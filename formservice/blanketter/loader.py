@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from formservice.processkarta.lagrum import resolve_references
+
 from .model import (CONFIG_DEFAULTS, DEFAULT_MAX_LENGTH, FIELD_TYPES, KINDS, KNOWN_PREFILL_SOURCES, LAYOUTS, ROW_SOURCES, MASTHEADS, PARTIES, PRINT_RULES, ROLES,
                     SCOPES, WIDTHS, Blankett, Choice, Consent, DefinitionError, Field, GridRow, Section, Signature, placeholders)
 
@@ -253,7 +255,8 @@ class _Reader:
             version=self.text(data, "version", "version", required=True) or "",
             issuer=self.text(data, "issuer", "issuer", required=True) or "",
             kind=kind if kind in KINDS else "blankett", attachments=attachments,
-            legal_refs=self.str_list(data, "legal_refs", "legal_refs"), send_to=send_to,
+            legal_refs=resolve_references(self.str_list(data, "legal_refs", "legal_refs"), self.path.parent,
+                                          lambda problem: self.error("legal_refs", problem)), send_to=send_to,
             intro=self.text(data, "intro", "intro"), sections=tuple(sections),
             per_recipient_rows=self.text(data, "per_recipient_rows", "per_recipient_rows"),
             per_recipient_unless=self.text(data, "per_recipient_unless", "per_recipient_unless"),

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from formservice.paths import FORMS_DIR
+from formservice.processkarta.lagrum import LagrumError, load_lagrum
+
 
 __all__ = [
     "BLANKETT_IDS", "CONFIG_DEFAULTS", "CONFIG_LABELS", "FIELD_TYPES", "FILLABLE_ROLES", "KNOWN_PREFILL_SOURCES",
@@ -80,6 +83,18 @@ BLANKETT_IDS = ("forandringsplan", "rehabiliteringsforfragan", "sekretessmedgiva
                 "sip_kallelse", "finsamteam_anmalan", "finsamteam_samtycke",
                 "fk_ansokan_samordning")
 
+
+
+def _lagrum(*keys: str) -> str:
+    """Citations joined from forms/_lagrum.yaml, so the default follows the one place the map and
+    the blanketter cite. Without the file: empty here, and `formservice check` names the file."""
+    try:
+        items = load_lagrum(FORMS_DIR)
+        return " och ".join(items[key].text for key in keys)
+    except (LagrumError, KeyError):
+        return ""
+
+
 # Organisation-configurable texts, referenced as `config.<key>` (prefill, send_to).
 # An organisation overrides them in its instance configuration; these are the defaults.
 CONFIG_DEFAULTS: dict[str, str] = {
@@ -87,10 +102,9 @@ CONFIG_DEFAULTS: dict[str, str] = {
     # The street address is the Samordningsförbund's to fill in (instance config).
     "finsam_koordinator_adress": "Samordningsförbundet Stockholms stad\n"
                                  "Att: Finsamteamets koordinator",
-    # Socialtjänstlagen (2001:453) was replaced on 1 July 2025 by (2025:400):
-    # do not cite the repealed 2 kap. 7 §.
-    "sip_lagrum": "16 kap. 4 § hälso- och sjukvårdslagen (2017:30) och "
-                  "socialtjänstlagen (2025:400)",
+    # Socialtjänstlagen (2001:453) was replaced on 1 July 2025 by (2025:400): never the repealed
+    # 2 kap. 7 §. Both citations come from forms/_lagrum.yaml, the same items the map cites.
+    "sip_lagrum": _lagrum("hsl_sip", "sol"),
     "sekretess_uppgifter": "Uppgifter om mitt hälsotillstånd, min arbetsförmåga och mitt "
                            "behov av rehabilitering som behövs för att besvara "
                            "rehabiliteringsförfrågan.",
@@ -123,6 +137,9 @@ CONFIG_LABELS: dict[str, tuple[str, str]] = {
     "finsam_samtycke_syfte": ("Finsamteam-samtycke: syfte", "Varför uppgifterna utbyts."),
     "finsam_samtycke_giltighet": ("Finsamteam-samtycke: giltighet", "Hur länge samtycket gäller."),
 }
+
+_USER_AUTOCOMPLETE = {"user.namn": "name", "user.titel": "organization-title", "user.telefon": "tel",
+                      "user.epost": "email"}
 
 KNOWN_PREFILL_SOURCES = frozenset({
     "individ.namn", "individ.fornamn", "individ.efternamn", "individ.personnummer",
@@ -202,6 +219,12 @@ class Field:
     def is_fact(self) -> bool:
         """A fact of the ärende (carried over), not an answer that belongs to one document."""
         return self.scope == "arende"
+
+    @property
+    def autocomplete(self) -> str | None:
+        """The HTML autocomplete token (WCAG 1.3.5) of a field about the person filling it in: only
+        the signed-in user's own details; the individ's phone must not be offered the caseworker's."""
+        return _USER_AUTOCOMPLETE.get(self.prefill or "")
 
     def scale_label(self, point: int) -> str:
         if self.scale_min is None or not self.scale_labels:

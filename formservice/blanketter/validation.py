@@ -7,6 +7,7 @@ bool for checkboxes, int for percent and scale, list[dict] for rows.
 """
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -16,8 +17,8 @@ from typing import Any
 __all__ = [
     "ValidationError", "clean_value", "format_personnummer", "is_samordningsnummer",
     "normalize_personnummer", "normalize_phone", "parse_checkbox", "parse_choice",
-    "parse_date", "parse_percent", "parse_scale", "parse_time", "too_long", "validate_email",
-    "validate_values",
+    "DATE_HINT", "date_or_error", "parse_date", "parse_percent", "parse_scale", "parse_time", "too_long",
+    "validate_email", "validate_values",
 ]
 
 
@@ -116,20 +117,55 @@ def is_samordningsnummer(text: Any, *, today: date | None = None) -> bool:
 
 # --- other values ---------------------------------------------------------------------
 
+# The one parser for every typed date (wizard, API, samtycke, closing, API-nycklar): people type the
+# ISO date the hint asks for, but also without dashes or with the separator their keyboard or habit
+# gives. Only the year-first order is read: 03/04/2026 means different days to different people.
+DATE_HINT = "Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-12-15."
+_DATE_SEP = r"\s*[-./\s]\s*"
+_DATE_YMD = re.compile(rf"(\d{{4}}){_DATE_SEP}(\d{{1,2}}){_DATE_SEP}(\d{{1,2}})")
+_DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_DATE_YEAR_LAST = re.compile(rf"\d{{1,2}}{_DATE_SEP}\d{{1,2}}{_DATE_SEP}\d{{4}}")
+_DATE_SHORT_YEAR = re.compile(rf"\d{{2}}{_DATE_SEP}\d{{1,2}}{_DATE_SEP}\d{{1,2}}|\d{{6}}")
+_MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
+           "oktober", "november", "december")
+
+
 def parse_date(value: Any) -> date:
-    """ÅÅÅÅ-MM-DD or ÅÅÅÅMMDD (a date object passes through)."""
+    """ÅÅÅÅ-MM-DD, also ÅÅÅÅMMDD and ÅÅÅÅ-M-D with "-", " ", "." or "/" (a date object passes through).
+    Raises ValidationError with a Swedish sentence that says what is wrong and the format."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    text = str(value).strip()
-    match = re.fullmatch(r"(\d{4})-?(\d{2})-?(\d{2})", text)
+    text = " ".join(ascii_digits(str(value)).split())
+    match = _DATE_COMPACT.fullmatch(text) or _DATE_YMD.fullmatch(text)
     if not match:
-        raise ValidationError("Skriv datumet som ÅÅÅÅ-MM-DD, t.ex. 2026-03-31.")
+        if _DATE_YEAR_LAST.fullmatch(text):
+            raise ValidationError("Skriv året först, som ÅÅÅÅ-MM-DD, till exempel 2026-12-15. Med året sist "
+                                  "går det inte att veta vilket tal som är dagen och vilket som är månaden.")
+        if _DATE_SHORT_YEAR.fullmatch(text):
+            raise ValidationError(f"Skriv året med fyra siffror. {DATE_HINT}")
+        raise ValidationError(DATE_HINT)
+    year, month, day = map(int, match.groups())
+    if not 1 <= month <= 12:
+        raise ValidationError(f"Månad {match[2]} finns inte; månaden ska vara 01–12. {DATE_HINT}")
     try:
-        return date(*map(int, match.groups()))
+        return date(year, month, day)
     except ValueError:
-        raise ValidationError("Datumet finns inte.") from None
+        if year < 1:
+            raise ValidationError(f"År {match[1]} finns inte. {DATE_HINT}") from None
+        days = calendar.monthrange(year, month)[1]
+        raise ValidationError(f"Dag {match[3]} finns inte i {_MONTHS[month - 1]} {year}, "
+                              f"som har {days} dagar.") from None
+
+
+def date_or_error(value: Any, label: str) -> tuple[date | None, str | None]:
+    """For forms outside the blanketter (samtycke, closing, API-nycklar): (the date, None), or
+    (None, the message naming the field as the wizard's do). A blank value is an error too."""
+    try:
+        return parse_date(value), None
+    except ValidationError as exc:
+        return None, _message(label, exc)
 
 
 def parse_time(value: Any) -> time:

@@ -23,6 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .model import Lane, ProcessMap, Ruta
+from .names import link_names
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,7 @@ class Drawing:
     boxes: dict[str, Box] = field(default_factory=dict)
     chips: tuple[Chip, ...] = ()
     wires: tuple[Wire, ...] = ()
+    names: dict[str, str] = field(default_factory=dict)  # ruta id → its link's name (names.link_names)
 
 
 def draw(pm: ProcessMap, lanes: tuple[Lane, ...] | None = None, style: Style = OVERVIEW) -> Drawing:
@@ -190,7 +192,7 @@ def draw(pm: ProcessMap, lanes: tuple[Lane, ...] | None = None, style: Style = O
         wires += placed.wires
         width = max(width, placed.width)
         y += band_h
-    return Drawing(style, width, y, tuple(bands), boxes, tuple(chips), tuple(wires))
+    return Drawing(style, width, y, tuple(bands), boxes, tuple(chips), tuple(wires), link_names(pm))
 
 
 class _LanePlacer:

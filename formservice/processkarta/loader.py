@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from .lagrum import LAGRUM_FILE, Lagrum, LagrumError, load_lagrum
 from .model import (KINDS, RUTA_ID_MAX, BlankettRef, Decision, Individ, Lane, LegalRef, Link, ProcessMap,
                     ProcessMapError, Ruta)
 
@@ -86,9 +87,24 @@ def _contrast_on_white(hex_colour: str) -> float:
 class _Checker:
     """Collects Swedish error lines while turning raw YAML values into typed ones."""
 
-    def __init__(self) -> None:
+    def __init__(self, forms_dir: Path | None = None) -> None:
         self._errors: list[tuple[tuple[int, int], str]] = []
         self.position = (0, 0)  # (lane, ruta) being checked: errors are reported in file order
+        self._forms_dir = forms_dir  # where forms/_lagrum.yaml is, read only if a ruta cites it
+
+    def lagrum(self, key: Any, where: str) -> Lagrum | None:
+        """A shared citation ("lagrum: sol"), from the file that the blanketter read too."""
+        try:
+            items = load_lagrum(self._forms_dir) if self._forms_dir is not None else {}
+        except LagrumError as exc:
+            self.error(where, "; ".join(exc.problems))
+            return None
+        if key not in items:
+            hint = difflib.get_close_matches(str(key), list(items), n=1)
+            self.error(where, f'lagrummet "{key}" finns inte i {LAGRUM_FILE}'
+                              + (f' (menade du "{hint[0]}"?)' if hint else ""))
+            return None
+        return items[key]
 
     def at(self, lane_no: int, ruta_no: int = 0) -> None:
         self.position = (lane_no, ruta_no)
@@ -196,7 +212,7 @@ def load_process_map(path: Path | str, blankett_ids: Collection[str]) -> Process
         raise ProcessMapError(path, errors)
     if raw is None:
         raise ProcessMapError(path, ["filen är tom"])
-    check = _Checker()
+    check = _Checker(path.parent)
     top = check.mapping(raw, "överst i filen", *_TOP_KEYS)
     if top is None:
         raise ProcessMapError(path, check.errors)
@@ -308,6 +324,12 @@ def _parse_ruta(check: _Checker, raw: Any, lane_id: str, position: int, actors: 
     legal_refs = []
     for i, item in enumerate(check.items(data, "legal_refs", where), 1):
         item_where = f"{where}, legal_refs {i}"
+        if isinstance(item, dict) and "lagrum" in item:  # a shared citation, with an optional text of the ruta's own
+            item = check.mapping(item, item_where, ("lagrum",), ("about",))
+            shared = check.lagrum(item["lagrum"], item_where) if item is not None else None
+            if shared is not None:
+                legal_refs.append(LegalRef(shared.text, check.text(item, "about", item_where) or shared.about))
+            continue
         item = check.mapping(item, item_where, ("text", "about"))
         if item is not None:
             legal_refs.append(LegalRef(check.text(item, "text", item_where) or "",

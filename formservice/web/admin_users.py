@@ -8,6 +8,7 @@ from formservice.accounts.admin_forms import NewUserForm, TokenForm, UserForm, o
 from formservice.accounts.login import admin_required, current_user, has_password, is_locked
 from formservice.accounts.models import ROLES
 from formservice.accounts.operations import AccountError
+from formservice.blanketter.validation import ValidationError, parse_date
 
 from .paging import bounded_int
 
@@ -116,6 +117,15 @@ def user_action(user_id: int, action: str):
 
 
 # ---------------------------------------------------------------- API tokens
+def _iso(typed: str | None) -> str:
+    """The expiry as ISO when it is a date as every form reads one (20270630, 2027-6-30 ...); otherwise as
+    typed, for parse_expiry's message (accounts may not import blanketter, where the parser lives)."""
+    try:
+        return parse_date(typed).isoformat() if (typed or "").strip() else ""
+    except ValidationError:
+        return typed or ""
+
+
 @bp.route("/api-nycklar", methods=["GET", "POST"])
 @admin_required
 def tokens():
@@ -126,7 +136,8 @@ def tokens():
     if form.validate_on_submit():
         try:
             owner = admin_ops.get_user(admin, form.user_id.data)
-            token = admin_ops.create_token(admin, owner, form.name.data, admin_ops.parse_expiry(form.expires.data))
+            expires = admin_ops.parse_expiry(_iso(form.expires.data))
+            token = admin_ops.create_token(admin, owner, form.name.data, expires)
         except LookupError:
             error = "Välj en användare i din organisation."
         except AccountError as exc:

@@ -1,7 +1,7 @@
 """The start page, and the tillgänglighetsredogörelse (public: no login)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, send_from_directory, session, url_for
 
 from formservice.accounts.login import current_user, login_required
 from formservice.arenden.operations import local_today
@@ -41,12 +41,22 @@ def restore():
 def accessibility():
     """The accessibility statement that lag (2018:1937) requires of a public-sector digital service,
     reachable without logging in and linked from every page."""
-    from formservice.accounts.administration import accessibility_contacts
+    from formservice.accounts import tillganglighet
 
     cfg = current_app.config
-    return render_template("web/main/tillganglighet.html", email=cfg.get("ACCESSIBILITY_EMAIL"),
-                           phone=cfg.get("ACCESSIBILITY_PHONE"), organisation=cfg["ORGANISATION_NAME"],
-                           contacts=accessibility_contacts())
+    return render_template("web/main/tillganglighet.html", statement=tillganglighet.load_statement(),
+                           categories=tillganglighet.CATEGORIES,
+                           organisation=cfg["ORGANISATION_NAME"],
+                           contacts=tillganglighet.contacts(cfg.get("ACCESSIBILITY_EMAIL"), cfg.get("ACCESSIBILITY_PHONE"),
+                                                            cfg["ORGANISATION_NAME"]))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links (and so do bookmarks and tabs): a small
+    icon instead of a 404 in every log. The pages link the SVG version of the same icon."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=7 * 24 * 3600)
 
 
 @bp.post("/sessionen/forlang")

@@ -8,6 +8,7 @@ from formservice.accounts.login import current_user, login_required
 from formservice.arenden import consents, registry
 from formservice.arenden import operations as arenden
 from formservice.blanketter.model import PARTIES
+from formservice.blanketter.validation import date_or_error
 from formservice.arenden.operations import local_today
 
 from .processkarta import require_on_map
@@ -75,9 +76,9 @@ def revoke(public_id: str, samtycke_id: str):
     errors = {}
     if request.method == "POST":
         form = {k: (request.form.get(k) or "").strip() for k in form}
-        on = arenden.parse_date(form["datum"])
-        if on is None:
-            errors["datum"] = "Skriv datumet som ÅÅÅÅ-MM-DD."
+        on, error = date_or_error(form["datum"], "Återkallat från och med")
+        if error:
+            errors["datum"] = error
         elif on > local_today():
             errors["datum"] = "Datumet kan inte vara i framtiden; registrera återkallelsen när den har kommit."
         elif on < s.valid_from:

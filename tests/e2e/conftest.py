@@ -12,7 +12,8 @@ from werkzeug.serving import make_server
 
 from formservice import create_app
 
-from ..conftest import TEST_KEYS, ClosingClient
+from ..conftest import TEST_KEYS, AuthActions, ClosingClient
+from ..wizard_driver import INDIVID, create_arende
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -68,12 +69,18 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser):
+def open_page(browser, locale: str = "sv-SE"):
+    """(context, page) in a fresh browser context with the browser set to ``locale``."""
     # bypass_csp only lets the test inject axe-core; the app's own CSP is asserted elsewhere.
-    context = browser.new_context(bypass_csp=True, locale="sv-SE", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(bypass_csp=True, locale=locale, viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(10_000)
+    return context, pg
+
+
+@pytest.fixture
+def page(browser):
+    context, pg = open_page(browser)
     yield pg
     context.close()
 
@@ -97,3 +104,14 @@ def login(page, base_url: str, username: str = "soc.demo", password: str = DEMO_
     page.get_by_label("Lösenord").fill(password)
     page.get_by_role("button", name="Logga in").click()
     page.wait_for_url(base_url + "/")
+
+
+@pytest.fixture
+def make_arende(live_app):
+    """Makes an ärende quickly through the test client, as soc.demo: (client, ärende id). Keyword
+    arguments override the individ's details (`namn`, `personnummer`, ...) and `ruta` the start."""
+    def make(ruta: str = "soc1.1a", **individ):
+        client = live_app.test_client()
+        AuthActions(client).login(username="soc.demo", password=DEMO_PASSWORD)
+        return client, create_arende(client, dict(INDIVID, **individ), ruta=ruta)
+    return make

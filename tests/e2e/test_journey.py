@@ -74,7 +74,9 @@ def sample_for(control: dict) -> str:
 
 CONTROLS_JS = """() => [...document.querySelectorAll('main form[method=post] :is(input, textarea, select)')]
   .filter(el => el.type !== 'hidden')
-  .map(el => ({id: el.id, name: el.name, type: el.type, value: el.value, checked: el.checked,
+  .map(el => ({id: el.id, name: el.name, value: el.value, checked: el.checked,
+               // a date is a text field with its format hint (issue 25)
+               type: document.getElementById(`${el.id}-format`) ? 'date' : el.type,
                inputmode: el.inputMode, maxlength: el.maxLength,
                label: (document.querySelector(`label[for="${el.id}"]`) || {}).innerText || ''}))"""
 

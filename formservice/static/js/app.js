@@ -1,9 +1,107 @@
 // Progressive enhancement only: every page works without JavaScript.
-// Move focus to an error summary so keyboard and screen-reader users land on it (GOV.UK pattern).
-document.addEventListener("DOMContentLoaded", function () {
-  var target = document.querySelector("[data-autofocus]");
-  if (target) { target.focus(); }
-});
+// Error summaries (GOV.UK pattern). After a submit focus goes to the summary, so keyboard and
+// screen-reader users land on what went wrong, not on a field the URL's fragment points at. A link
+// in a summary (or a link to a field from another page) focuses the field itself; a link to a group
+// (radio buttons, a grid of activities, a date in three parts) its first control, since a fieldset
+// or div cannot take focus in a way that lets the user answer.
+(function () {
+  var CONTROLS = "input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])";
+
+  function controlFor(target) {
+    if (target.matches(CONTROLS)) { return target; }
+    return target.querySelector(CONTROLS) || (target.hasAttribute("tabindex") ? target : null);
+  }
+  function focusField(id, groupsOnly) {
+    var target = id && document.getElementById(id);
+    // From the address only a group: any other fragment (a section such as #dokument) is the
+    // browser's to scroll to, and must not pull focus into the first box below it.
+    if (target && groupsOnly && !target.matches("fieldset, [role=group]")) { return false; }
+    var control = target && controlFor(target);
+    if (!control) { return false; }
+    // The question (legend or label) in view as well as the box: it says what to answer.
+    var group = control.closest("fieldset");
+    var label = (group && group.querySelector("legend")) ||
+                (control.id && document.querySelector("label[for='" + control.id + "']"));
+    (label || control).scrollIntoView();
+    control.focus({preventScroll: true});
+    return true;
+  }
+  function fromHash() {
+    try { return decodeURIComponent(window.location.hash.slice(1)); } catch (e) { return ""; }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.querySelector("[data-autofocus]");
+    if (summary) {
+      summary.focus();
+    } else if (window.location.hash) {
+      // A link from another page (Granska's "Ändra" and error links) to a group: the browser's own
+      // fragment focus would land on nothing.
+      focusField(fromHash(), true);
+      // The browser's own scroll to the fragment can come after this and leave focus on nothing.
+      window.addEventListener("load", function () {
+        if (document.activeElement === document.body) { focusField(fromHash(), true); }
+      });
+    }
+    // A form posted back to an address with a fragment would land on that field again instead of on
+    // the new summary; forms with an explicit action never carry one, this covers any without.
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!form.getAttribute("action") && window.location.hash) {
+        form.setAttribute("action", window.location.href.split("#")[0]);
+      }
+    }, true);
+  });
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+    if (!link) { return; }
+    if (focusField(decodeURIComponent(link.getAttribute("href").slice(1)))) { event.preventDefault(); }
+  });
+}());
+
+// Operations that take seconds (documents, reports): a form marked data-busy says at once that it is
+// working, in the button and to a screen reader, and a second click or Enter does not send it again
+// (two documents, two jobs). The button is not disabled: a disabled submitter would drop its value
+// (the registerutdrag's format), and the page stays usable while the server works. Coming back with
+// the browser's Back restores the form. Without JavaScript the forms post as they always did.
+(function () {
+  function restore(form) {
+    delete form.dataset.busyNow;
+    form.querySelectorAll("[data-idle-text]").forEach(function (button) {
+      button.textContent = button.dataset.idleText;
+      delete button.dataset.idleText;
+      button.removeAttribute("aria-disabled");
+    });
+    var live = form.querySelector("[data-busy-status]");
+    if (live) { live.textContent = ""; }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-busy]").forEach(function (form) {
+      // The live region exists before it is filled: one added and filled at once is often not read.
+      var live = document.createElement("p");
+      live.className = "visually-hidden";
+      live.setAttribute("role", "status");
+      live.setAttribute("data-busy-status", "");
+      form.appendChild(live);
+      form.addEventListener("submit", function (event) {
+        if (form.dataset.busyNow) { event.preventDefault(); return; }
+        form.dataset.busyNow = "1";
+        var button = event.submitter || form.querySelector("button[type=submit], button:not([type])");
+        if (button && button.tagName === "BUTTON") {
+          button.dataset.idleText = button.textContent;
+          button.textContent = form.dataset.busyButton || "Tar fram…";
+          button.setAttribute("aria-disabled", "true");
+        }
+        live.textContent = form.dataset.busy;
+      });
+    });
+  });
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-busy]").forEach(restore);
+  });
+}());
 
 // Warn before the idle logout (WCAG 2.2.1): a modal dialog (focus moves into it, Esc and the
 // first button continue) a little before the server would end the session. "Fortsätt" asks the

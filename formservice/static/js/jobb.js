@@ -11,6 +11,8 @@
 
   function show(state) {
     region.setAttribute("data-state", state.status);
+    // The title too, as the server would write it: a tab left in the background says it is ready.
+    document.title = region.getAttribute("data-heading") + ": " + state.text + " – formservice";
     region.textContent = "";
     var p = document.createElement("p");
     var strong = document.createElement("strong");
