@@ -448,7 +448,9 @@ def render(blankett_id, data_path, out_path, organisation):
         raise click.ClickException(f"{data_path} är inte giltig JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise click.ClickException(f"{data_path} ska innehålla ett JSON-objekt med fältvärden.")
-    org = organisation or from_environment().get("ORGANISATION_NAME") or DEFAULTS["ORGANISATION_NAME"]
+    if not (org := organisation or from_environment().get("ORGANISATION_NAME") or DEFAULTS["ORGANISATION_NAME"]):
+        raise click.ClickException("Ange organisationens namn (överst på blanketten): --organisation eller "
+                                   "FORMSERVICE_ORGANISATION_NAME.")
     instance = os.environ.get("FORMSERVICE_INSTANCE_PATH") or str(Path.cwd() / "instance")
     try:
         official = documents.load_official(instance, cat)

@@ -5,7 +5,7 @@ import os
 from datetime import timedelta
 
 DEFAULTS = {
-    "ORGANISATION_NAME": "Stockholms stad",
+    "ORGANISATION_NAME": "",  # the installation's name before sign-in; signed in, each user's own organisation
     "DATABASE_URL": None,  # None: sqlite:///<instance>/formservice.sqlite
     "SESSION_LIFETIME_MINUTES": 30,
     "SESSION_COOKIE_NAME": "formservice_session",

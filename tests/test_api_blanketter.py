@@ -189,12 +189,17 @@ def test_cli_render(tmp_path, app):
     data = tmp_path / "values.json"
     data.write_text(json.dumps(values), encoding="utf-8")
     out = tmp_path / "plan.pdf"
+    # No organisation named: a clear message, never a default kommun's name on the blankett.
     res = CliRunner().invoke(main, ["render", "forandringsplan", "--data", str(data), "--out", str(out)])
+    assert res.exit_code != 0 and "--organisation" in res.output and not out.exists()
+    render = ["render", "forandringsplan", "--organisation", "Huddinge kommun", "--data", str(data), "--out", str(out)]
+    res = CliRunner().invoke(main, render)
     assert res.exit_code == 0, res.output
-    assert values["individ_namn"] in pdf_text(out.read_bytes())
+    text = pdf_text(out.read_bytes())
+    assert values["individ_namn"] in text and "Huddinge kommun" in text and "Stockholms stad" not in text
     bad = dict(values, individ_personnummer="19121312")
     data.write_text(json.dumps(bad), encoding="utf-8")
-    res = CliRunner().invoke(main, ["render", "forandringsplan", "--data", str(data), "--out", str(out)])
+    res = CliRunner().invoke(main, render)
     assert res.exit_code != 0 and "individ_personnummer" in res.output
 
 

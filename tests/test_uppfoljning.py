@@ -406,22 +406,28 @@ def test_a_forbund_sees_the_organisations_that_share_with_it(app, make_enhet, ma
     kommun = make_enhet("Kommunens enhet", organisation="Kommunen")
     region = make_enhet("Regionens enhet", organisation="Regionen")
     forbund = make_enhet("Förbundets kansli", organisation="Förbundet")
+    andra = make_enhet("Andra förbundets kansli", organisation="Andra förbundet")
     ulla = make_user(username="ulla", role="uppfoljare", enhet_id=forbund)
+    olle = make_user(username="olle", role="uppfoljare", enhet_id=andra)
     admin = make_user(username="adam", role="admin", enhet_id=kommun)
     with app.app_context():
         dbs = db.session()
-        dbs.scalars(select(Organisation).where(Organisation.namn == "Förbundet")).one().typ = "samordningsforbund"
+        for namn in ("Förbundet", "Andra förbundet"):
+            dbs.scalars(select(Organisation).where(Organisation.namn == namn)).one().typ = "samordningsforbund"
         dbs.commit()
+        forbund_org = dbs.scalars(select(Organisation.id).where(Organisation.namn == "Förbundet")).one()
         assert queries.scope(dbs.get(User, ulla)) == [forbund]
     # The kommun's admin agrees to share: the förbund's uppföljare now counts its enheter too.
     auth.login("adam")
     page = client.get("/admin/organisation").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     res = client.post("/admin/organisation", data={"csrf_token": token, "namn": "Kommunen", "typ": "kommun",
-                                                   "uppfoljning_delas": "y"})
+                                                   "uppfoljning_delas": "y", "forbund_id": str(forbund_org)})
     assert res.status_code == 302
     with app.app_context():
         assert sorted(queries.scope(db.session().get(User, ulla))) == sorted([kommun, forbund])
+        # Another förbund, which the kommun is not a member of, never counts it.
+        assert queries.scope(db.session().get(User, olle)) == [andra]
         # An ordinary organisation's uppföljare never sees another organisation's numbers.
         assert queries.scope(db.session().get(User, admin)) == [kommun]
     assert region  # a region that has not agreed stays out

@@ -47,6 +47,10 @@ class OrganisationForm(TextForm):
         description="Står i tillgänglighetsredogörelsen: dit man anmäler brister eller ber om innehåll i annan form.")
     kontakt_telefon = _text("Telefon för frågor om tillgänglighet", 40, description="Står i tillgänglighetsredogörelsen.")
     uppfoljning_delas = BooleanField("Dela uppföljningen med Samordningsförbundet")
+    # choices: "" (none) and the installation's Samordningsförbund (administration.forbund_choices)
+    forbund_id = Choice("Samordningsförbund", description=(
+        "Förbundet som organisationen är medlem i: dess namn står på Finsamteamets blanketter, och bara dess "
+        "uppföljare ser organisationens uppföljning när den delas."))
 
 
 class EnhetForm(TextForm):

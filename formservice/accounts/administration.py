@@ -53,9 +53,23 @@ def create_organisation(namn: str, typ: str) -> Organisation:
     return org
 
 
+def forbund_choices(org: Organisation) -> list[tuple[str, str]]:
+    """("", none) and (id, name) of every Samordningsförbund the organisation may belong to."""
+    rows = db.session().scalars(select(Organisation).where(Organisation.typ == "samordningsforbund",
+                                                           Organisation.id != org.id).order_by(Organisation.namn))
+    return [("", "Inget samordningsförbund"), *((str(o.id), o.namn) for o in rows)]
+
+
 def update_organisation(admin: User, namn: str, typ: str, *, kontakt_epost: str | None = None,
-                        kontakt_telefon: str | None = None, uppfoljning_delas: bool | None = None) -> Organisation:
+                        kontakt_telefon: str | None = None, uppfoljning_delas: bool | None = None,
+                        forbund_id: int | None | bool = False) -> Organisation:
+    """``forbund_id``: the Samordningsförbund the organisation belongs to (None: none; False: unchanged)."""
     org = admin.enhet.organisation
+    if forbund_id is not False:
+        forbund = db.session().get(Organisation, forbund_id) if forbund_id else None
+        if forbund_id and (forbund is None or forbund.typ != "samordningsforbund" or forbund.id == org.id):
+            raise AccountError("Välj ett samordningsförbund bland alternativen.")
+        org.forbund = None if typ == "samordningsforbund" else forbund
     namn = namn.strip()
     if not namn:
         raise AccountError("Organisationen behöver ett namn.")

@@ -54,6 +54,11 @@ class Organisation(Base):
     # Whether the organisation's follow-up aggregates (never ärenden) may be seen by a
     # Samordningsförbund's uppföljare, as agreed between them (migration 0016).
     uppfoljning_delas: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The Samordningsförbund the organisation is a member of (an organisation of typ
+    # "samordningsforbund"; migration 0020): its name on the förbund's blanketter, and the only
+    # förbund that sees the organisation's shared follow-up.
+    forbund_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="SET NULL"), nullable=True)
+    forbund: Mapped["Organisation | None"] = relationship(remote_side=[id], foreign_keys=[forbund_id])
 
     enheter: Mapped[list["Enhet"]] = relationship(back_populates="organisation")
 

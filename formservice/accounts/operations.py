@@ -45,6 +45,9 @@ def organisation_settings(user: User) -> dict[str, str]:
     return settings_of(user.enhet.organisation)
 
 
+FORBUND_TEXT = "samordningsforbund"  # the key of the förbund's name among an organisation's texts
+
+
 def settings_of(organisation) -> dict[str, str]:
     """An organisation's own texts for blanketter, from its stored settings."""
     import json
@@ -52,8 +55,12 @@ def settings_of(organisation) -> dict[str, str]:
     try:
         data = json.loads(organisation.installningar or "{}")
     except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        data = {}
+    texts = {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    # The förbund the organisation belongs to names the förbund's blanketter (issuer "{samordningsforbund}").
+    if organisation.forbund is not None:
+        texts.setdefault(FORBUND_TEXT, organisation.forbund.namn)
+    return texts
 
 
 def user_names(ids: set[int]) -> dict[int, str]:

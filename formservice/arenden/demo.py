@@ -42,7 +42,9 @@ DEMO_ORGANISATIONER = {
         "finsam_koordinator_adress": "Finsamteamets koordinator\nSamordningsförbundet Stockholms stad\nBox 000\n100 00 Stockholm",
     }),
     "region": ("Region Stockholm (demo)", "region", {}),
+    "forbund": ("Samordningsförbundet Stockholms stad (demo)", "samordningsforbund", {}),
 }
+DEMO_MEMBERS = ("stockholm", "region")  # members of the demo förbund
 
 
 def seed(password: str, *, only_if_empty: bool = False) -> bool:
@@ -57,6 +59,8 @@ def seed(password: str, *, only_if_empty: bool = False) -> bool:
             dbs.add(org)
             dbs.flush()
         orgs[key] = org
+    for key in DEMO_MEMBERS:
+        orgs[key].forbund_id = orgs["forbund"].id
     enheter = {}
     for key, (org_key, namn, adress, postnr, ort, tel) in DEMO_ENHETER.items():
         enhet = dbs.scalar(select(Enhet).where(Enhet.namn == namn))

@@ -15,7 +15,8 @@ import yaml
 from formservice.processkarta.lagrum import resolve_references
 
 from .model import (CONFIG_DEFAULTS, DEFAULT_MAX_LENGTH, FIELD_TYPES, KINDS, KNOWN_PREFILL_SOURCES, LAYOUTS, ROW_SOURCES, MASTHEADS, PARTIES, PRINT_RULES, ROLES,
-                    SCOPES, WIDTHS, Blankett, Choice, Consent, DefinitionError, Field, GridRow, Section, Signature, placeholders)
+                    SCOPES, WIDTHS, Blankett, Choice, Consent, DefinitionError, Field, GridRow, Section, Signature, placeholders,
+                    ISSUER_PLACEHOLDERS, unknown_issuer_placeholders)
 
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
@@ -296,6 +297,8 @@ class _Reader:
         return value
 
     def check_blankett(self, b: Blankett) -> None:
+        if unknown_issuer_placeholders(b.issuer):
+            self.error("issuer", f"issuer får bara ha platshållarna {', '.join(sorted(ISSUER_PLACEHOLDERS))}.")
         seen_sections: set[str] = set()
         seen_fields: dict[str, str] = {}
         for s in b.sections:

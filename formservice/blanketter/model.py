@@ -78,6 +78,22 @@ class Consent:
     ends_with_arende: bool = False                # "till dess att ärendet avslutas"
 
 
+# A blankett's issuer is a name ("Försäkringskassan") or a placeholder for the organisation that
+# produces it ("{organisation}") or the Samordningsförbund it belongs to ("{samordningsforbund}"),
+# so that one definition serves every organisation of an installation.
+ISSUER_PLACEHOLDERS = frozenset({"{organisation}", "{samordningsforbund}"})
+
+
+def issuer_name(issuer: str, organisation: str, config: Mapping[str, str] | None = None) -> str:
+    """The issuer as printed for ``organisation`` (``config``: its texts, the förbund's name among them)."""
+    forbund = (config or {}).get("samordningsforbund") or "Samordningsförbundet"
+    return issuer.replace("{organisation}", organisation).replace("{samordningsforbund}", forbund)
+
+
+def unknown_issuer_placeholders(issuer: str) -> set[str]:
+    return set(re.findall(r"\{[^{}]*\}", issuer)) - ISSUER_PLACEHOLDERS
+
+
 # The blanketter shipped in forms/ (the process map links to these ids).
 BLANKETT_IDS = ("forandringsplan", "rehabiliteringsforfragan", "sekretessmedgivande",
                 "sip_kallelse", "finsamteam_anmalan", "finsamteam_samtycke",
@@ -100,8 +116,7 @@ def _lagrum(*keys: str) -> str:
 CONFIG_DEFAULTS: dict[str, str] = {
     "fk_inlasningscentral_adress": "Försäkringskassans inläsningscentral\n839 88 Östersund",
     # The street address is the Samordningsförbund's to fill in (instance config).
-    "finsam_koordinator_adress": "Samordningsförbundet Stockholms stad\n"
-                                 "Att: Finsamteamets koordinator",
+    "finsam_koordinator_adress": "Finsamteamets koordinator",
     # Socialtjänstlagen (2001:453) was replaced on 1 July 2025 by (2025:400): never the repealed
     # 2 kap. 7 §. Both citations come from forms/_lagrum.yaml, the same items the map cites.
     "sip_lagrum": _lagrum("hsl_sip", "sol"),

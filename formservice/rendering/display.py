@@ -14,7 +14,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from formservice.blanketter.model import FILLABLE_ROLES, config_text, field_role, fill_placeholders
+from formservice.blanketter.model import FILLABLE_ROLES, config_text, field_role, fill_placeholders, issuer_name
 from formservice.blanketter.validation import ValidationError
 from formservice.blanketter.validation import format_personnummer as _format_twelve
 
@@ -130,16 +130,19 @@ def printed_fields(section: Any) -> tuple[Any, ...]:
     return tuple(f for f in section.ungrouped_fields if f.print_rule in ("always", "if_filled"))
 
 
-def masthead(blankett: Any, organisation: str) -> str:
+def masthead(blankett: Any, organisation: str, config: Mapping[str, str] | None = None) -> str:
     """The name at the top of every page: the organisation that prints the document, or the
     blankett's issuer for another authority's own form (``masthead: issuer``, Försäkringskassan)."""
-    return blankett.issuer if getattr(blankett, "masthead", "organisation") == "issuer" else organisation
+    if getattr(blankett, "masthead", "organisation") == "issuer":
+        return issuer_name(blankett.issuer, organisation, config)
+    return organisation
 
 
-def header_title(blankett: Any, organisation: str) -> str:
-    """The blankett's title in the page header, with its issuer unless the masthead names it."""
-    issuer = blankett.issuer
-    if not issuer or issuer == masthead(blankett, organisation):
+def header_title(blankett: Any, organisation: str, config: Mapping[str, str] | None = None) -> str:
+    """The blankett's title in the page header, with its issuer unless the masthead names it (the
+    organisation's own blankett: "{organisation}")."""
+    issuer = issuer_name(blankett.issuer, organisation, config)
+    if not issuer or issuer == masthead(blankett, organisation, config):
         return blankett.title
     return f"{blankett.title} – {issuer}"
 

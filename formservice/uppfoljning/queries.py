@@ -59,6 +59,7 @@ def scope(user: User) -> list[int]:
     orgs = [own.id]
     if own.typ == "samordningsforbund":
         orgs += dbs.scalars(select(Organisation.id).where(Organisation.uppfoljning_delas.is_(True),
+                                                          Organisation.forbund_id == own.id,
                                                           Organisation.id != own.id)).all()
     return list(dbs.scalars(select(Enhet.id).where(Enhet.organisation_id.in_(orgs)).order_by(Enhet.id)))
 

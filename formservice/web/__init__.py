@@ -12,11 +12,27 @@ def register_blueprints(app) -> None:
         app.register_blueprint(module.bp)
 
     from formservice.accounts.login import current_user
+    from formservice.accounts.operations import settings_of
+    from formservice.blanketter.model import issuer_name
 
     @app.context_processor
     def _inject():
-        return {"current_user": current_user(), "organisation_name": app.config["ORGANISATION_NAME"],
+        # Signed in, the user's own organisation (and its förbund) in the header, the footer and the
+        # texts; before sign-in the installation's name, if it has one (ORGANISATION_NAME).
+        user = current_user()
+        org = user.enhet.organisation if user is not None else None
+        return {"current_user": user, "organisation_name": org.namn if org else app.config["ORGANISATION_NAME"],
+                "forbund_name": org.forbund.namn if org is not None and org.forbund is not None else "",
                 "idle_seconds": int(app.permanent_session_lifetime.total_seconds())}
+
+    @app.template_filter("utgivare")
+    def _issuer(issuer: str) -> str:
+        """A blankett's issuer as the viewer's organisation prints it ("{organisation}" → its name)."""
+        user = current_user()
+        if user is None:
+            return issuer_name(issuer, app.config["ORGANISATION_NAME"] or "kommunen")
+        org = user.enhet.organisation
+        return issuer_name(issuer, org.namn, settings_of(org))
 
     @app.template_filter("lokal")
     def _local_time(value, tid: bool = True, sekunder: bool = False) -> str:

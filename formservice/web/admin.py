@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from formservice import audit
 from formservice.accounts import administration as admin_ops
-from formservice.accounts.admin_forms import EnhetForm, OrganisationForm
+from formservice.accounts.admin_forms import EnhetForm, OrganisationForm, options
 from formservice.accounts.login import admin_required, current_user, is_locked
 from formservice.accounts.models import ENHET_TYPES, ORGANISATION_TYPES
 from formservice.accounts.operations import AccountError, organisation_settings, user_names
@@ -42,11 +42,15 @@ def organisation():
     user = current_user()
     org = user.enhet.organisation
     form = OrganisationForm(obj=org)
+    form.forbund_id.choices = options(admin_ops.forbund_choices(org))
+    if request.method == "GET":  # the select compares texts: the stored id as one
+        form.forbund_id.data = str(org.forbund_id or "")
     if form.validate_on_submit():
         try:
             admin_ops.update_organisation(user, form.namn.data, form.typ.data,
                                           kontakt_epost=form.kontakt_epost.data, kontakt_telefon=form.kontakt_telefon.data,
-                                          uppfoljning_delas=form.uppfoljning_delas.data)
+                                          uppfoljning_delas=form.uppfoljning_delas.data,
+                                          forbund_id=int(form.forbund_id.data) if form.forbund_id.data else None)
         except AccountError as exc:
             form.namn.errors = [str(exc)]
         else:

@@ -7,7 +7,9 @@ from formservice import audit, paths
 from formservice.accounts import api_tokens
 from formservice.accounts.api_tokens import api_login_required
 from formservice.accounts.login import guarded_unless
+from formservice.accounts.operations import settings_of
 from formservice.arenden.registry import document_context
+from formservice.blanketter.model import issuer_name
 from formservice.blanketter.schema import blankett_schema
 from formservice.processkarta.model import UnknownIdError, ruta_to_dict
 from formservice.rendering import cache as render_cache
@@ -53,8 +55,10 @@ def processkarta_ruta(ruta_id: str):
 @bp.get("/blanketter")
 @api_login_required
 def blanketter():
+    org = g.api_user.enhet.organisation
     return jsonify([
-        {"id": b.id, "title": b.title, "subtitle": b.subtitle, "version": b.version, "issuer": b.issuer,
+        {"id": b.id, "title": b.title, "subtitle": b.subtitle, "version": b.version,
+         "issuer": issuer_name(b.issuer, org.namn, settings_of(org)),
          "kind": b.kind, "attachments": list(b.attachments), "schema": f"/api/v1/blanketter/{b.id}"}
         for b in catalogue().blanketter.values()
     ])

@@ -44,11 +44,15 @@ def accessibility():
     from formservice.accounts import tillganglighet
 
     cfg = current_app.config
+    user = current_user()
+    # Signed in: the user's own organisation; before sign-in the installation's name, or the
+    # organisations behind it in general words (never an empty name, never another kommun's).
+    organisation = (user.enhet.organisation.namn if user is not None else cfg["ORGANISATION_NAME"]) or \
+        "Organisationerna som använder formservice"
     return render_template("web/main/tillganglighet.html", statement=tillganglighet.load_statement(),
-                           categories=tillganglighet.CATEGORIES,
-                           organisation=cfg["ORGANISATION_NAME"],
+                           categories=tillganglighet.CATEGORIES, organisation=organisation,
                            contacts=tillganglighet.contacts(cfg.get("ACCESSIBILITY_EMAIL"), cfg.get("ACCESSIBILITY_PHONE"),
-                                                            cfg["ORGANISATION_NAME"]))
+                                                            organisation))
 
 
 @bp.get("/favicon.ico")
