@@ -56,14 +56,7 @@ def test_the_uppfoljning_has_lead_times_and_blanketter_per_month(app, demo):
 
 
 def _source(enhet_ids, fran, till):
-    """The follow-up's queries.Source, with the cell keys its report uses where it takes them."""
-    import inspect
-
-    if len(inspect.signature(queries.Source).parameters) <= 3:
-        return queries.Source(enhet_ids, fran, till)
-    from formservice.uppfoljning import anonymisering
-
-    return queries.Source(enhet_ids, fran, till, anonymisering.cell_keys(keyring()))
+    return queries.Source(enhet_ids, fran, till)
 
 
 def _count(n) -> int:

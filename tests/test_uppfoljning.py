@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from formservice.arenden import demografi
-from formservice.uppfoljning.anonymisering import BASE, HIDDEN_TEXT, KEY_MOD, NOTE, Cell, CellKeys, Tally, publish
+from formservice.uppfoljning.anonymisering import BASE, HIDDEN_TEXT, KEY_MOD, NOTE, Cell, Tally, publish
 
 TEST_PNR = "191212121212"  # Skatteverket's test number, which every generated ärende used to carry
 
@@ -76,13 +76,30 @@ def test_every_count_is_rounded_to_five_never_1_to_4_and_unbiased():
 
 
 def test_the_same_units_get_the_same_key_whatever_the_order_and_a_new_unit_a_new_one():
-    keys = CellKeys(b"s" * 32)
-    a, b, c = keys.tally(3, "oppet", "soc1.3", 1, "K", "30-39"), keys.tally(2, "oppet", "soc1.3", 1, "M", "30-39"), \
-        keys.tally(1, "oppet", "soc1.4", 2, "K", "-29")
+    from formservice.arenden.statistik import microcell_key
+
+    def tally(secret, n, *coords):
+        return Tally(n, microcell_key(secret, n, *coords))
+
+    s = b"s" * 32
+    a, b, c = tally(s, 3, "vistelse", "soc1.3", 1, "K", "30-39"), tally(s, 2, "vistelse", "soc1.3", 1, "M", "30-39"), \
+        tally(s, 1, "vistelse", "soc1.4", 2, "K", "-29")
     assert a + b + c == c + (b + a) and (a + b).n == 5
-    assert keys.tally(4, "oppet", "soc1.3", 1, "K", "30-39").key != a.key  # one more: a fresh key
-    assert CellKeys(b"t" * 32).tally(3, "oppet", "soc1.3", 1, "K", "30-39").key != a.key  # another secret
-    assert keys.tally(0, "x") == Tally()
+    assert tally(s, 4, "vistelse", "soc1.3", 1, "K", "30-39").key != a.key  # one more: a fresh key
+    assert tally(b"t" * 32, 3, "vistelse", "soc1.3", 1, "K", "30-39").key != a.key  # another secret
+    assert microcell_key(s, 0, "x") == 0
+
+
+def test_every_arende_has_its_own_random_record_key(soc, app, dbs):
+    """The open and closed ärenden are counted with their record keys: random, fixed at creation."""
+    from formservice.arenden.models import Arende
+
+    from .wizard_driver import create_arende
+
+    for _ in range(3):
+        create_arende(soc)
+    keys = [a.cellnyckel for a in dbs.scalars(select(Arende))]
+    assert len(keys) == 3 and len(set(keys)) == 3 and all(0 <= k < KEY_MOD for k in keys)
 
 
 def test_a_hidden_median_says_why_and_never_gives_a_count():
@@ -342,9 +359,10 @@ def test_new_arenden_get_kon_and_age_band_and_init_db_fills_old_ones(soc, app, d
 
 
 @pytest.mark.db
-def test_the_counts_kept_as_arenden_move_equal_a_rebuild_from_the_history(soc, app, dbs):
+def test_the_counts_kept_as_arenden_move_equal_a_rebuild_from_the_history(soc, app, dbs, original_map):
     """Moves, documents and the doctor's answer through the real views update the summary table
-    exactly as recomputing it from the history would."""
+    exactly as recomputing it from the history would. On the shipped map (original_map): the
+    expected counts follow one journey through it, step by step."""
     from formservice.arenden.models import Statistik
     from formservice.uppfoljning import exempeldata
 

@@ -1,6 +1,7 @@
 """Ärenden: the individ (encrypted), the search hashes, the history, drafts and produced documents."""
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, true
@@ -60,15 +61,19 @@ class Arende(Base):
     aldersgrupp: Mapped[str | None] = mapped_column(String(8), nullable=True)
     closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     closed_reason: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    # The ärende's record key for the follow-up's cell-key method (uppfoljning/anonymisering.py): a
+    # random 32-bit number fixed at creation; a published count of ärenden is rounded by the sum of
+    # its ärendens keys, which the database sums with the count (migration 0021).
+    cellnyckel: Mapped[int] = mapped_column(BigInteger, default=lambda: secrets.randbits(32))
 
     enhet: Mapped[Enhet] = relationship()
     handlaggare: Mapped[User | None] = relationship()
 
     # The case list: one enhet's ärenden, newest first (migration 0005).
     __table_args__ = (Index("ix_arende_enhet_updated", "enhet_id", "updated_at", "id"),
-                      Index("ix_arende_status_ruta", "status", "ruta", "enhet_id", "kon", "aldersgrupp"),
+                      Index("ix_arende_status_ruta", "status", "ruta", "enhet_id", "kon", "aldersgrupp", "cellnyckel"),
                       Index("ix_arende_avslutade", "status", "closed_on", "closed_reason", "enhet_id", "kon",
-                            "aldersgrupp"))
+                            "aldersgrupp", "cellnyckel"))
     __mapper_args__ = {"version_id_col": version}
 
 

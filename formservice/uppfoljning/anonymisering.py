@@ -3,12 +3,14 @@ ABS; the "cell key method" of Eurostat's harmonised protection) with a perturbat
 unbiased random rounding to base 5 (as Statistics New Zealand's fixed random rounding, base 3 there).
 The reasoning, the parameters and the limits are in docs/uppfoljning.md; in short:
 
-* Every unit counted gets a fixed pseudo-random key. The summary table (arenden.statistik) keeps no
-  ärende ids – that is what keeps the pages fast – so the units are the finest cells the database
-  keeps (a *microcell*: kind, key, month, enhet, kön, age band), each keyed by keyed BLAKE2b (a
-  MAC like HMAC, and cheaper: a page keys thousands of microcells) of its coordinates
-  and its count under a secret derived from the instance's index key. No user sees
-  anything the key is made from but the coordinates, and without the secret they say nothing.
+* Every unit counted has a fixed pseudo-random 32-bit key, kept in the database beside what is
+  counted so that the database sums the keys with the counts (a page reads a few hundred sums):
+  an ärende's own record key (``Arende.cellnyckel``, random, fixed when it is created) for the
+  open and closed ärenden – the ABS method as published –, and for everything else, whose summary
+  table (arenden.statistik) keeps no ärende ids, the finest cells it keeps (a *microcell*: kind,
+  key, month, enhet, kön, age band), each keyed by keyed BLAKE2b of its coordinates and its count
+  under a secret derived from the instance's index key (``statistik.microcell_key``). No user sees
+  a key or anything it is made from but the coordinates.
 * A published cell's key is the sum of its microcells' keys modulo 2**32. The same set of units
   therefore always gets the same key, whichever filter, page, CSV or PDF counts it.
 * The published count is the true count rounded to a multiple of 5: up with probability r/5 where r
@@ -21,10 +23,8 @@ The reasoning, the parameters and the limits are in docs/uppfoljning.md; in shor
 """
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-
-from formservice.arenden.statistik import cell_secret, microcell_key
 
 BASE = 5  # every published count is a multiple of this: never 1–4
 KEY_BITS = 32
@@ -58,31 +58,9 @@ def tally_sum(tallies: Iterable[Tally]) -> Tally:
     return Tally(n, key % KEY_MOD)
 
 
-class CellKeys:
-    """The keys of microcells under one secret (arenden.statistik.microcell_key: the summary table
-    keeps each row's key beside its count with the same function). A microcell's key depends on
-    its count too, so a microcell that gains or loses a unit gets a fresh key (a fixed key would let
-    an observer watch the rounding of one cell flip as it grows)."""
-
-    def __init__(self, secret: bytes):
-        self._secret = secret
-
-    def tally(self, n: int, *coordinates: Hashable) -> Tally:
-        n = int(n)
-        if n <= 0:
-            return ZERO
-        return Tally(n, microcell_key(self._secret, n, *coordinates))
-
-
 def summed(n, key_sum) -> Tally:
     """The Tally of rows the database summed: their count and the sum of their cell keys."""
     return Tally(int(n or 0), int(key_sum or 0) % KEY_MOD) if n else ZERO
-
-
-def cell_keys(keyring) -> CellKeys:
-    """The instance's cell keys: a secret derived from the index key (instance/keys.json), never
-    from data a user can see. Changing the index key changes every rounding, once."""
-    return CellKeys(cell_secret(keyring))
 
 
 def publish(t: Tally) -> int:

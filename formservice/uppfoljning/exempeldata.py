@@ -67,6 +67,7 @@ def generate(pm, enhet_ids: list[int], count: int, *, today: date, seed: int = 2
     kr = keyring()
     # The numbers come from a stream of their own: the paths, dates and counts stay those of ``seed``.
     people, used = random.Random(seed + 1), set()
+    record_keys = random.Random(seed + 3)  # the follow-up's record keys: random, and the same for a seed
     latest = min(utcnow() - timedelta(minutes=5), datetime.combine(today, time.max))  # nothing made "just now"
     papers = Papers(pm, random.Random(seed + 2), kr, latest=latest) if documents else None
     first_id = (dbs.scalar(select(Arende.id).order_by(Arende.id.desc()).limit(1)) or 0) + 1
@@ -109,7 +110,7 @@ def generate(pm, enhet_ids: list[int], count: int, *, today: date, seed: int = 2
                 "created_at": opened, "updated_at": at, "version": 1, "kon": demografi.kon(pnr),
                 "aldersgrupp": rng.choices([k for k, *_ in AGE_BANDS], AGE_WEIGHTS)[0],
                 "closed_on": at.date() if closed else None, "closed_reason": ruta if closed else None,
-                "svar_enc": kr.encrypt_json(facts) if facts else None})
+                "svar_enc": kr.encrypt_json(facts) if facts else None, "cellnyckel": record_keys.getrandbits(32)})
         # Core inserts: the ORM's bulk insert leaves out None values, which splits the rows into
         # one statement per change of shape (closed or not, a first entry without from_ruta).
         dbs.execute(Arende.__table__.insert(), arenden)

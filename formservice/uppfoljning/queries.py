@@ -20,7 +20,7 @@ from formservice.accounts.models import Enhet, Organisation, User
 from formservice.arenden.models import Arende, Statistik
 from formservice.arenden.statistik import ALL
 
-from .anonymisering import ZERO, CellKeys, Tally, summed
+from .anonymisering import ZERO, Tally, summed
 
 FILTER_DIMENSIONS = ("enhet", "kon", "alder")
 
@@ -85,38 +85,44 @@ def _month(column):
 
 # ---------------------------------------------------------------- counts
 class Source:
-    """The rows of one follow-up, each read once and grouped by enhet, kön and age band (and month):
-    the finest cells kept, the units of the cell-key method. Each row becomes a Tally keyed by its
-    coordinates; a view's counts are sums of them. Rows are counts; nothing else is read."""
+    """The counts of one follow-up, each summed in the database for exactly one view's filter, with
+    the sum of the keys of the units counted (anonymisering): an ärende's own record key
+    (``Arende.cellnyckel``) for the open and closed ärenden, a summary row's cell key for the rest
+    (arenden.statistik). Rows are counts and key sums; nothing else is read."""
 
-    def __init__(self, enhet_ids: list[int], fran: date, till: date, keys: CellKeys):
-        self.enhet_ids, self.fran, self.till, self.keys = list(enhet_ids), fran, till, keys
-        self._open = self._closed = None
+    def __init__(self, enhet_ids: list[int], fran: date, till: date):
+        self.enhet_ids, self.fran, self.till = list(enhet_ids), fran, till
         self._stat: dict = {}
         self.memo: dict = {}
 
     def _scope(self, column):
         return column.in_(self.enhet_ids) if self.enhet_ids else false()
 
-    def open_rows(self) -> list:
-        """(ruta, enhet, kön, age band, tally) of the open ärenden now."""
-        if self._open is None:
-            cols = (Arende.ruta, Arende.enhet_id, Arende.kon, Arende.aldersgrupp)
-            rows = _rows(select(*cols, func.count()).where(
-                Arende.status == "oppet", self._scope(Arende.enhet_id)).group_by(*cols))
-            self._open = [(*r[:-1], self.keys.tally(r[-1], "oppet", *r[:-1])) for r in rows]
-        return self._open
+    def _arenden(self, f: Filter, *conds):
+        """The ärenden in scope that the view's filter selects (an unknown kön or age band is "")."""
+        out = [self._scope(Arende.enhet_id), *conds]
+        if f.enhet_id is not None:
+            out.append(Arende.enhet_id == f.enhet_id)
+        if f.kon is not None:
+            out.append(func.coalesce(Arende.kon, "") == f.kon)
+        if f.alder is not None:
+            out.append(func.coalesce(Arende.aldersgrupp, "") == f.alder)
+        return out
 
-    def closed_rows(self) -> list:
-        """(reason, month, enhet, kön, age band, tally) of the ärenden closed in the period."""
-        if self._closed is None:
-            month = _month(Arende.closed_on)
-            cols = (Arende.closed_reason, month, Arende.enhet_id, Arende.kon, Arende.aldersgrupp)
-            rows = _rows(select(*cols, func.count()).where(
-                Arende.status == "avslutat", Arende.closed_on >= self.fran,
-                Arende.closed_on < self.till + timedelta(days=1), self._scope(Arende.enhet_id)).group_by(*cols))
-            self._closed = [(*r[:-1], self.keys.tally(r[-1], "avslutat", *r[:-1])) for r in rows]
-        return self._closed
+    def open_counts(self, f: Filter, column) -> list:
+        """(value of ``column``, tally) of the open ärenden now that the view selects."""
+        rows = _rows(select(column, func.count(), func.sum(Arende.cellnyckel))
+                     .where(*self._arenden(f, Arende.status == "oppet")).group_by(column))
+        return [(value, summed(n, k)) for value, n, k in rows]
+
+    def closed_counts(self, f: Filter) -> list:
+        """(reason, month, tally) of the ärenden closed in the period that the view selects."""
+        month = _month(Arende.closed_on)
+        rows = _rows(select(Arende.closed_reason, month, func.count(), func.sum(Arende.cellnyckel))
+                     .where(*self._arenden(f, Arende.status == "avslutat", Arende.closed_on >= self.fran,
+                                           Arende.closed_on < self.till + timedelta(days=1)))
+                     .group_by(Arende.closed_reason, month))
+        return [(reason, m, summed(n, k)) for reason, m, n, k in rows]
 
     def _stat_conds(self, slag: str) -> list:
         return [Statistik.slag == slag, Statistik.manad >= self.fran.strftime("%Y-%m"),
@@ -181,38 +187,21 @@ def _rows(stmt) -> list:
     return db.session().connection().execute(stmt).all()
 
 
-def _match(f: Filter, enhet: int, kon: str | None, alder: str | None) -> bool:
-    return ((f.enhet_id is None or enhet == f.enhet_id) and (f.kon is None or (kon or "") == f.kon)
-            and (f.alder is None or (alder or "") == f.alder))
-
-
 @_once
 def open_by_ruta(src: Source, f: Filter) -> dict[str, Tally]:
     """Open ärenden now, per ruta (a snapshot: the period does not apply)."""
-    out: dict[str, Tally] = defaultdict(lambda: ZERO)
-    for ruta, enhet, kon, alder, n in src.open_rows():
-        if _match(f, enhet, kon, alder):
-            out[ruta] += n
-    return dict(out)
+    return dict(src.open_counts(f, Arende.ruta))
 
 
 @_once
 def open_by_enhet(src: Source, f: Filter) -> dict[int, Tally]:
-    out: dict[int, Tally] = defaultdict(lambda: ZERO)
-    for _ruta, enhet, kon, alder, n in src.open_rows():
-        if _match(f, enhet, kon, alder):
-            out[enhet] += n
-    return dict(out)
+    return dict(src.open_counts(f, Arende.enhet_id))
 
 
 @_once
 def outcomes(src: Source, f: Filter) -> dict[tuple[str, str], Tally]:
     """Ärenden closed in the period: (reason, month) -> count."""
-    out: dict[tuple[str, str], Tally] = defaultdict(lambda: ZERO)
-    for reason, month, enhet, kon, alder, n in src.closed_rows():
-        if _match(f, enhet, kon, alder):
-            out[(reason or "", month)] += n
-    return dict(out)
+    return {(reason or "", month): t for reason, month, t in src.closed_counts(f)}
 
 
 def _stat(src: Source, f: Filter, slag: str):

@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 
 from formservice.arenden.closing import reason_title
 from formservice.arenden.demografi import AGE_BAND_TITLES, KON
-from formservice.arenden.operations import keyring
 from formservice.blanketter.sus_categories import ARBETE_STUDIER_OKAT, AVSLUTSANLEDNING, FORSORJNING, SYSSELSATTNING
 
 from . import queries
-from .anonymisering import DAYS_MIN_N, ZERO, Cell, CellKeys, Tally, cell_keys, publish, tally_sum
+from .anonymisering import DAYS_MIN_N, ZERO, Cell, Tally, publish, tally_sum
 from .queries import Filter
 
 
@@ -69,15 +68,14 @@ TABLE_KEYS = ("oppna-per-bana", "oppna-per-ruta", "oppna-per-enhet", "floden", "
 
 
 def build(pm, catalogue, f: Filter, enhet_ids: list[int], enhet_names: Mapping[int, str], *,
-          keys: CellKeys | None = None, publish: Callable[[Tally], int] = publish,
-          only: str | None = None) -> Uppfoljning:
+          publish: Callable[[Tally], int] = publish, only: str | None = None) -> Uppfoljning:
     """The tables of the follow-up (with ``only``, that one: a CSV runs its own queries only). Each
     number is ``publish`` of its own Tally – rows, totals and the n of the duration tables alike –
     and which rows are listed and in what order depends on the published numbers only (or on lists
     that do not depend on the data), never on a true count. (The suite passes ``publish=exact`` to
     get the true tables beside the shown ones.)"""
     out = Uppfoljning(f)
-    src = queries.Source(enhet_ids, f.fran, f.till, keys or cell_keys(keyring()))
+    src = queries.Source(enhet_ids, f.fran, f.till)
     for key in TABLE_KEYS:
         if only is None or only == key:
             out.tables.append(_TABLES[key](_Context(pm, catalogue, f, src, enhet_names, publish)))
