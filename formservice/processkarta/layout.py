@@ -12,15 +12,20 @@ template draws what this computes. One horizontal swimlane per lane, read left t
   and are pushed down only as far as needed not to overlap;
 - a link to another lane is not a line across the map (48 of them would cross everything) but a
   chip in the next column with that lane's number and colour: the printed map's "underprocess"
-  symbol, a link of its own.
+  symbol, a link of its own;
+- every box shows its whole title (paper has no hover): a row is as tall as its longest title,
+  and on the whole map a lane of fewer columns widens its boxes to the widest lane's width;
+- a lane on its own page also gets a `paper` drawing, folded into strips so that it fills a
+  landscape sheet instead of a strip of it (bana.html prints that one).
 
 Units are abstract (the SVG's user units): a Style says how big a box is and how large its
 text; text is wrapped with Liberation Sans' character widths (the font the page loads).
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .model import Lane, ProcessMap, Ruta
 from .names import link_names
@@ -32,11 +37,12 @@ class Style:
     box_w: float
     gap_x: float  # between columns: the room for arrows and their Ja/Nej
     gap_y: float
-    max_lines: int  # title lines in a box; longer titles end in "…" (the full title is the link's name)
+    max_lines: int  # title lines at most; a longer title would end in "…" (tests/e2e/test_processkarta_print.py)
     head_w: float  # the lane's title column
     chip_w: float
     chip_h: float
     pad_top: float = 7  # above the first row: room for an ärende's step labels on the lane drawing
+    fill_width: bool = False  # a lane of fewer columns widens its boxes to the widest lane's width
 
     @property
     def line_h(self) -> float:
@@ -47,11 +53,13 @@ class Style:
         return self.box_w + self.gap_x
 
 
-# The whole map on one A3 landscape sheet with text of at least 6 pt (see processkarta.css: the
-# drawing is printed 405 mm wide, so 1 unit ≈ 0.25 mm and font 8.6 ≈ 6.1 pt).
-OVERVIEW = Style(font=8.6, box_w=84, gap_x=22, gap_y=8, max_lines=3, head_w=88, chip_w=11.5, chip_h=10)
+# The whole map on one A3 landscape sheet with every title whole (paper has no hover and no link
+# to read the rest) and text of at least 6 pt: print-a3.css gives the drawing 408 × 258 mm, and
+# tests/test_processkarta_drawing.py checks the text size that leaves.
+OVERVIEW = Style(font=8.6, box_w=84, gap_x=22, gap_y=8, max_lines=12, head_w=88, chip_w=11.5, chip_h=10,
+                 pad_top=4, fill_width=True)
 # One lane on its own page: larger boxes, the whole title.
-LANE = Style(font=10, box_w=100, gap_x=28, gap_y=16, max_lines=6, head_w=106, chip_w=13, chip_h=11.5,
+LANE = Style(font=10, box_w=100, gap_x=28, gap_y=16, max_lines=12, head_w=106, chip_w=13, chip_h=11.5,
              pad_top=15)
 CHIP_GAP = 1.2
 
@@ -84,10 +92,11 @@ def wrap(text: str, width: float, font: float, max_lines: int, first_indent: flo
         if text_width(candidate, font) <= room:
             current, i = candidate, i + 1
             continue
-        if not current:  # one word wider than the line: break it
+        if not current:  # one word wider than the line: break it, after a "/" where one fits
             cut = max(1, next(n for n in range(len(word), 0, -1) if text_width(word[:n] + "-", font) <= room or n == 1))
-            lines.append(word[:cut] + "-")
-            words[i] = word[cut:]
+            slash = word.rfind("/", 0, cut) + 1
+            lines.append(word[:slash] if slash else word[:cut] + "-")
+            words[i] = word[slash or cut:]
         else:
             lines.append(current)
             current = ""
@@ -171,6 +180,7 @@ class Drawing:
     chips: tuple[Chip, ...] = ()
     wires: tuple[Wire, ...] = ()
     names: dict[str, str] = field(default_factory=dict)  # ruta id → its link's name (names.link_names)
+    paper: Drawing | None = None  # a lane folded to fill a landscape sheet (bana.html prints it)
 
 
 def draw(pm: ProcessMap, lanes: tuple[Lane, ...] | None = None, style: Style = OVERVIEW) -> Drawing:
@@ -179,11 +189,15 @@ def draw(pm: ProcessMap, lanes: tuple[Lane, ...] | None = None, style: Style = O
     bands, boxes, chips, wires = [], {}, [], []
     y = 0.0
     width = 0.0
-    # Every box of a drawing is as tall as the tallest title needs: rows line up, arrows run level.
-    lines = max(len(_lines(r, style, _leaves_lane(pm, r))) + _leaves_lane(pm, r) for lane in lanes for r in lane.rutor)
-    box_h = lines * style.line_h + 2 * PAD + 1
+    full = max(_LanePlacer(pm, lane, style, 0).width for lane in lanes) if style.fill_width else 0
     for lane in lanes:
-        placed = _LanePlacer(pm, lane, style, y, box_h)
+        placed = _LanePlacer(pm, lane, style, y)
+        if placed.width < full:
+            # Wider boxes where the lane has room: fewer lines a title, a lower band, so the whole
+            # map with every title whole stays on its sheet (a grid across lanes means nothing).
+            columns = max(placed.column.values()) + 1
+            box_w = (full - style.head_w - PAD) / columns - style.gap_x
+            placed = _LanePlacer(pm, lane, replace(style, box_w=box_w), y)
         title = wrap(lane.title, style.head_w - 3 * PAD, style.font, 5)
         band_h = placed.height
         bands.append(Band(lane, y, band_h, title, lane.id.startswith("finsam")))
@@ -192,15 +206,35 @@ def draw(pm: ProcessMap, lanes: tuple[Lane, ...] | None = None, style: Style = O
         wires += placed.wires
         width = max(width, placed.width)
         y += band_h
-    return Drawing(style, width, y, tuple(bands), boxes, tuple(chips), tuple(wires), link_names(pm))
+    paper = _folded(pm, lanes[0], style) if len(lanes) == 1 and not style.fill_width else None
+    return Drawing(style, width, y, tuple(bands), boxes, tuple(chips), tuple(wires), link_names(pm), paper)
+
+
+# A landscape sheet's room for the drawing, height / width, under the page's heading and over the
+# legend (A3 and A4 have the same proportions: print-a3.css, print-a4.css).
+SHEET_RATIO = 0.6
+STRIP_GAP = 14  # between the strips of a folded lane: the channel where a wire goes on to the next
+
+
+def _folded(pm: ProcessMap, lane: Lane, style: Style) -> Drawing:
+    """One lane cut into strips of columns, one under the other, as many as bring the drawing
+    closest to the sheet's proportions: a long lane of two rows would fill a third of its sheet.
+    The text grows with the drawing, so it stays above 6 pt."""
+    def misfit(placed: _LanePlacer) -> float:  # the share of the sheet it leaves empty, as a log
+        return abs(math.log(placed.height / placed.width / SHEET_RATIO))
+
+    best = min((_LanePlacer(pm, lane, style, 0, strips) for strips in range(1, 5)), key=misfit)
+    title = wrap(lane.title, style.head_w - 3 * PAD, style.font, 5)
+    return Drawing(style, best.width, best.height, (Band(lane, 0, best.height, title, lane.id.startswith("finsam")),),
+                   best.boxes, tuple(best.chips), tuple(best.wires), link_names(pm))
 
 
 class _LanePlacer:
     """One lane on a grid: columns by longest path, rows chosen so that the longest continuation
     of every ruta stays level with it and side branches take the nearest free row."""
 
-    def __init__(self, pm: ProcessMap, lane: Lane, style: Style, top: float, box_h: float):
-        self.pm, self.lane, self.s, self.top, self.box_h = pm, lane, style, top, box_h
+    def __init__(self, pm: ProcessMap, lane: Lane, style: Style, top: float, strips: int = 1):
+        self.pm, self.lane, self.s, self.top = pm, lane, style, top
         ids = [r.id for r in lane.rutor]
         inside = set(ids)
         edges = [(r.id, e) for r in lane.rutor for e in r.targets()]
@@ -215,11 +249,26 @@ class _LanePlacer:
         self.row = self._rows(ids, dag)
         low = min(self.row.values())
         self.row = {key: r - low for key, r in self.row.items()}
-        rows = max(self.row.values()) + 1
+        # Folded (_folded): columns in strips of `per`, each strip under the one before; unfolded, one.
+        columns = max(self.column.values()) + 1
+        self.per = -(-columns // strips)
+        strips = -(-columns // self.per)
+        # The whole title in every box; every box of a row is as tall as the row's longest title
+        # needs (the row lines up, its arrows run level), a row of short titles stays low. A strip
+        # has only the rows it uses.
+        self.text = {r.id: _text(r, style, len(self.crossing[r.id])) for r in lane.rutor}
+        self.row_h: dict[tuple[int, int], float] = {}  # (strip, row) → height
+        for key, (_lines, n) in self.text.items():
+            at = (self.column[key] // self.per, self.row[key])
+            self.row_h[at] = max(self.row_h.get(at, 0), n * style.line_h + 2 * PAD + 1)
         self.pad_bottom = LANE_PAD_BOTTOM if self.back else 7
-        self.height = self.s.pad_top + rows * box_h + (rows - 1) * style.gap_y + self.pad_bottom
-        last = max(self.column.values())
-        self.width = self._x(last + 1) - style.gap_x / 2 + PAD
+        self.strip_h = [style.pad_top + self._above(strip, max(self.row.values()) + 1) - style.gap_y + self.pad_bottom
+                        for strip in range(strips)]
+        self.height = sum(self.strip_h) + (strips - 1) * STRIP_GAP
+        # Folded, a wider margin before the first column: a wire from the strip above comes down it
+        # and its Ja/Nej stands there, before the box it leads to.
+        self.lead = style.gap_x / 2 if strips == 1 else style.gap_x * 1.25
+        self.width = style.head_w + self.lead + self.per * style.pitch_x - style.gap_x / 2 + PAD
         self.boxes: dict[str, Box] = {}
         self.chips: list[Chip] = []
         self.wires: list[Wire] = []
@@ -263,18 +312,30 @@ class _LanePlacer:
         return row
 
     def _x(self, column: int) -> float:
-        return self.s.head_w + self.s.gap_x / 2 + column * self.s.pitch_x
+        return self.s.head_w + self.lead + column % self.per * self.s.pitch_x
 
-    def _y(self, row: int) -> float:
-        return self.top + self.s.pad_top + row * (self.box_h + self.s.gap_y)
+    def _above(self, strip: int, row: int) -> float:
+        """The height of a strip's rows above `row`, each with the gap under it."""
+        return sum(h + self.s.gap_y for (s, r), h in self.row_h.items() if s == strip and r < row)
+
+    def _strip_top(self, column: int) -> float:
+        strip = column // self.per
+        return self.top + sum(self.strip_h[:strip]) + strip * STRIP_GAP
+
+    def _strip_bottom(self, column: int) -> float:
+        return self._strip_top(column) + self.strip_h[column // self.per]
+
+    def _y(self, row: int, column: int) -> float:
+        return self._strip_top(column) + self.s.pad_top + self._above(column // self.per, row)
 
     # -- output
     def _emit(self) -> None:
         s = self.s
         for r in self.lane.rutor:
-            self.boxes[r.id] = Box(r, self._x(self.column[r.id]), self._y(self.row[r.id]), s.box_w, self.box_h,
-                                   _number(r), _lines(r, s, r.id in self.crossing), bool(r.links),
-                                   r.actors[:1] == ("individ",))
+            column, row = self.column[r.id], self.row[r.id]
+            self.boxes[r.id] = Box(r, self._x(column), self._y(row, column), s.box_w,
+                                   self.row_h[column // self.per, row], _number(r), self.text[r.id][0],
+                                   bool(r.links), r.actors[:1] == ("individ",))
         for src, e in self.forward:
             if (src, e.target) in self.back:
                 self.wires.append(self._back_wire(src, e))
@@ -294,6 +355,17 @@ class _LanePlacer:
         box, to = self.boxes[src], self.boxes[edge.target]
         sx, sy = box.x + box.w, box.cy
         tx, ty = to.x, to.cy
+        label = _edge_label(edge)
+        if self.column[src] // self.per != self.column[edge.target] // self.per:
+            # On to a later strip: out between the rows to the strip's right end, down the gap
+            # under the strip, back to its left end and into the box.
+            right = self.width - PAD
+            left = s.head_w + 5
+            between = box.y + box.h + s.gap_y / 2
+            under = self._strip_bottom(self.column[src]) + STRIP_GAP / 2
+            path = (f"M{sx:.1f},{sy:.1f} " + _c(sx, sy, sx + s.gap_x / 2, between) + f" H{right:.1f} V{under:.1f}"
+                    f" H{left:.1f} V{ty:.1f} H{tx:.1f}")
+            return Wire(src, edge.target, edge.kind, label, path, tx - 3, ty - 2.5)
         if self.column[edge.target] - self.column[src] == 1:
             path = _curve(sx, sy, tx, ty)
         else:
@@ -305,29 +377,36 @@ class _LanePlacer:
             turn_in = tx - s.gap_x / 2
             path = (f"M{sx:.1f},{sy:.1f} " + _c(sx, sy, sx + s.gap_x / 2, channel) + f" H{turn_in:.1f} "
                     + _c(turn_in, channel, tx, ty))
-        label = _edge_label(edge)
         return Wire(src, edge.target, edge.kind, label, path, tx - 5, ty - 2.5)
 
     def _back_wire(self, src: str, edge) -> Wire:
         """A loop back: down into the channel under the lane, left, up into the earlier box."""
         box, to = self.boxes[src], self.boxes[edge.target]
-        channel = self.top + self.height - self.pad_bottom / 2
+        channel = self._strip_bottom(self.column[src]) - self.pad_bottom / 2
         x0 = box.cx
-        path = f"M{x0:.1f},{box.y + box.h:.1f} V{channel:.1f} H{to.cx:.1f} V{to.y + to.h:.1f}"
+        if self.column[src] // self.per != self.column[edge.target] // self.per:
+            # Back to an earlier strip (folded): up the left end into that strip's channel.
+            left = self.s.head_w + 5
+            up = self._strip_bottom(self.column[edge.target]) - self.pad_bottom / 2
+            path = f"M{x0:.1f},{box.y + box.h:.1f} V{channel:.1f} H{left:.1f} V{up:.1f} H{to.cx:.1f} V{to.y + to.h:.1f}"
+        else:
+            path = f"M{x0:.1f},{box.y + box.h:.1f} V{channel:.1f} H{to.cx:.1f} V{to.y + to.h:.1f}"
         return Wire(src, edge.target, "back", _edge_label(edge), path, x0 + 3 + text_width("Nej", self.s.font),
                     box.y + box.h + self.s.font)
 
 
-def _lines(r: Ruta, s: Style, chips: bool) -> tuple[str, ...]:
-    """The box's text: the ruta's number in bold, then its title, wrapped; a box with links to
-    other lanes keeps its last line for their chips."""
+def _text(r: Ruta, s: Style, chips: int) -> tuple[tuple[str, ...], int]:
+    """The box's text and the lines of height it needs: the ruta's number in bold, then its title,
+    wrapped. Chips to other lanes sit at the bottom right, beside the last line where it leaves
+    room for them, else on a line of their own."""
     indent = text_width(_number(r) + " ", s.font, bold=True)
     inner = s.box_w - 2 * PAD - (12 if r.kind in ("decision", "choice") else 0)
-    return wrap(r.title, inner, s.font, s.max_lines - (1 if chips else 0), first_indent=indent)
-
-
-def _leaves_lane(pm: ProcessMap, r: Ruta) -> bool:
-    return any(pm.ruta(e.target).lane != r.lane for e in r.targets())
+    lines = wrap(r.title, inner, s.font, s.max_lines, first_indent=indent)
+    if not chips:
+        return lines, len(lines)
+    last = text_width(lines[-1], s.font) + (indent if len(lines) == 1 else 0)
+    room = inner - (2 if r.links else 0) - last - 2  # sub-process bars; a little air before the chips
+    return lines, len(lines) + (room < chips * s.chip_w + (chips - 1) * CHIP_GAP)
 
 
 def _c(x1: float, y1: float, x2: float, y2: float) -> str:
