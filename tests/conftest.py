@@ -9,7 +9,30 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from formservice import create_app
+
+def _forms_with_test_map() -> None:
+    """FORMSERVICE_TEST_PROCESSKARTA=<yaml>: run the suite on a copy of forms/ with that map, e.g.
+    tests/fixtures/processkarta_skarholmen.yaml in CI, so a förbund's legitimate edit of its map
+    keeps the suite green. It must run before formservice.paths is imported (FORMS_DIR is read at
+    import) and works through FORMSERVICE_FORMS_DIR, so CLI subprocesses see the same map."""
+    import atexit
+    import tempfile
+    from pathlib import Path
+
+    map_file = os.environ.get("FORMSERVICE_TEST_PROCESSKARTA")
+    if not map_file:
+        return
+    source = Path(os.environ.get("FORMSERVICE_FORMS_DIR") or Path(__file__).resolve().parent.parent / "forms")
+    copy = Path(tempfile.mkdtemp(prefix="formservice-forms-")) / "forms"
+    shutil.copytree(source, copy)
+    shutil.copyfile(Path(map_file).resolve(), copy / "processkarta.yaml")
+    atexit.register(shutil.rmtree, copy.parent, True)
+    os.environ["FORMSERVICE_FORMS_DIR"] = str(copy)
+
+
+_forms_with_test_map()
+
+from formservice import create_app  # noqa: E402 — after the forms folder is chosen
 from formservice.schema import upgrade
 
 from .oidc.server import oidc_provider  # noqa: F401 — one real OpenID provider for the whole session
@@ -36,6 +59,17 @@ def passwords_hashed_once():
     login.check_password_hash = functools.lru_cache(maxsize=1024)(real_check)
     yield
     login.generate_password_hash, login.check_password_hash = real_generate, real_check
+
+
+@pytest.fixture
+def original_map(app, tmp_path):
+    """The app runs the shipped map from tests/fixtures/processkarta_original.yaml, whatever forms/
+    holds: for behaviour tests whose numbers follow one journey through the map (counts of steps,
+    arrows on the way), which a förbund's legitimate edit of forms/ must not break."""
+    from .fixture_maps import ORIGINAL, fixture_catalogue
+
+    app.extensions["catalogue"] = fixture_catalogue(tmp_path / "original_map", ORIGINAL)
+    return app.extensions["catalogue"].process_map
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """The whole Soc 1 journey through the wizard, producing all five blanketter for one ärende."""
 import pytest
 
-from .wizard_driver import INDIVID, create_arende, fill_blankett, place, step
+from .wizard_driver import INDIVID, create_arende, fill_blankett, place, ruta_with_blankett, step, walk
 
 FIVE = ["forandringsplan", "rehabiliteringsforfragan", "finsamteam_anmalan", "sip_kallelse",
         "fk_ansokan_samordning"]
@@ -20,11 +20,9 @@ def test_soc1_journey_produces_all_five_blanketter(soc, app):
     cat = app.extensions["catalogue"]
     pid = create_arende(soc)
     results = {}
-    for target in ("soc1.2", "soc1.3", "soc1.4"):
-        step(soc, pid, target)
+    walk(soc, pid, ruta_with_blankett(soc, "forandringsplan"))  # by way of "Finns läkarintyg?" if the map asks first
     results["forandringsplan"] = fill_blankett(soc, pid, "forandringsplan", cat)
-    step(soc, pid, "soc1.5")
-    step(soc, pid, "soc1.7", note="Läkarintyg finns")  # Ja
+    walk(soc, pid, "soc1.7")  # Finns läkarintyg? Ja (before or after the förändringsplan)
     step(soc, pid, "soc1.8")
     step(soc, pid, "soc1.9")  # Nej: intyget är inte komplett
     results["rehabiliteringsforfragan"] = fill_blankett(soc, pid, "rehabiliteringsforfragan", cat)

@@ -1,52 +1,45 @@
 """A process map that is safe to edit: renamed rutor (`formerly`), `formservice check` against the
 live database, ärenden standing on a ruta the map no longer has, reloading without a restart, the
-map version on every history entry, and an ärende's way drawn on its lanes."""
+map version on every history entry, and an ärende's way drawn on its lanes.
+
+Behaviour tests: they run on the fixture maps in tests/fixtures (the shipped map, and the same map
+with the Skärholmen edit: soc1.4 renamed soc1.5a with `formerly: [soc1.4]`), never on a text edit
+of forms/processkarta.yaml, so a förbund's own edit of its map cannot break them."""
 from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
 from formservice.blanketter.catalogue import CatalogueError, load_catalogue
-from formservice.paths import FORMS_DIR
 
+from .fixture_maps import ORIGINAL, SKARHOLMEN, fixture_catalogue, fixture_forms, without_formerly
 from .wizard_driver import create_arende, place, step
 
+
 def renamed_forms(tmp_path, formerly: bool):
-    """A copy of forms/ where ruta 10 of lane 1 (soc1.10) has become "Ruta 10a" (soc1.10a)."""
-    forms = tmp_path / "forms"
-    shutil.copytree(FORMS_DIR, forms)
-    path = forms / "processkarta.yaml"
-    text = re.sub(r"\bsoc1\.10\b", "soc1.10a", path.read_text(encoding="utf-8"))
-    extra = "\n        formerly: [soc1.10]" if formerly else ""
-    text = text.replace("- id: soc1.10a\n        label: Ruta 10\n", f"- id: soc1.10a\n        label: Ruta 10a{extra}\n", 1)
-    assert "label: Ruta 10a" in text
-    path.write_text(text, encoding="utf-8")
-    return forms
+    """forms/ with the Skärholmen map: the förändringsplan (soc1.4) is now soc1.5a, with or without `formerly`."""
+    return fixture_forms(tmp_path, SKARHOLMEN, None if formerly else without_formerly)
 
 
 def test_formerly_finds_a_renamed_ruta_by_its_old_id(tmp_path):
     pm = load_catalogue(renamed_forms(tmp_path, formerly=True)).process_map
-    assert pm.ruta("soc1.10").id == "soc1.10a" and "soc1.10" in pm.rutor
-    assert pm.rutor.get("soc1.10").label == "Ruta 10a"
-    assert "soc1.10" not in list(pm.rutor) and len(pm.rutor) == len(list(pm.rutor))
-    assert pm.version != load_catalogue().process_map.version
+    assert pm.ruta("soc1.4").id == "soc1.5a" and "soc1.4" in pm.rutor
+    assert pm.rutor.get("soc1.4").label == "Ruta 5a"
+    assert "soc1.4" not in list(pm.rutor) and len(pm.rutor) == len(list(pm.rutor))
+    assert pm.version != fixture_catalogue(tmp_path, ORIGINAL).process_map.version
 
 
 def test_formerly_may_not_name_a_ruta_that_exists_or_one_named_twice(tmp_path):
-    forms = renamed_forms(tmp_path, formerly=True)
-    path = forms / "processkarta.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("formerly: [soc1.10]", "formerly: [soc1.10, soc1.9]"), encoding="utf-8")
-    with pytest.raises(CatalogueError, match=r'ruta soc1.10a: "formerly" nämner "soc1.9", som är en ruta i kartan'):
+    forms = fixture_forms(tmp_path, SKARHOLMEN, lambda t: t.replace("formerly: [soc1.4]", "formerly: [soc1.4, soc1.3]"))
+    with pytest.raises(CatalogueError, match=r'ruta soc1.5a: "formerly" nämner "soc1.3", som är en ruta i kartan'):
         load_catalogue(forms)
-    path.write_text(text.replace("- id: soc1.11\n", "- id: soc1.11\n        formerly: [soc1.10]\n", 1),
-                    encoding="utf-8")
-    with pytest.raises(CatalogueError, match=r'"soc1.10" står redan under "formerly" i ruta soc1.10a'):
+    forms = fixture_forms(tmp_path, SKARHOLMEN,
+                          lambda t: t.replace("- id: soc1.6\n", "- id: soc1.6\n        formerly: [soc1.4]\n", 1))
+    with pytest.raises(CatalogueError, match=r'"soc1.4" står redan under "formerly" i ruta soc1.5a'):
         load_catalogue(forms)
 
 
@@ -59,23 +52,23 @@ def _cli_env(app, monkeypatch):
 
 
 @pytest.mark.db
-def test_check_names_the_arenden_a_rename_would_strand(soc, app, tmp_path, monkeypatch):
+def test_check_names_the_arenden_a_rename_would_strand(soc, app, original_map, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from formservice.cli import main
 
     pid = create_arende(soc)
-    place(soc, pid, "soc1.10")
+    place(soc, pid, "soc1.4")
     _cli_env(app, monkeypatch)
     runner = CliRunner()
-    res = runner.invoke(main, ["check"])
+    res = runner.invoke(main, ["check", "--forms", str(fixture_forms(tmp_path, ORIGINAL))])
     assert res.exit_code == 0, res.stderr
     assert "varje ruta och varje historikpost finns i kartan – OK" in res.output
 
     res = runner.invoke(main, ["check", "--forms", str(renamed_forms(tmp_path / "a", formerly=False))])
     assert res.exit_code == 1
-    assert f'1 ärenden står på rutan "soc1.10", som inte finns i kartan: {pid} (' in res.stderr
-    assert 'historikposter nämner rutan "soc1.10"' in res.stderr
+    assert f'1 ärenden står på rutan "soc1.4", som inte finns i kartan: {pid} (' in res.stderr
+    assert 'historikposter nämner rutan "soc1.4"' in res.stderr
     assert "19121212" not in res.stderr + res.output  # public ids only, never the personnummer
 
     res = runner.invoke(main, ["check", "--forms", str(renamed_forms(tmp_path / "b", formerly=True))])
@@ -83,7 +76,7 @@ def test_check_names_the_arenden_a_rename_would_strand(soc, app, tmp_path, monke
 
 
 @pytest.mark.db
-def test_an_arende_on_a_ruta_the_map_no_longer_has_is_asked_where_it_stands(soc, app, dbs):
+def test_an_arende_on_a_ruta_the_map_no_longer_has_is_asked_where_it_stands(soc, app, original_map, dbs):
     from formservice.arenden.models import Arende
 
     pid = create_arende(soc)
@@ -102,18 +95,18 @@ def test_an_arende_on_a_ruta_the_map_no_longer_has_is_asked_where_it_stands(soc,
     assert soc.get(f"/arenden/{pid}").status_code == 200
 
 
-def test_after_a_rename_with_formerly_every_arende_page_still_works(soc, app, tmp_path):
+def test_after_a_rename_with_formerly_every_arende_page_still_works(soc, app, original_map, tmp_path):
     pid = create_arende(soc)
-    place(soc, pid, "soc1.9")
-    step(soc, pid, "soc1.10")
+    place(soc, pid, "soc1.3")
+    step(soc, pid, "soc1.4")
     app.extensions["catalogue"] = load_catalogue(renamed_forms(tmp_path, formerly=True))
     for url in (f"/arenden/{pid}", f"/arenden/{pid}/steg", f"/arenden/{pid}/var"):
         res = soc.get(url)
         assert res.status_code == 200, url
-    assert "Ruta 10a" in soc.get(f"/arenden/{pid}/steg").get_data(as_text=True)
+    assert "Ruta 5a" in soc.get(f"/arenden/{pid}/steg").get_data(as_text=True)
     where = soc.get(f"/arenden/{pid}/var").get_data(as_text=True)
-    assert re.search(r'value="soc1.10a"\s+checked', where)
-    step(soc, pid, "soc1.11")
+    assert re.search(r'value="soc1.5a"\s+checked', where)
+    step(soc, pid, "soc1.7")  # the renamed ruta's way on in the edited map
 
 
 @pytest.mark.db
@@ -135,10 +128,12 @@ def admin(client, auth, make_user):
     return client
 
 
-def test_an_admin_takes_a_changed_map_into_use_without_a_restart(admin, app, tmp_path, monkeypatch):
+def test_an_admin_takes_a_changed_map_into_use_without_a_restart(admin, app, original_map, tmp_path, monkeypatch):
     import formservice.web.admin_processkarta as reload_view
 
-    running = app.extensions["catalogue"].process_map.version
+    running = original_map.version
+    same = fixture_forms(tmp_path, ORIGINAL)
+    monkeypatch.setattr(reload_view, "load_catalogue", lambda: load_catalogue(same))
     page = admin.get("/admin/processkarta").get_data(as_text=True)
     assert f"version {running}" in page and "Filerna är desamma som kartan i bruk" in page
 
@@ -150,16 +145,16 @@ def test_an_admin_takes_a_changed_map_into_use_without_a_restart(admin, app, tmp
     res = admin.post("/admin/processkarta", data={"csrf_token": token})
     assert res.status_code == 302
     new = app.extensions["catalogue"].process_map
-    assert new.version != running and "soc1.10a" in new.rutor
+    assert new.version != running and "soc1.5a" in new.rutor
     assert (Path(app.instance_path) / reload_view.APPROVED_FILE).read_text().strip() == new.version
-    assert 'href="/processkarta/soc1.10a"' in admin.get("/processkarta").get_data(as_text=True)
+    assert 'href="/processkarta/soc1.5a"' in admin.get("/processkarta").get_data(as_text=True)
 
 
-def test_a_map_that_would_strand_arenden_is_refused(soc, app, tmp_path, monkeypatch, auth, make_user):
+def test_a_map_that_would_strand_arenden_is_refused(soc, app, original_map, tmp_path, monkeypatch, auth, make_user):
     import formservice.web.admin_processkarta as reload_view
 
     pid = create_arende(soc)
-    place(soc, pid, "soc1.10")
+    place(soc, pid, "soc1.4")
     make_user(username="adam", role="admin")
     auth.login("adam")
     forms = renamed_forms(tmp_path, formerly=False)
@@ -169,11 +164,11 @@ def test_a_map_that_would_strand_arenden_is_refused(soc, app, tmp_path, monkeypa
     assert "Ta den ändrade processkartan i bruk" not in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     soc.post("/admin/processkarta", data={"csrf_token": token})
-    assert "soc1.10" in app.extensions["catalogue"].process_map.rutor
-    assert "soc1.10a" not in app.extensions["catalogue"].process_map.rutor
+    assert "soc1.4" in app.extensions["catalogue"].process_map.rutor
+    assert "soc1.5a" not in app.extensions["catalogue"].process_map.rutor
 
 
-def test_another_worker_follows_the_approved_map(app, tmp_path, monkeypatch):
+def test_another_worker_follows_the_approved_map(app, original_map, tmp_path, monkeypatch):
     """A second process sees the approval file and takes up exactly the approved version."""
     import formservice.web.admin_processkarta as reload_view
 
@@ -186,7 +181,7 @@ def test_another_worker_follows_the_approved_map(app, tmp_path, monkeypatch):
     assert app.extensions["catalogue"].process_map.version == approved
 
 
-def test_the_arende_page_draws_its_way_on_the_map(soc, app):
+def test_the_arende_page_draws_its_way_on_the_map(soc, app, original_map):
     pid = create_arende(soc)
     for target in ("soc1.2", "soc1.3", "soc1.4"):
         step(soc, pid, target)
@@ -213,11 +208,8 @@ def test_every_ruta_id_fits_the_database_and_a_longer_one_is_refused(tmp_path):
     assert max(len(r) for r in pm.rutor) <= RUTA_ID_MAX
     for column in (Arende.ruta, Arende.lane, Handelse.from_ruta, Handelse.to_ruta):
         assert column.type.length >= RUTA_ID_MAX
-    forms = tmp_path / "forms"
-    shutil.copytree(FORMS_DIR, forms)
-    path = forms / "processkarta.yaml"
     long_end = "soc1.slut-" + "x" * 60
-    path.write_text(path.read_text(encoding="utf-8").replace("soc1.slut-ingetbehov", long_end), encoding="utf-8")
+    forms = fixture_forms(tmp_path, ORIGINAL, lambda t: t.replace("soc1.slut-ingetbehov", long_end))
     with pytest.raises(CatalogueError, match=f"id:t är {len(long_end)} tecken; högst {RUTA_ID_MAX}"):
         load_catalogue(forms)
 
@@ -247,3 +239,15 @@ def test_check_on_a_new_instance_leaves_the_embedded_database_uncreated(tmp_path
     assert res.exit_code == 0, res.output
     assert "Databasen finns inte än (kör init-db)" in res.output
     assert not (instance / "formservice.sqlite").exists()
+
+
+@pytest.mark.skipif(bool(os.environ.get("FORMSERVICE_TEST_PROCESSKARTA")),
+                    reason="forms/ är en kopia med en annan karta i den här körningen")
+def test_the_fixture_maps_follow_the_shipped_map():
+    """The fixture maps are the shipped map and its Skärholmen edit: when forms/processkarta.yaml
+    changes, regenerate them (python -m tests.fixture_maps) so the edited-map CI lane tests today's map."""
+    from .fixture_maps import FIXTURES, expected_fixtures
+
+    for name, text in expected_fixtures().items():
+        assert (FIXTURES / name).read_text(encoding="utf-8") == text, \
+            f"tests/fixtures/{name} följer inte forms/processkarta.yaml: kör .venv/bin/python -m tests.fixture_maps"

@@ -37,6 +37,49 @@ def step(client, pid: str, target: str, note: str = "") -> None:
     assert res.status_code == 302, res.get_data(as_text=True)[:3000]
 
 
+def current_ruta(client, pid: str) -> str:
+    """The ruta the ärende stands on, as the "Var står ärendet?" page has it checked."""
+    page = client.get(f"/arenden/{pid}/var").get_data(as_text=True)
+    return re.search(r'name="ruta" value="([^"]+)"\s+checked', page).group(1)
+
+
+def way(process_map, start: str, target: str) -> list[str]:
+    """The shortest way of edges from start to target (ids as the map names them now), so a test
+    that means "bring the ärende to the förändringsplan" holds when the förbund reorders its map."""
+    start, target = process_map.ruta(start).id, process_map.ruta(target).id
+    came_from = {start: None}
+    queue = [start]
+    while queue:
+        here = queue.pop(0)
+        if here == target:
+            path = []
+            while here != start:
+                path.append(here)
+                here = came_from[here]
+            return path[::-1]
+        for edge in process_map.targets(here):
+            if edge.target not in came_from and edge.target in process_map.rutor:
+                came_from[edge.target] = here
+                queue.append(edge.target)
+    raise AssertionError(f"no way from {start} to {target} in the map")
+
+
+def walk(client, pid: str, target: str) -> list[str]:
+    """Step the ärende along the shortest way to target (an id, or an old id under `formerly`)."""
+    process_map = client.application.extensions["catalogue"].process_map
+    path = way(process_map, current_ruta(client, pid), target)
+    for ruta_id in path:
+        step(client, pid, ruta_id)
+    return path
+
+
+def ruta_with_blankett(client, blankett_id: str, lane: str = "soc1") -> str:
+    """The id of the first ruta of the lane that offers the blankett (the förändringsplan's ruta is
+    soc1.4 in the shipped map, soc1.5a after the Skärholmen edit)."""
+    process_map = client.application.extensions["catalogue"].process_map
+    return next(r.id for r in process_map.lane(lane).rutor if blankett_id in r.blankett_ids)
+
+
 def place(client, pid: str, ruta: str) -> None:
     page = client.get(f"/arenden/{pid}/var?bana={ruta.split('.')[0]}").get_data(as_text=True)
     form = form_with(page, "ruta")

@@ -13,6 +13,7 @@ from formservice import audit
 from formservice.accounts.login import admin_required, current_user
 from formservice.arenden import mapcheck
 from formservice.blanketter.catalogue import CatalogueError, load_catalogue
+from formservice.processkarta.diff import diff_maps
 
 bp = Blueprint("admin_processkarta", __name__, url_prefix="/admin/processkarta")
 
@@ -38,7 +39,10 @@ def _candidate():
 def index():
     running = current_app.extensions["catalogue"]
     cat, errors, fit = _candidate()
-    return render_template("web/admin/processkarta.html", running=running, candidate=cat, errors=errors, fit=fit)
+    # What the new map changes, so the admin approves a known change and not just a new hash.
+    changes = diff_maps(running.process_map, cat.process_map) if cat is not None else None
+    return render_template("web/admin/processkarta.html", running=running, candidate=cat, errors=errors, fit=fit,
+                           changes=changes)
 
 
 @bp.post("")
