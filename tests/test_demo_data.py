@@ -5,10 +5,10 @@ doctor's answers – without Skatteverket's one test number anywhere in them."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from formservice import db
 from formservice.accounts.models import Enhet
@@ -127,3 +127,24 @@ def test_nothing_generated_uses_the_test_number(app, demo):
     for text in texts:
         digits = text.replace("-", "")
         assert not any(n.replace("-", "") in digits for n in TEST_NUMBERS), text
+
+
+def test_the_demo_at_its_own_size_shows_sus_before_and_after(app, runner):
+    """`formservice demo` as the README runs it (1,200 generated ärenden): the Finsam participants
+    closed in the last twelve complete months fill the uppföljning's before/after tables."""
+    from formservice.arenden.demo import EXAMPLE_ARENDEN
+
+    assert runner.invoke(main, ["demo"]).exit_code == 0
+    today = date.today()
+    till = today.replace(day=1) - timedelta(days=1)  # the default period: the last twelve complete months
+    fran = date(till.year - 1, till.month + 1, 1) if till.month < 12 else date(till.year, 1, 1)
+    with app.app_context():
+        enhet = db.session().scalar(select(Enhet.id).where(Enhet.namn == DEMO_ENHETER[EXAMPLE_ENHET][1]))
+        counts = queries.sus_outcomes(_source([enhet], fran, till), queries.Filter(fran=fran, till=till))
+        generated = db.session().scalar(select(func.count()).select_from(Arende).where(Arende.enhet_id == enhet))
+    assert generated == EXAMPLE_ARENDEN
+    participants = sum(_count(t) for k, t in counts.items() if k.startswith("sus_avslutsanledning:"))
+    assert participants >= 5, participants  # about 14; the dates follow today, so the window moves
+    for name in ("sus_forsorjning_fore", "sus_forsorjning_efter", "sus_sysselsattning_fore",
+                 "sus_sysselsattning_efter", "sus_arbete_studier_okat"):
+        assert sum(_count(t) for k, t in counts.items() if k.startswith(name + ":")) == participants, name
