@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from ..wizard_driver import way
 from .conftest import DEMO_PASSWORD, assert_accessible, login
 
 pytestmark = pytest.mark.e2e
@@ -46,10 +47,11 @@ def h1(page):
     return page.get_by_role("heading", level=1)
 
 
-def decide(page, label: str, expect_heading: str) -> None:
-    """On a step page: click the radio's label, save, and land on the next ruta."""
+def decide(page, label, expect_heading: str) -> None:
+    """On a step page: click the radio's label (a text or a pattern), save, and land on the next ruta."""
     page.locator("label", has_text=label).click()
-    expect(page.get_by_role("radio", name=re.compile(re.escape(label)))).to_be_checked()
+    name = label if isinstance(label, re.Pattern) else re.compile(re.escape(label))
+    expect(page.get_by_role("radio", name=name)).to_be_checked()
     page.get_by_role("button", name="Spara beslutet och gå vidare").click()
     expect(h1(page)).to_have_text(expect_heading)
 
@@ -107,7 +109,7 @@ def fill_empty_fields(page) -> list[str]:
     return typed
 
 
-def test_journey_to_a_downloaded_rehabiliteringsforfragan(page, live_server, tmp_path):
+def test_journey_to_a_downloaded_rehabiliteringsforfragan(page, live_server, live_app, tmp_path):
     login(page, live_server)
     check(page, "01-start")
     page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Ärenden").click()
@@ -149,17 +151,15 @@ def test_journey_to_a_downloaded_rehabiliteringsforfragan(page, live_server, tmp
     page.get_by_role("navigation", name="Ärendet").get_by_role("link", name="Nuvarande steg").click()
     expect(h1(page)).to_have_text(re.compile("^Ruta 1b: "))
     check(page, "07-ruta1b")
-    decide(page, "Nästa steg: Ruta 3", "Ruta 3: Kartläggning")
-    check(page, "08-ruta3")
-    decide(page, "Nästa steg: Ruta 4", "Ruta 4: Förändringsplan")
-    check(page, "09-ruta4")
-    decide(page, "Nästa steg: Ruta 5", "Ruta 5: Finns läkarintyg?")
-    check(page, "10-ruta5")
-    decide(page, "Ja – vidare till Ruta 7", "Ruta 7: Individ sjukskriven med läkarintyg")
-    decide(page, "Nästa steg: Ruta 8", "Ruta 8: Läkarintyg komplett?")
-    check(page, "11-ruta8")
-    decide(page, "Nej – vidare till Ruta 9", "Ruta 9: Rehabiliteringsförfrågan")
-    check(page, "12-ruta9")
+    # Along the map the suite runs with (the shipped one: Ruta 3, 4, 5, Ja → 7, 8, Nej → 9; a förbund's
+    # edited map takes its own way) to the ruta that offers the förfrågan.
+    pm = live_app.extensions["catalogue"].process_map
+    target = next(r.id for r in pm.lane("soc1").rutor if "rehabiliteringsforfragan" in r.blankett_ids)
+    for n, ruta_id in enumerate(way(pm, "soc1.1b", target)):
+        ruta = pm.ruta(ruta_id)
+        label = r"\s+".join(map(re.escape, ruta.label.split()))  # the page may break or pad the spaces
+        decide(page, re.compile(rf"(Nästa steg:|vidare till)\s+{label}(?!\w)"), f"{ruta.label}: {ruta.title}")
+        check(page, f"{8 + n:02d}-{ruta_id}")
 
     # The wizard: every empty field is typed, page by page, until Granska.
     page.get_by_role("link", name="Fyll i Rehabiliteringsförfrågan").click()
@@ -256,7 +256,7 @@ def press_enter_on(page, text: str, heading) -> None:
     expect(h1(page)).to_have_text(heading)
 
 
-def test_a_decision_with_the_keyboard_only(page, live_server):
+def test_a_decision_with_the_keyboard_only(page, live_server, live_app):
     login(page, live_server)
     expect(h1(page)).to_have_text(f"Välkommen, {SARA}")
     press_enter_on(page, "Ärenden", "Ärenden")
@@ -264,11 +264,13 @@ def test_a_decision_with_the_keyboard_only(page, live_server):
     press_enter_on(page, "Fortsätt i processen", re.compile("^Ruta "))
     save = "Spara beslutet och gå vidare"
 
-    # The demo ärende starts in Ruta 1b; a step with one way out has that way already chosen.
+    # The demo ärende starts in Ruta 1b; a step with one way out has that way already chosen. The way
+    # to the decision "Finns läkarintyg?" is the map's (Ruta 3, 4, 5 on the shipped map).
     expect(h1(page)).to_have_text(re.compile("^Ruta 1b: "))
-    press_enter_on(page, save, "Ruta 3: Kartläggning")
-    press_enter_on(page, save, "Ruta 4: Förändringsplan")
-    press_enter_on(page, save, "Ruta 5: Finns läkarintyg?")
+    pm = live_app.extensions["catalogue"].process_map
+    decision = next(r.id for r in pm.lane("soc1").rutor if r.title == "Finns läkarintyg?")
+    for ruta_id in way(pm, "soc1.1b", decision):
+        press_enter_on(page, save, f"{pm.ruta(ruta_id).label}: {pm.ruta(ruta_id).title}")
 
     # Saving without choosing Ja or Nej: the error summary is announced and takes the focus.
     tab_to(page, lambda f: f["text"] == save)
@@ -296,8 +298,9 @@ def test_a_decision_with_the_keyboard_only(page, live_server):
     # Shift+Tab back from the note to the chosen radio, then on to the button.
     tab_to(page, lambda f: f["tag"] == "textarea")
     tab_to(page, lambda f: f["type"] == "radio", key="Shift+Tab")
-    press_enter_on(page, save, "Ruta 7: Individ sjukskriven med läkarintyg")
-    expect(page.get_by_role("status").filter(has_text="Ärendet står nu i Ruta 7")).to_be_visible()
+    ja = next(e.target for e in pm.targets(decision) if e.kind == "yes")
+    press_enter_on(page, save, f"{pm.ruta(ja).label}: {pm.ruta(ja).title}")
+    expect(page.get_by_role("status").filter(has_text=f"Ärendet står nu i {pm.ruta(ja).label}")).to_be_visible()
 
 
 def test_another_enhet_gets_the_swedish_404(page, live_server):
