@@ -14,7 +14,6 @@ import copy
 import io
 import logging
 import mimetypes
-import os
 import threading
 from dataclasses import dataclass, field
 from datetime import date
