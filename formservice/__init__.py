@@ -182,6 +182,7 @@ class KeysMissing(RuntimeError):
 
         from .arenden import keycheck
         from .doctor import models  # noqa: F401 — every wing's encrypted tables are mapped before asking
+        from .samverkan import models as _samverkan  # noqa: F401
 
         self.data = keycheck.stored_data(database_url)
         super().__init__(keycheck.keys_missing_line(Path(key_file), database_url, self.data))

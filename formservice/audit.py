@@ -70,6 +70,11 @@ ACTIONS = {
     "uppfoljning_visad": "Uppföljning visad",
     "uppfoljning_rapport": "Uppföljningsrapport framtagen",
     "sus_underlag": "SUS-underlag visat eller hämtat",
+    "document_sent": "Handling skickad till annan part",
+    "handover_accepted": "Inkommande handling mottagen",
+    "handover_returned": "Inkommande handling returnerad",
+    "handover_answered": "Inkommande handling besvarad",
+    "samverkan_visad": "Delad handling visad av annan part",
 }
 
 

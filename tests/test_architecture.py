@@ -18,7 +18,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "formservice"
 INFRASTRUCTURE = {"config", "db", "crypto", "audit", "security", "paths", "schema", "backup", "jobs"}
 # The top of the house: the app factory, the command and the server may import anything.
 TOP = {"__init__", "cli", "server"}
-WINGS = {"accounts", "processkarta", "blanketter", "rendering", "arenden", "doctor", "uppfoljning", "web"}
+WINGS = {"accounts", "processkarta", "blanketter", "rendering", "arenden", "doctor", "uppfoljning", "samverkan",
+         "web"}
 
 # Which parts of formservice each wing may import (besides itself).
 ALLOWED = {
@@ -29,8 +30,9 @@ ALLOWED = {
     "arenden": INFRASTRUCTURE | {"accounts", "blanketter", "rendering", "processkarta"},
     "doctor": INFRASTRUCTURE | {"arenden", "accounts", "blanketter", "rendering", "processkarta"},
     "uppfoljning": INFRASTRUCTURE | {"arenden", "accounts", "blanketter", "processkarta", "rendering", "doctor"},
+    "samverkan": INFRASTRUCTURE | {"arenden", "accounts", "blanketter", "rendering", "processkarta", "doctor"},
     "web": INFRASTRUCTURE | WINGS - {"web"},
-    "migrations": INFRASTRUCTURE | {"accounts", "arenden", "doctor", "uppfoljning"},
+    "migrations": INFRASTRUCTURE | {"accounts", "arenden", "doctor", "uppfoljning", "samverkan"},
     **{name: INFRASTRUCTURE for name in INFRASTRUCTURE},
 }
 # Third-party packages a part must not import.

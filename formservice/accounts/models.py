@@ -75,6 +75,9 @@ class Enhet(Base):
     telefon: Mapped[str] = mapped_column(String(40), default="")
     typ: Mapped[str] = mapped_column(String(40), default="socialtjanst")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The enhet's funktionsadress: the e-mail of a function (never a person's), told when a
+    # hand-over arrives in the enhet's inbox in formservice (samverkan; migration 0022).
+    funktionsadress: Mapped[str] = mapped_column(String(254), default="", server_default="")
 
     organisation: Mapped[Organisation] = relationship(back_populates="enheter")
     users: Mapped[list["User"]] = relationship(back_populates="enhet")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
@@ -22,7 +21,7 @@ from formservice.accounts.models import User
 from formservice.arenden import statistik
 from formservice.arenden.models import Arende, Dokument, Handelse
 from formservice.arenden.operations import keyring, move, new_public_id, require_open, store_answers
-from formservice.arenden.registry import document_context
+from formservice.arenden.registry import context_of
 from formservice.blanketter.model import FILLABLE_ROLES, Blankett, field_role
 from formservice.blanketter.validation import validate_fields
 from formservice.db import utcnow
@@ -154,6 +153,9 @@ def get_svar(arende: Arende, public_id: str) -> Svar | None:
     return db.session().scalar(select(Svar).where(Svar.arende_id == arende.id, Svar.public_id == public_id))
 
 
+# How an answer came in, for the history ("läkarens svar registrerat (…)").
+SOURCE_TEXT = {"pdf": "uppladdad PDF", "papper": "från pappersblankett", "online": "besvarad i formservice av vården"}
+
 # Confirming an answer older than the current one: which of the two stays current (the form's
 # radio buttons; the default keeps the newer).
 KEEP_NEWER, MAKE_CURRENT = "nyare", "detta"
@@ -193,7 +195,7 @@ def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Map
     svar.answers_enc = kr.encrypt_json(clean)
     svar.confirmed_at = utcnow()
     svar.confirmed_by = user.id
-    source = "uppladdad PDF" if svar.source == "pdf" else "från pappersblankett"
+    source = SOURCE_TEXT.get(svar.source, svar.source)
     dbs = db.session()
     if newer is not None and choice == KEEP_NEWER:
         svar.status = SUPERSEDED  # in the history, with its archive copy; the newer answer stays current
@@ -238,7 +240,8 @@ def archive_pdf(user: User, arende: Arende, dok: Dokument, blankett: Blankett, a
     from formservice.rendering import pdf as pdf_rendering
 
     values = dict(keyring().decrypt_json(dok.values_enc, {}), **answers)
-    ctx = replace(document_context(user, dok.document_number), created=dok.created_at.date())
+    # The document's own organisation and day, also when a doctor of the region answers online.
+    ctx = context_of(dok)
     copies = pdf_rendering.copies(blankett, values)
     return pdf_rendering.render_document(copies, ctx, variant=pdf_rendering.ARCHIVE_VARIANT).pdf
 

@@ -25,7 +25,7 @@ class Svar(Base):
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     arende_id: Mapped[int] = mapped_column(ForeignKey("arende.id", ondelete="CASCADE"), index=True)
     dokument_id: Mapped[int] = mapped_column(ForeignKey("dokument.id", ondelete="CASCADE"), index=True)
-    source: Mapped[str] = mapped_column(String(20))  # "pdf" | "papper"
+    source: Mapped[str] = mapped_column(String(20))  # "pdf" | "papper" | "online" (the doctor in formservice)
     status: Mapped[str] = mapped_column(String(20), default="granskas")  # granskas | bekraftad | ersatt
     answers_enc: Mapped[bytes] = mapped_column(LargeBinary)
     pdf_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # archive copy rendered from the confirmed answers
@@ -35,3 +35,13 @@ class Svar(Base):
     confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
 
     dokument: Mapped[Dokument] = relationship()
+
+    @property
+    def source_label(self) -> str:
+        """How the answer came, as the ärende's pages say it."""
+        return {"pdf": "uppladdad PDF", "papper": "pappersblankett", "online": "besvarat i formservice"}.get(
+            self.source, self.source)
+
+    @property
+    def came_in_word(self) -> str:
+        return {"pdf": "inläst", "papper": "inskrivet", "online": "besvarat"}.get(self.source, self.source)

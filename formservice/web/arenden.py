@@ -19,8 +19,11 @@ from formservice.rendering import fonts
 from formservice.rendering.display import format_value
 from formservice.arenden.operations import local_today
 
+from formservice.samverkan import operations as samverkan_ops
+
 from .paging import page_number, posted_version
 from .processkarta import arende_map, require_on_map
+from .samverkan import panel as samverkan_panel
 
 bp = Blueprint("arenden", __name__, url_prefix="/arenden")
 NOTE_MAX_LENGTH = 1000  # a note to the history on a step
@@ -218,7 +221,7 @@ def show(public_id: str, reopen_note: str = "", reopen_error: str | None = None)
                            drafts=arenden.drafts(arende), blanketter=cat.blanketter,
                            statuses=DOKUMENT_STATUS, doctor_answers=answers, format_value=format_value,
                            reopen_note=reopen_note, reopen_error=reopen_error,
-                           sus_applies=sus.applies(arende)), 400 if reopen_error else 200
+                           sus_applies=sus.applies(arende), **samverkan_panel(arende)), 400 if reopen_error else 200
 
 
 # ---------------------------------------------------------------- where is the case?
@@ -287,6 +290,7 @@ def close(public_id: str):
         if not errors:
             closing.close(user, arende, reason=form["reason"], on=on, note=form["note"] or None,
                           expected_version=arende.version, sus_values=sus_values)
+            samverkan_ops.tell_linked_of_closing(user, arende)
             audit.record("arende_changed", user=user, object_type="arende", object_id=arende.public_id,
                          detail="avslutat")
             flash(f"Ärendet är avslutat: {closing.reason_title(form['reason'])}.", "success")

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from markupsafe import Markup, escape
 
 from formservice.accounts.login import guarded_unless
-from formservice.processkarta import layout
+from formservice.processkarta import layout, parter
 from formservice.processkarta.model import UnknownIdError
 
 bp = Blueprint("processkarta", __name__)
@@ -74,6 +74,21 @@ def arende_map(process_map, history, current: str):
     if not walked.lanes:
         return None, walked
     return drawing(process_map, walked.lanes, layout.LANE), walked
+
+
+def parties_map(process_map, positions):
+    """Vem gör vad nu: (drawing, parties) for several parties' current positions at once.
+
+    ``positions`` are parter.Position, objects with ruta_id, party, since, own, or tuples
+    (ruta_id, party, since, own). The drawing has just the lanes those rutor are in (map order,
+    layout.LANE); ``parties`` lists every position (own first, then the map's reading order, then
+    the rutor the map lacks, which are not drawn) with its marker ("Ni", "1", …) and, per ruta,
+    the markers' places. The drawing is None when no position is on the map."""
+    parties = parter.place(process_map, positions)
+    if not parties.lanes:
+        return None, parties
+    d = drawing(process_map, parties.lanes, layout.LANE)
+    return d, parter.marked(parties, d)
 
 
 def incoming_edges(process_map, ruta_id: str) -> list[tuple[object, object]]:
