@@ -88,9 +88,11 @@ def _build_app(test_config: dict | None) -> "Flask":
     security.init_app(app)
 
     from . import doctor
+    from .samverkan import records as samverkan_records
     from .web import register_blueprints
 
     doctor.install()
+    samverkan_records.install()
     register_blueprints(app)
     app.jinja_env.bytecode_cache = _COMPILED_TEMPLATES
     from .rendering.pdf import use_bytecode_cache

@@ -61,6 +61,10 @@ class EnhetForm(TextForm):
     postnummer = _text("Postnummer", 10, render_kw={"autocomplete": "postal-code", "inputmode": "numeric"})
     ort = _text("Ort", 100, render_kw={"autocomplete": "address-level2"})
     telefon = _text("Telefon", 40, render_kw={"autocomplete": "tel"})
+    funktionsadress = StringField(
+        "Funktionsadress (e-post)", validators=[Optional(), EMAIL, Length(max=254, message="Högst 254 tecken.")],
+        description="Enhetens funktionsbrevlåda, aldrig en persons adress. Den får ett meddelande utan "
+                    "personuppgifter när en annan part skickar en handling till enhetens inkorg i formservice.")
 
 
 class UserForm(TextForm):

@@ -8,6 +8,7 @@ the audit log in the same transaction.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -103,6 +104,10 @@ def save_settings(admin: User, texts: Mapping[str, str], known: Mapping[str, str
 
 
 # ---------------------------------------------------------------- enheter
+# An e-mail address (a function's mailbox): one @, a dot in the domain, no spaces, at most 254.
+_FUNCTION_ADDRESS = re.compile(r"(?=.{3,254}$)[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
 @dataclass
 class EnhetData:
     namn: str
@@ -111,6 +116,7 @@ class EnhetData:
     postnummer: str = ""
     ort: str = ""
     telefon: str = ""
+    funktionsadress: str = ""
 
     def cleaned(self) -> "EnhetData":
         data = EnhetData(**{k: (v or "").strip() for k, v in vars(self).items()})
@@ -128,6 +134,8 @@ class EnhetData:
         for name, limit in (("utdelningsadress", 200), ("ort", 100), ("telefon", 40)):
             if len(getattr(data, name)) > limit:
                 raise AccountError(f"{name.capitalize()}: högst {limit} tecken.")
+        if data.funktionsadress and not _FUNCTION_ADDRESS.fullmatch(data.funktionsadress):
+            raise AccountError("Funktionsadressen ska vara en e-postadress, t.ex. finsamteam@kommun.se.")
         return data
 
 

@@ -413,7 +413,7 @@ def extract_rows(arende: Arende, catalogue) -> tuple[list[dict[str, Any]], list[
         blankett = catalogue.blanketter.get(svar.dokument.blankett_id)
         values = keyring().decrypt_json(svar.answers_enc, {})
         out.append({"dokumentnummer": svar.dokument.document_number,
-                    "kalla": "uppladdad PDF" if svar.source == "pdf" else "pappersblankett",
+                    "kalla": svar.source_label,
                     "status": status.get(svar.status, svar.status), "inlast": _local(svar.created_at),
                     "bekraftat": _local(svar.confirmed_at) if svar.confirmed_at else None,
                     "svar": labelled_values([blankett], values) if blankett else []})

@@ -65,9 +65,14 @@ def consent_holds(ov: Overlamning, today: date | None = None) -> bool:
 
 
 # ---------------------------------------------------------------- the recipient's side
+# Who works an enhet's inbox: its caseworkers. An uppföljare sees statistics only, and an admin
+# administers – neither needs another party's health data, even in their own enhet.
+NO_INBOX = ("uppfoljare", "admin")
+
+
 def _for_enhet(user: User):
-    """The hand-overs addressed to the user's own enhet (an uppföljare has no inbox)."""
-    if user.role == "uppfoljare":
+    """The hand-overs addressed to the user's own enhet (caseworkers only, see NO_INBOX)."""
+    if user.role in NO_INBOX:
         return select(Overlamning).where(Overlamning.id < 0)
     return select(Overlamning).where(Overlamning.till_enhet_id == user.enhet_id)
 

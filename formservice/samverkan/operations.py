@@ -138,6 +138,8 @@ def give_back(user: User, ov: Overlamning, reason: str) -> None:
                               beslut=_cut(f"{ov.dokument.document_number} returnerad av "
                                           f"{access.enhet_label(ov.till_enhet)}"),
                               note_enc=kr.encrypt_json(reason)))
+    db.session().flush()
+    _settle(user, ov)
     audit.record("handover_returned", user=user, object_type="overlamning", object_id=ov.public_id, commit=False)
     db.session().commit()
     _notify(ov.fran_enhet, f"En handling har returnerats till {ov.fran_enhet.namn} i formservice", ov.public_id + "-r",
@@ -204,14 +206,20 @@ def _answered(user: User, ov: Overlamning, own: Arende, said: str) -> None:
     dbs.add(Handelse(arende_id=sender.id, user_id=user.id, kind="samverkan", from_ruta=sender.ruta,
                      to_ruta=sender.ruta, beslut=_cut(f"{ov.dokument.document_number} besvarad av "
                                                       f"{access.enhet_label(ov.till_enhet)}: {said}")))
-    open_ones = [o for o in access.sent_for_document(sender, ov.dokument_id)
-                 if o.status in ("skickad", "mottagen") and o.id != ov.id]
-    if not open_ones:
-        _forward(user, sender, ov.dokument, "besvarad")
+    _settle(user, ov)
     audit.record("handover_answered", user=user, object_type="overlamning", object_id=ov.public_id, commit=False)
     dbs.commit()
     _notify(ov.fran_enhet, f"Svar till {ov.fran_enhet.namn} i formservice", ov.public_id + "-s",
             "En handling som ni skickat har besvarats. Se ärendet i formservice.")
+
+
+def _settle(user: User, ov: Overlamning) -> None:
+    """The sender's document is besvarad when every recipient that kept it has answered (a return
+    is no answer, but no longer waited for)."""
+    others = access.sent_for_document(ov.fran_arende, ov.dokument_id)
+    waiting = [o for o in others if o.status in ("skickad", "mottagen")]
+    if not waiting and any(o.status == "besvarad" for o in others):
+        _forward(user, ov.fran_arende, ov.dokument, "besvarad")
 
 
 def _forward(user: User, arende: Arende, dok: Dokument, status: str) -> None:

@@ -114,7 +114,8 @@ def enheter():
 
 def _enhet_data(form: EnhetForm) -> admin_ops.EnhetData:
     return admin_ops.EnhetData(namn=form.namn.data, typ=form.typ.data, utdelningsadress=form.utdelningsadress.data,
-                               postnummer=form.postnummer.data, ort=form.ort.data, telefon=form.telefon.data)
+                               postnummer=form.postnummer.data, ort=form.ort.data, telefon=form.telefon.data,
+                               funktionsadress=form.funktionsadress.data)
 
 
 @bp.route("/enheter/ny", methods=["GET", "POST"], defaults={"enhet_id": None})
