@@ -151,7 +151,7 @@ def test_finsamteam_consent_covers_only_the_parties_ticked(app, dbs, make_user):
         consents.record(user, a, blankett, clean)
         missing = consents.missing_for(cat, a, cat.blanketter["finsamteam_anmalan"], date.today())
         assert missing == ["jobbtorg", "socialtjanst", "vard"]
-        assert consents.party_names(missing) == "Jobbtorg Stockholm, Socialtjänsten och Hälso- och sjukvården"
+        assert consents.party_names(missing) == "Jobbtorg, Socialtjänsten och Hälso- och sjukvården"
         assert consents.missing_for(cat, a, cat.blanketter["forandringsplan"], date.today()) == []
         # The Finsamteam samtycke does not count for the förfrågan to the doctor: its own
         # sekretessmedgivande does, even when the Finsamteam consent names hälso- och sjukvården.

@@ -61,6 +61,19 @@ def forbund_choices(org: Organisation) -> list[tuple[str, str]]:
     return [("", "Inget samordningsförbund"), *((str(o.id), o.namn) for o in rows)]
 
 
+def set_logo(admin: User, data: bytes | None) -> Organisation:
+    """Set (an upload, checked and re-encoded: logo.LogoError) or remove (None) the logo of the
+    admin's organisation."""
+    from . import logo
+
+    org = admin.enhet.organisation
+    org.logo = logo.clean(data) if data is not None else None
+    org.logo_andrad = utcnow()
+    _record(admin, "organisation_changed", "organisation", org.id, "logotyp" if data is not None else "logotyp borttagen")
+    db.session().commit()
+    return org
+
+
 def update_organisation(admin: User, namn: str, typ: str, *, kontakt_epost: str | None = None,
                         kontakt_telefon: str | None = None, uppfoljning_delas: bool | None = None,
                         forbund_id: int | None | bool = False) -> Organisation:

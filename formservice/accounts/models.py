@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, LargeBinary, String, Text, false
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from formservice.db import Base, utcnow
 
@@ -59,8 +59,16 @@ class Organisation(Base):
     # förbund that sees the organisation's shared follow-up.
     forbund_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="SET NULL"), nullable=True)
     forbund: Mapped["Organisation | None"] = relationship(remote_side=[id], foreign_keys=[forbund_id])
+    # The organisation's logo as its admin uploaded it, re-encoded (accounts/logo.py): in the page
+    # header and at the top of its blanketter (migration 0023). Not personal data.
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+    logo_andrad: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     enheter: Mapped[list["Enhet"]] = relationship(back_populates="organisation")
+
+
+# Whether an organisation has a logo, without loading it (every page's header asks).
+Organisation.has_logo = column_property(Organisation.__table__.c.logo.isnot(None))
 
 
 class Enhet(Base):

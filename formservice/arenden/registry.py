@@ -48,7 +48,8 @@ def register_fillable_copy(maker: FillableCopyMaker) -> None:
 def document_context(user: User, document_number: str | None = None) -> DocumentContext:
     """What a produced document knows about who produced it (dated in Swedish time)."""
     return DocumentContext(organisation=user.enhet.organisation.namn, document_number=document_number,
-                           created=datetime.now(STOCKHOLM).date(), config=organisation_settings(user))
+                           created=datetime.now(STOCKHOLM).date(), config=organisation_settings(user),
+                           logo=user.enhet.organisation.logo)
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: the number is read off paper
 
@@ -220,7 +221,7 @@ def context_of(dok: Dokument) -> DocumentContext:
     organisation = dbs.get(Enhet, arende.enhet_id).organisation
     created = dok.created_at.replace(tzinfo=UTC).astimezone(STOCKHOLM).date()
     return DocumentContext(organisation=organisation.namn, document_number=dok.document_number, created=created,
-                           config=settings_of(organisation))
+                           config=settings_of(organisation), logo=organisation.logo)
 
 
 def _complete(dok: Dokument, job: documents.PrintJob | None) -> None:

@@ -58,7 +58,7 @@ PARTIES = {
     "vard": "Hälso- och sjukvården",
     "fk": "Försäkringskassan",
     "af": "Arbetsförmedlingen",
-    "jobbtorg": "Jobbtorg Stockholm",
+    "jobbtorg": "Jobbtorg",  # the kommun's own (Jobbtorg Stockholm in the demo förbund's blanketter)
     # Not an authority one shares with but the follow-up register of the Samordningsförbund: only
     # the SUS samtycke names it (arenden/consents.SUS_KIND).
     "sus": "SUS, Samordningsförbundets uppföljning hos Försäkringskassan",

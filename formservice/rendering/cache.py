@@ -38,7 +38,8 @@ def fingerprint(forms_dir: Path, official: Mapping[str, Any], extra: Iterable[Pa
 def request_key(fingerprint_: str, blankett_id: str, fmt: str, raw: Mapping[str, Any], ctx: Any) -> str:
     """The key of one render request: equal keys give equal bytes."""
     material = {"f": fingerprint_, "b": blankett_id, "fmt": fmt, "v": raw,
-                "ctx": [ctx.organisation, ctx.document_number, str(ctx.created), dict(ctx.config)]}
+                "ctx": [ctx.organisation, ctx.document_number, str(ctx.created), dict(ctx.config),
+                        hashlib.sha256(getattr(ctx, "logo", None) or b"").hexdigest()]}
     return hashlib.sha256(json.dumps(material, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 

@@ -18,7 +18,8 @@ from typing import Any
 from docx.opc.packuri import PackURI
 from docx.opc.pkgwriter import PackageWriter
 from docx.oxml.ns import qn
-from docxtpl import DocxTemplate
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment
 
 from formservice.rendering import display, wordml
@@ -153,7 +154,10 @@ def _filled(blankett: Any, values: Mapping[str, Any], ctx: Any, recipient: Mappi
     """The blankett's template filled with ``values``: a python-docx Document."""
     data, key = _template_bytes(blankett.id, template_directory, with_key=True)
     template = _CompiledTemplate(data, key)
-    template.render(docx_context(blankett, values, ctx, recipient), jinja_env=_JINJA, autoescape=True)
+    context = docx_context(blankett, values, ctx, recipient)
+    logo = getattr(ctx, "logo", None)
+    context["logo"] = InlineImage(template, io.BytesIO(logo), height=Mm(7)) if logo else ""
+    template.render(context, jinja_env=_JINJA, autoescape=True)
     props = template.docx.core_properties
     # organisation and blankett only: never the individ's name or personnummer
     props.title = blankett.title

@@ -220,7 +220,9 @@ class TemplateBuilder:
         wordml.widths(table, (CONTENT_WIDTH * 0.42, CONTENT_WIDTH * 0.58))
         left, right = table.rows[0].cells
         own = self.b.masthead == "issuer"  # another authority's own form: its name, never ours
-        wordml.cell_text(left, literal(self.b.issuer) if own else tag("organisation"), size=10.5, bold=True)
+        # The organisation's own masthead: its logo (an image docx.py puts in, 7 mm high) before its name.
+        wordml.cell_text(left, literal(self.b.issuer) if own else "{% if logo %}{{ logo }} {% endif %}" + tag("organisation"),
+                         size=10.5, bold=True)
         left.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.BOTTOM
         p = wordml.cell_text(right, tag("header_title"), size=8)  # with the issuer unless the masthead names it
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT

@@ -10,6 +10,7 @@ once per process (lazily, under a lock) and reused by every render.
 """
 from __future__ import annotations
 
+import base64
 import copy
 import io
 import logging
@@ -53,6 +54,23 @@ class DocumentContext:
     document_number: str | None = None
     created: date = field(default_factory=date.today)
     config: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # The organisation's logo (a PNG its admin uploaded, re-encoded by accounts/logo.py), printed
+    # beside its name at the top of each page of its own blanketter.
+    logo: bytes | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def logo_url(self) -> str | None:
+        return LOGO_PREFIX + base64.b64encode(self.logo).decode("ascii") if self.logo else None
+
+    def logo_width(self, height_mm: float) -> float:
+        """The logo's width in mm at this height (from the PNG's IHDR: width, height in pixels)."""
+        width, height = int.from_bytes(self.logo[16:20], "big"), int.from_bytes(self.logo[20:24], "big")
+        return round(height_mm * width / max(height, 1), 2)
+
+
+# The one data: URL the print fetcher accepts: the organisation's logo as PNG, at most this size.
+LOGO_PREFIX = "data:image/png;base64,"
+LOGO_MAX_BYTES = 512 * 1024
 
 
 class Rendered(NamedTuple):
@@ -100,6 +118,8 @@ class RestrictedURLFetcher(URLFetcher):
         return path
 
     def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
+        if url.startswith(LOGO_PREFIX):
+            return self._logo(url)
         path = self.resolve(url)
         stat = path.stat()
         key = (str(path), stat.st_size, stat.st_mtime_ns)
@@ -109,6 +129,18 @@ class RestrictedURLFetcher(URLFetcher):
             self._cache[key] = body
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(path.as_uri(), body, {"Content-Type": content_type})
+
+
+    def _logo(self, url: str) -> URLFetcherResponse:
+        """The organisation's logo, inline: a PNG (checked by its signature) of bounded size. Only our
+        templates write a data: URL (values are escaped text, never a URL)."""
+        try:
+            body = base64.b64decode(url[len(LOGO_PREFIX):], validate=True)
+        except ValueError:
+            raise self._refuse("not base64", "data") from None
+        if len(body) > LOGO_MAX_BYTES or not body.startswith(b"\x89PNG\r\n\x1a\n"):
+            raise self._refuse("not a logo", "data")
+        return URLFetcherResponse("data:image/png", body, {"Content-Type": "image/png"})
 
 
 # ----------------------------------------------------------------- shared machinery

@@ -11,6 +11,8 @@ def register_blueprints(app) -> None:
                    admin_gallring, admin_registerutdrag, admin_processkarta, uppfoljning, jobb, api):
         app.register_blueprint(module.bp)
 
+    from flask import url_for
+
     from formservice.accounts.login import current_user
     from formservice.accounts.operations import settings_of
     from formservice.blanketter.model import issuer_name
@@ -23,6 +25,8 @@ def register_blueprints(app) -> None:
         org = user.enhet.organisation if user is not None else None
         return {"current_user": user, "organisation_name": org.namn if org else app.config["ORGANISATION_NAME"],
                 "forbund_name": org.forbund.namn if org is not None and org.forbund is not None else "",
+                "organisation_logo": (url_for("main.logo", v=int(org.logo_andrad.timestamp()))
+                                      if org is not None and org.has_logo and org.logo_andrad else None),
                 "idle_seconds": int(app.permanent_session_lifetime.total_seconds())}
 
     @app.template_filter("utgivare")

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from formservice import audit
 from formservice.accounts import administration as admin_ops
 from formservice.accounts.admin_forms import EnhetForm, OrganisationForm, options
+from formservice.accounts.logo import UPLOAD_MAX_BYTES as LOGO_UPLOAD_MAX, LogoError
 from formservice.accounts.login import admin_required, current_user, is_locked
 from formservice.accounts.models import ENHET_TYPES, ORGANISATION_TYPES
 from formservice.accounts.operations import AccountError, organisation_settings, user_names
@@ -60,6 +61,28 @@ def organisation():
         400 if form.errors else 200
 
 
+@bp.post("/organisation/logotyp")
+@admin_required
+def logo():
+    """Upload or remove the organisation's logo (its own form on the organisation page)."""
+    user = current_user()
+    if request.form.get("action") == "ta_bort":
+        admin_ops.set_logo(user, None)
+        flash("Logotypen är borttagen.", "success")
+        return redirect(url_for("admin.organisation"))
+    upload = request.files.get("logotyp")
+    try:
+        admin_ops.set_logo(user, upload.read(LOGO_UPLOAD_MAX + 1) if upload and upload.filename else b"")
+    except LogoError as exc:
+        form = OrganisationForm(obj=user.enhet.organisation)
+        form.forbund_id.choices = options(admin_ops.forbund_choices(user.enhet.organisation))
+        form.forbund_id.data = str(user.enhet.organisation.forbund_id or "")
+        return render_template("web/admin/organisation.html", form=form, types=ORGANISATION_TYPES,
+                               logo_error=str(exc)), 400
+    flash("Logotypen är sparad. Den står i sidhuvudet och på organisationens blanketter från och med nu.", "success")
+    return redirect(url_for("admin.organisation"))
+
+
 @bp.route("/organisation/texter", methods=["GET", "POST"])
 @admin_required
 def texts():
@@ -97,7 +120,7 @@ def texts_pdf():
         abort(404)
     texts = {k: v for k, v in _texts_from(request.form).items() if v.strip()}
     ctx = DocumentContext(organisation=user.enhet.organisation.namn, document_number="FÖRHANDSGRANSKNING",
-                          config=texts)
+                          config=texts, logo=user.enhet.organisation.logo)
     doc = documents.produce_pdf(cat, blankett_id, {}, ctx)
     response = current_app.response_class(doc.content, mimetype=doc.mimetype)
     response.headers["Content-Disposition"] = f'inline; filename="forhandsgranskning-{blankett_id}.pdf"'

@@ -9,6 +9,18 @@ from formservice.arenden.operations import local_today
 bp = Blueprint("main", __name__)
 
 
+@bp.get("/organisation/logotyp.png")
+@login_required
+def logo():
+    """The signed-in user's organisation's logo (re-encoded PNG); 404 when it has none."""
+    org = current_user().enhet.organisation
+    if not org.logo:
+        return current_app.response_class("Ingen logotyp", status=404, mimetype="text/plain")
+    response = current_app.response_class(org.logo, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
 @bp.get("/")
 @login_required
 def index():
