@@ -223,7 +223,7 @@ def demo(if_empty, login_help_only, exempelarenden):
     from sqlalchemy import select
 
     from . import db
-    from .arenden import demo as demo_module
+    from .samverkan import demo as demo_module  # the whole demo: accounts, Tolvan, the hand-overs
 
     if login_help_only:
         if demo_module.is_present():

@@ -23,16 +23,32 @@ DEMO_USERS = [
      "adam.demo@example.se", "skarholmen"),
     ("uppf.demo", "uppfoljare", "Ulla Uppföljare", "Utvecklingsledare", "08-000 00 05",
      "ulla.demo@example.se", "exempel"),
+    ("fk.demo", "handlaggare", "Frida Försäkringshandläggare", "Handläggare", "08-000 00 06",
+     "frida.demo@example.se", "fk"),
+    ("af.demo", "arbetsformedlare", "Anders Arbetsförmedlare", "Arbetsförmedlare", "08-000 00 07",
+     "anders.demo@example.se", "af"),
+    ("koord.demo", "koordinator", "Kim Koordinator", "Koordinator", "08-000 00 08",
+     "kim.demo@example.se", "finsamteam"),
 ]
 
 DEMO_ENHETER = {
+    # organisation, namn, utdelningsadress, postnummer, ort, telefon, typ (the party), funktionsadress
     "skarholmen": ("stockholm", "Skärholmen – Ekonomiskt bistånd", "Demovägen 1", "127 00", "Skärholmen",
-                   "08-000 10 00"),
-    "farsta": ("stockholm", "Farsta – Ekonomiskt bistånd", "Exempelgatan 2", "123 00", "Farsta", "08-000 20 00"),
-    "vardcentral": ("region", "Vårdcentral Demo", "Testvägen 3", "127 01", "Skärholmen", "08-000 30 00"),
+                   "08-000 10 00", "socialtjanst", "ekonomiskt.bistand.skarholmen@example.se"),
+    "farsta": ("stockholm", "Farsta – Ekonomiskt bistånd", "Exempelgatan 2", "123 00", "Farsta", "08-000 20 00",
+               "socialtjanst", "ekonomiskt.bistand.farsta@example.se"),
+    "vardcentral": ("region", "Vårdcentral Demo", "Testvägen 3", "127 01", "Skärholmen", "08-000 30 00",
+                    "vard", "vardcentral.demo@example.se"),
     # Generated ärenden for the follow-up live here, apart from the caseworkers' own enheter.
     "exempel": ("stockholm", "Exempelenheten (genererade ärenden för uppföljningen)", "Exempelgatan 9", "123 00",
-                "Stockholm", "08-000 40 00"),
+                "Stockholm", "08-000 40 00", "socialtjanst", "exempelenheten@example.se"),
+    "fk": ("fk", "Försäkringskassan, samordning Stockholm", "Provgatan 5", "127 02", "Skärholmen", "08-000 50 00",
+           "forsakringskassan", "samordning.stockholm@example.se"),
+    "af": ("af", "Arbetsförmedlingen Stockholm syd", "Provgatan 7", "127 03", "Skärholmen", "08-000 60 00",
+           "arbetsformedlingen", "stockholm.syd@example.se"),
+    # The förbund's own enhet: the Finsamteam's koordinator receives the anmälningar.
+    "finsamteam": ("forbund", "Finsamteam Skärholmen", "Demovägen 11", "127 00", "Skärholmen", "08-000 70 00",
+                   "finsam", "finsamteam.skarholmen@example.se"),
 }
 EXAMPLE_ENHET = "exempel"
 EXAMPLE_ARENDEN = 1200
@@ -42,9 +58,11 @@ DEMO_ORGANISATIONER = {
         "finsam_koordinator_adress": "Finsamteamets koordinator\nSamordningsförbundet Stockholms stad\nBox 000\n100 00 Stockholm",
     }),
     "region": ("Region Stockholm (demo)", "region", {}),
+    "fk": ("Försäkringskassan (demo)", "myndighet", {}),
+    "af": ("Arbetsförmedlingen (demo)", "myndighet", {}),
     "forbund": ("Samordningsförbundet Stockholms stad (demo)", "samordningsforbund", {}),
 }
-DEMO_MEMBERS = ("stockholm", "region")  # members of the demo förbund
+DEMO_MEMBERS = ("stockholm", "region", "fk", "af")  # members of the demo förbund
 
 
 def seed(password: str, *, only_if_empty: bool = False) -> bool:
@@ -62,13 +80,19 @@ def seed(password: str, *, only_if_empty: bool = False) -> bool:
     for key in DEMO_MEMBERS:
         orgs[key].forbund_id = orgs["forbund"].id
     enheter = {}
-    for key, (org_key, namn, adress, postnr, ort, tel) in DEMO_ENHETER.items():
+    for key, (org_key, namn, adress, postnr, ort, tel, typ, funktionsadress) in DEMO_ENHETER.items():
         enhet = dbs.scalar(select(Enhet).where(Enhet.namn == namn))
         if enhet is None:
             enhet = Enhet(organisation_id=orgs[org_key].id, namn=namn, utdelningsadress=adress,
-                          postnummer=postnr, ort=ort, telefon=tel)
+                          postnummer=postnr, ort=ort, telefon=tel, typ=typ, funktionsadress=funktionsadress)
             dbs.add(enhet)
             dbs.flush()
+        elif enhet.organisation_id == orgs[org_key].id:
+            # A demo made before the enheter had a party and an inbox: given the demo's now (an
+            # enhet still at the column's defaults only, so an admin's own choice stays).
+            if enhet.typ == "socialtjanst" and typ != "socialtjanst":
+                enhet.typ = typ
+            enhet.funktionsadress = enhet.funktionsadress or funktionsadress
         enheter[key] = enhet
     dbs.commit()
     for username, role, namn, titel, tel, epost, enhet_key in DEMO_USERS:

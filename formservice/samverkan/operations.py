@@ -28,10 +28,12 @@ class Refused(Exception):
 
 
 # ---------------------------------------------------------------- sending
-def send(user: User, arende: Arende, dok: Dokument, enhet_ids: list[int]) -> list[Overlamning]:
-    """Send a produced document to the chosen enheter's inboxes. Refused (nothing sent) when an
-    enhet is not a recipient of this blankett in the förbund's address book, or when no active
-    samtycke covers its party – a hard block, no override."""
+def send(user: User, arende: Arende, dok: Dokument, enhet_ids: list[int], *, notify: bool = True
+         ) -> list[Overlamning]:
+    """Send a produced document to the chosen enheter's inboxes (and tell their funktionsadresser,
+    unless `notify` is off: the demo). Refused (nothing sent) when an enhet is not a recipient of
+    this blankett in the förbund's address book, or when no active samtycke covers its party – a
+    hard block, no override."""
     require_open(arende)
     cat = current_app.extensions["catalogue"]
     blankett = cat.blanketter.get(dok.blankett_id)
@@ -77,7 +79,7 @@ def send(user: User, arende: Arende, dok: Dokument, enhet_ids: list[int]) -> lis
         audit.record("document_sent", user=user, object_type="overlamning", object_id=ov.public_id,
                      detail=dok.blankett_id, commit=False)
     dbs.commit()
-    for ov in sent:
+    for ov in sent if notify else ():
         _notify(ov.till_enhet, f"Ny {route.kallas} till {ov.till_enhet.namn} i formservice", ov.public_id,
                 "En ny handling väntar under Inkommande i formservice.")
     return sent
