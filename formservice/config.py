@@ -50,6 +50,18 @@ DEFAULTS = {
     # None: unknown users are refused even with "pending".
     "OIDC_PENDING_ENHET_ID": None,
     "OIDC_LEEWAY_SECONDS": 60,  # clock difference tolerated between us and the provider (exp, iat)
+    # The address users reach the service at (https://formservice.example.se), for links in e-mail;
+    # None: the e-mail has no link.
+    "PUBLIC_URL": None,
+    # E-mail to enheternas funktionsadresser when a hand-over arrives (samverkan/notifications.py),
+    # sent by the job worker through this SMTP server; None: no e-mail is sent (nothing is queued).
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_FROM": "formservice@localhost",
+    "MAIL_USE_STARTTLS": False,
+    "MAIL_USERNAME": None,  # both set: the server is signed in to (after STARTTLS, when it is on)
+    "MAIL_PASSWORD": None,
+    "MAIL_TIMEOUT_SECONDS": 30,
 }
 
 def _flag(text: str) -> bool:
@@ -85,6 +97,14 @@ _ENV = {
     "OIDC_BUTTON_LABEL": str,
     "OIDC_PENDING_ENHET_ID": int,
     "OIDC_LEEWAY_SECONDS": int,
+    "PUBLIC_URL": str,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_FROM": str,
+    "MAIL_USE_STARTTLS": _flag,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_TIMEOUT_SECONDS": int,
 }
 
 

@@ -29,6 +29,10 @@ from . import db
 from .db import Base, utcnow
 
 QUEUE = "langa"
+# Every queue the worker takes workflows from, and how many of each it runs at once: "langa" one at
+# a time; a module adds a queue of its own with queue() when it is imported (samverkan's e-mail, which
+# must never wait behind a long document).
+_queues: dict[str, int | None] = {QUEUE: 1}
 # Stable across deploys: DBOS recovers only the workflows of its own executor id and application
 # version, so a version taken from the code would orphan a job that was running at a redeploy.
 # Change it only together with an incompatible change of a workflow's steps.
@@ -90,7 +94,7 @@ _clients: dict[tuple[int, str], Any] = {}
 _clients_lock = threading.Lock()
 
 
-def _client(app):
+def client(app):
     # One client per process and database: gunicorn forks its workers, and a connection pool
     # must never be shared across a fork.
     from dbos import DBOSClient
@@ -118,7 +122,7 @@ def workflow_id(public_id: str) -> str:
 
 def enqueue(app, workflow_name: str, public_id: str) -> str:
     """Put the job's workflow on the long queue; returns DBOS's workflow id."""
-    handle = _client(app).enqueue({"queue_name": QUEUE, "workflow_name": workflow_name,
+    handle = client(app).enqueue({"queue_name": QUEUE, "workflow_name": workflow_name,
                                    "workflow_id": workflow_id(public_id)}, public_id)
     return handle.get_workflow_id()
 
@@ -136,10 +140,11 @@ def requeue_unfinished(app) -> int:
     return len(waiting)
 
 
-def workflow_status(app, workflow_id: str) -> str | None:
-    """DBOS's own state of a workflow (PENDING, ENQUEUED, SUCCESS, ERROR, …), for operators."""
-    status = _client(app).get_workflow(workflow_id)
-    return status.status if status else None
+def queue(name: str, worker_concurrency: int | None = None) -> str:
+    """Declare a queue of its own for the worker (registered when it launches DBOS); call it at
+    import, as jobs.workflow. Returns the name, for the enqueueing."""
+    _queues[name] = worker_concurrency
+    return name
 
 
 # ------------------------------------------------------------------ the user's job
@@ -287,14 +292,16 @@ def test_pause() -> None:
 
 def start_worker(flask_app) -> None:
     """Launch DBOS in this process: it recovers this executor's unfinished workflows and takes
-    jobs from the long queue, one at a time (a long document may need gigabytes)."""
+    jobs from the long queue, one at a time (a long document may need gigabytes), and from every
+    queue declared with queue()."""
     global _app
     from dbos import DBOS
 
     _app = flask_app
     DBOS(config=dbos_config(flask_app))
     DBOS.launch()
-    DBOS.register_queue(QUEUE, worker_concurrency=1)
+    for name, concurrency in _queues.items():
+        DBOS.register_queue(name, worker_concurrency=concurrency)
     requeue_unfinished(flask_app)
 
 

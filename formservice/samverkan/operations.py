@@ -14,7 +14,7 @@ from formservice.arenden.models import DOKUMENT_STATUS, Arende, Dokument, Handel
 from formservice.arenden.operations import keyring, new_public_id, require_open
 from formservice.db import utcnow
 
-from . import access, answers as answer_forms
+from . import access, answers as answer_forms, notifications
 from .models import Overlamning
 
 
@@ -80,8 +80,8 @@ def send(user: User, arende: Arende, dok: Dokument, enhet_ids: list[int], *, not
                      detail=dok.blankett_id, commit=False)
     dbs.commit()
     for ov in sent if notify else ():
-        _notify(ov.till_enhet, f"Ny {route.kallas} till {ov.till_enhet.namn} i formservice", ov.public_id,
-                "En ny handling väntar under Inkommande i formservice.")
+        _quietly_failing(notifications.notify_enhet, current_app._get_current_object(), ov.till_enhet, route.kallas,
+                         key=f"overlamning-{ov.public_id}")
     return sent
 
 
@@ -144,8 +144,8 @@ def give_back(user: User, ov: Overlamning, reason: str) -> None:
     _settle(user, ov)
     audit.record("handover_returned", user=user, object_type="overlamning", object_id=ov.public_id, commit=False)
     db.session().commit()
-    _notify(ov.fran_enhet, f"En handling har returnerats till {ov.fran_enhet.namn} i formservice", ov.public_id + "-r",
-            "En handling som ni skickat har returnerats. Se ärendet i formservice.")
+    _notify(ov.fran_enhet, f"En handling har returnerats till {ov.fran_enhet.namn} i formservice",
+            f"overlamning-{ov.public_id}-returnerad", "En handling som ni skickat har returnerats.")
 
 
 def answer(user: User, ov: Overlamning, raw: Mapping[str, Any]) -> dict[str, str]:
@@ -211,8 +211,8 @@ def _answered(user: User, ov: Overlamning, own: Arende, said: str) -> None:
     _settle(user, ov)
     audit.record("handover_answered", user=user, object_type="overlamning", object_id=ov.public_id, commit=False)
     dbs.commit()
-    _notify(ov.fran_enhet, f"Svar till {ov.fran_enhet.namn} i formservice", ov.public_id + "-s",
-            "En handling som ni skickat har besvarats. Se ärendet i formservice.")
+    _notify(ov.fran_enhet, f"Svar till {ov.fran_enhet.namn} i formservice", f"overlamning-{ov.public_id}-besvarad",
+            "En handling som ni skickat har besvarats.")
 
 
 def _settle(user: User, ov: Overlamning) -> None:
@@ -255,14 +255,18 @@ def _cut(text: str) -> str:
 
 
 def _notify(enhet: Enhet, subject: str, key: str, text: str) -> None:
-    """A notification to the enhet's funktionsadress (no personal data: only that something waits)."""
-    if not enhet.funktionsadress:
-        return
-    from . import notifications
+    """A notification to the enhet's funktionsadress (no personal data: only that something came
+    and where to look), sent by the job worker with retries (samverkan.notifications)."""
+    app = current_app._get_current_object()
+    base = (app.config.get("PUBLIC_URL") or "").rstrip("/")
+    link = f"\n\nLogga in och öppna ärendet i formservice: {base}/arenden\n" if base else "\n\nSe ärendet i formservice.\n"
+    _quietly_failing(notifications.queue, app, enhet.funktionsadress, subject, "Hej!\n\n" + text + link, key=key)
 
-    notifications.queue(current_app._get_current_object(), enhet.funktionsadress, subject, text + _link())
 
-
-def _link() -> str:
-    base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
-    return f"\n\n{base}/inkommande\n" if base else "\n"
+def _quietly_failing(queue, *args, **kwargs) -> None:
+    """The hand-over is saved whatever happens to its notice: a job queue out of reach is logged
+    (no personal data) and the user's step still succeeds – the inbox shows the item anyway."""
+    try:
+        queue(*args, **kwargs)
+    except Exception:  # noqa: BLE001 — logged for the operator, never a 500 after a committed step
+        current_app.logger.exception("samverkan: aviseringen kunde inte läggas i kön")
