@@ -27,6 +27,7 @@ def index():
     from formservice.arenden import operations as arenden
 
     from formservice.arenden import consents
+    from formservice.samverkan import access as samverkan
 
     user = current_user()
     if user.role == "uppfoljare":  # statistics only: no ärenden to start from
@@ -36,7 +37,8 @@ def index():
     pm = cat.process_map
     return render_template("web/main/index.html", user=user, recent=recent, total=total, pm=pm,
                            lane=pm.default_lane_for_role(user.role),
-                           expiring=consents.expiring(user, cat, local_today()), party_names=consents.party_names)
+                           expiring=consents.expiring(user, cat, local_today()), party_names=consents.party_names,
+                           incoming=samverkan.incoming(user))
 
 
 @bp.get("/aterstall")
