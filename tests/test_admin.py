@@ -381,3 +381,18 @@ def test_the_error_summary_lists_errors_in_the_order_of_the_fields(admin, url, f
     assert len(targets) >= 2, targets
     positions = [html.index(f'id="{target}"') for target in targets]
     assert positions == sorted(positions), targets
+
+
+def test_the_admin_sets_an_enhets_funktionsadress_and_a_wrong_one_is_refused(admin, dbs):
+    res = post_form(admin, "/admin/enheter/ny", "namn", dict(namn="Finsamteam Farsta", typ="finsam",
+                                                              funktionsadress="en person"))
+    assert res.status_code == 400 and 'value="en person"' in res.get_data(as_text=True)
+    assert dbs.scalar(select(Enhet).where(Enhet.namn == "Finsamteam Farsta")) is None
+    res = post_form(admin, "/admin/enheter/ny", "namn", dict(namn="Finsamteam Farsta", typ="finsam",
+                                                              funktionsadress="finsam.farsta@example.se"))
+    assert res.status_code == 302
+    enhet = dbs.scalar(select(Enhet).where(Enhet.namn == "Finsamteam Farsta"))
+    assert (enhet.typ, enhet.funktionsadress) == ("finsam", "finsam.farsta@example.se")
+    assert "finsam.farsta@example.se" in admin.get("/admin/enheter").get_data(as_text=True)
+    # …and the förbund's address book lists it for its parties.
+    assert "finsam.farsta@example.se" in admin.get("/adressbok").get_data(as_text=True)
