@@ -126,7 +126,7 @@ def test_macro_lists_every_party_with_ruta_and_date(app, process_map, positions)
             assert "Ej i kartan" in row and p.ruta_id in row and "finns inte i processkartan" in row
     assert "(ert ärende)" in rows[0] and "parter-markering--egen" in rows[0]
     # The drawing sits in a scrollable region that a keyboard can reach, as on the ärende page.
-    assert re.search(r'<div class="karta-ram" role="region" aria-label="Vem gör vad nu, ritad" tabindex="0">', html)
+    assert re.search(r'<div class="karta-ram" role="region" aria-label="Vem gör vad nu, ritad" tabindex="0" data-scroll-to=".is-egen, .is-part">', html)
 
 
 def test_each_marked_ruta_shows_its_marker_text_and_says_who_stands_there(app, process_map, positions):

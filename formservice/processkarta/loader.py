@@ -198,7 +198,7 @@ def _describe(value: Any) -> str:
 
 
 # ---------------------------------------------------------------- loading
-_TOP_KEYS = (("actors", "lanes"), ("individ",))
+_TOP_KEYS = (("actors", "lanes"), ("individ", "modell"))
 _LANE_KEYS = (("id", "number", "title", "party", "colour", "text_colour", "start", "rutor"), ("roles", "note"))
 _RUTA_KEYS = (("id", "label", "title", "kind", "actors", "guidance"),
               ("legal_refs", "next", "decision", "choices", "links", "blanketter", "note", "formerly"))
@@ -226,7 +226,9 @@ def load_process_map(path: Path | str, blankett_ids: Collection[str]) -> Process
     _check_map(check, lanes)
     if check.errors:
         raise ProcessMapError(path, check.errors)
-    return ProcessMap(lanes, actors, individ, version=hashlib.sha256(path.read_bytes()).hexdigest()[:12])
+    model = check.text(top, "modell", "modell") if "modell" in top else ""
+    return ProcessMap(lanes, actors, individ, version=hashlib.sha256(path.read_bytes()).hexdigest()[:12],
+                      model=model or "")
 
 
 def _parse_individ(check: _Checker, raw: Any) -> Individ | None:

@@ -158,8 +158,11 @@ class ProcessMap:
     """The validated map. Build it with load_process_map(); all attributes are read-only values."""
 
     def __init__(self, lanes: Iterable[Lane], actors: Iterable[str] = (), individ: Individ | None = None,
-                 version: str = ""):
+                 version: str = "", model: str = ""):
         self.lanes: tuple[Lane, ...] = tuple(lanes)
+        # The name the förbund gives its process ("Stockholmsmodellen"): the file's `modell`, shown in
+        # the page header and on the map; empty: none is shown.
+        self.model = model
         # What the file said when it was read: the start of the SHA-256 of processkarta.yaml.
         # Each history entry records it, so a step can be read against the map it was made on.
         self.version = version

@@ -94,7 +94,7 @@ def waiting_count(user: User) -> int:
 def get_incoming(user: User, public_id: str) -> Overlamning:
     """A hand-over to the user's enhet whose samtycke holds; else NotShared (a 404)."""
     ov = db.session().scalar(_for_enhet(user).where(Overlamning.public_id == public_id))
-    if ov is None or ov.status == "aterkallad" or not consent_holds(ov):
+    if ov is None or not consent_holds(ov):
         raise NotShared(public_id)
     return ov
 
@@ -113,6 +113,12 @@ def sent_from(arende: Arende) -> list[Overlamning]:
 
 def sent_for_document(arende: Arende, dokument_id: int) -> list[Overlamning]:
     return [ov for ov in sent_from(arende) if ov.dokument_id == dokument_id]
+
+
+def status_set_by_recipient(arende: Arende) -> set[int]:
+    """The ids of the ärende's documents sent in formservice (and not returned): their status is the
+    recipients' to set (mottagen, besvarad), never typed by the sender."""
+    return {ov.dokument_id for ov in sent_from(arende) if ov.status != "returnerad"}
 
 
 def received_into(arende: Arende) -> list[Overlamning]:
@@ -164,7 +170,7 @@ def _linked_ids(arende: Arende) -> set[int]:
             break
         rows = db.session().scalars(select(Overlamning).where(
             or_(Overlamning.fran_arende_id.in_(frontier), Overlamning.mottagare_arende_id.in_(frontier)),
-            Overlamning.mottagare_arende_id.is_not(None), Overlamning.status != "aterkallad")).all()
+            Overlamning.mottagare_arende_id.is_not(None))).all()
         nxt = set()
         for ov in rows:
             if not consent_holds(ov, today):
@@ -228,6 +234,51 @@ def recipients_for(user: User, blankett_id: str) -> list[Enhet]:
     if route is None:
         return []
     return [e for e in address_book(user) if e.typ in route.till and e.id != user.enhet_id]
+
+
+def answer_lines(ov: Overlamning) -> list[tuple[str, str]]:
+    """The recipient's answer as the sender reads it: (question, answer as said) – the choice's text,
+    the date, the free texts; never the stored codes."""
+    from .answers import FORMS
+
+    route = rules().route(ov.dokument.blankett_id)
+    form = FORMS.get(route.svar) if route else None
+    values = answer_of(ov)
+    if form is None or not values:
+        return []
+    chosen = next((c.label for c in form.choices if c.value == values.get(form.choice_name)), "")
+    lines = [(form.question, chosen)] if chosen else []
+    if form.date_field and values.get(form.date_field[0]):
+        lines.append((form.date_field[1], values[form.date_field[0]]))
+    lines += [(label, values[name]) for name, label, _req, _hint in form.texts if values.get(name)]
+    return lines
+
+
+@dataclass(frozen=True)
+class SeenBy:
+    """Views by one person of one item on one day, as one line of "Vem har sett vad"."""
+    user: User | None
+    enhet_id: int
+    what: str
+    document_number: str
+    first: datetime
+    last: datetime
+    times: int
+
+
+def views_grouped(arende: Arende) -> list[SeenBy]:
+    """"Vem har sett vad", a line per person, item, kind of view and day (every view is kept; a
+    page opened ten times is one line saying so)."""
+    groups: dict[tuple, list] = {}
+    for v in views_of(arende):
+        key = (v.user_id, v.enhet_id, v.overlamning_id, v.vad, _local_date(v.at))
+        groups.setdefault(key, []).append(v)
+    out = []
+    for (_uid, enhet_id, _ov, what, _day), views in groups.items():
+        ov = db.session().get(Overlamning, views[0].overlamning_id)
+        out.append(SeenBy(views[0].user, enhet_id, what, ov.dokument.document_number,
+                          min(v.at for v in views), max(v.at for v in views), len(views)))
+    return sorted(out, key=lambda s: s.last, reverse=True)
 
 
 def answer_of(ov: Overlamning) -> dict:

@@ -18,7 +18,6 @@ OVERLAMNING_STATUS = {
     "mottagen": "Mottagen",
     "besvarad": "Besvarad",
     "returnerad": "Returnerad",
-    "aterkallad": "Skickad tillbaka, samtycket gäller inte längre",
 }
 
 
@@ -42,7 +41,7 @@ class Overlamning(Base):
     fran_enhet_id: Mapped[int] = mapped_column(ForeignKey("enhet.id", ondelete="RESTRICT"))
     till_enhet_id: Mapped[int] = mapped_column(ForeignKey("enhet.id", ondelete="RESTRICT"))
     # The party whose consent the hand-over needs (blanketter.model.PARTIES key, or "finsam").
-    part: Mapped[str] = mapped_column(String(20))
+    part: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="skickad")
     skickad_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     skickad_av: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))

@@ -236,18 +236,25 @@ def tell_linked_of_closing(user: User, arende: Arende) -> None:
     """Closing an ärende tells the parties linked to it: a line in their ärende and a notification."""
     dbs = db.session()
     told = set()
+    notices = []
     for ov in access.sent_from(arende):
         if ov.mottagare_arende_id and ov.mottagare_arende_id not in told:
             told.add(ov.mottagare_arende_id)
             ov.avslutad_hos_avsandaren = utcnow()
             dbs.add(Handelse(arende_id=ov.mottagare_arende_id, user_id=user.id, kind="samverkan",
                              beslut=_cut(f"{access.enhet_label(ov.fran_enhet)} har avslutat sitt ärende")))
+            notices.append((ov.till_enhet, ov.fran_enhet, ov.public_id))
     for ov in access.received_into(arende):
         if ov.fran_arende_id not in told:
             told.add(ov.fran_arende_id)
             dbs.add(Handelse(arende_id=ov.fran_arende_id, user_id=user.id, kind="samverkan",
                              beslut=_cut(f"{access.enhet_label(ov.till_enhet)} har avslutat sitt ärende")))
+            notices.append((ov.fran_enhet, ov.till_enhet, ov.public_id))
     dbs.commit()
+    for to, closer, public_id in notices:
+        _notify(to, f"{closer.namn} har avslutat ett ärende som är kopplat till {to.namn}",
+                f"overlamning-{public_id}-avslutat-{arende.public_id}-{arende.version}",
+                f"{closer.namn} har avslutat sitt ärende för en individ som ni har ett kopplat ärende för.")
 
 
 def _cut(text: str) -> str:

@@ -39,7 +39,7 @@ def produce(user: User, f: Filter, catalogue) -> tuple[bytes, str, str]:
     result, _choices, names = rapport.follow_up(catalogue, f, enhet_ids)
     pdf = render_report("uppfoljning.html", result=result, chart=chart, description=rapport.describe(f, names),
                         organisation=user.enhet.organisation.namn, created=local_today().isoformat(),
-                        note=NOTE)
+                        note=NOTE, model=catalogue.process_map.model)
     audit.record("uppfoljning_rapport", user=user, object_type="uppfoljning", commit=False)
     return pdf, f"uppfoljning-{f.fran:%Y-%m}-{f.till:%Y-%m}.pdf", "application/pdf"
 

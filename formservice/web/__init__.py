@@ -27,7 +27,8 @@ def register_blueprints(app) -> None:
                 "forbund_name": org.forbund.namn if org is not None and org.forbund is not None else "",
                 "organisation_logo": (url_for("main.logo", v=int(org.logo_andrad.timestamp()))
                                       if org is not None and org.has_logo and org.logo_andrad else None),
-                "idle_seconds": int(app.permanent_session_lifetime.total_seconds())}
+                "idle_seconds": int(app.permanent_session_lifetime.total_seconds()),
+                "model_name": app.extensions["catalogue"].process_map.model}
 
     @app.template_filter("utgivare")
     def _issuer(issuer: str) -> str:

@@ -19,7 +19,7 @@ from formservice.rendering import fonts
 from formservice.rendering.display import format_value
 from formservice.arenden.operations import local_today
 
-from formservice.samverkan import operations as samverkan_ops
+from formservice.samverkan import access as samverkan_access, operations as samverkan_ops
 
 from .paging import page_number, posted_version
 from .processkarta import arende_map, require_on_map
@@ -436,7 +436,10 @@ def document_status(public_id: str, doc_id: str):
     status = request.form.get("status", "")
     if dok is None:
         abort(404)
-    if status not in DOKUMENT_STATUS:
+    if dok.id in samverkan_access.status_set_by_recipient(arende):
+        flash(f"{dok.document_number} är skickad i formservice: mottagaren sätter statusen när den tar emot och "
+              "svarar.", "warning")
+    elif status not in DOKUMENT_STATUS:
         flash("Välj en status.", "error")
     else:
         try:

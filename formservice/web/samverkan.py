@@ -45,9 +45,10 @@ def panel(arende) -> dict:
     drawing, positions = _map(arende)
     routes = access.rules().routes
     return {"samverkan_sent": access.sent_from(arende), "samverkan_received": access.received_into(arende),
-            "samverkan_views": access.views_of(arende), "samverkan_sendable": set(routes),
+            "samverkan_views": access.views_grouped(arende), "samverkan_sendable": set(routes),
             "samverkan_map": drawing, "samverkan_positions": positions,
             "overlamning_status": OVERLAMNING_STATUS, "samverkan_answer": access.answer_of,
+            "samverkan_answer_lines": access.answer_lines, "samverkan_locked": access.status_set_by_recipient(arende),
             "samverkan_reason": access.return_reason, "enhet_label": access.enhet_label}
 
 

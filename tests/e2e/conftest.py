@@ -2,6 +2,7 @@
 and axe-core for accessibility. Reused by every browser test."""
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import threading
@@ -48,13 +49,22 @@ def live_app(tmp_path_factory, sqlite_template):
         from formservice.arenden import demo
 
         demo.seed(DEMO_PASSWORD)
+    with serving(app):
+        yield app
+    app.extensions["db_engine"].dispose()
+
+
+@contextlib.contextmanager
+def serving(app):
+    """The app served on a free port of 127.0.0.1 (its address in LIVE_URL) while the block runs."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
-    yield app
-    server.shutdown()
-    app.extensions["db_engine"].dispose()
+    try:
+        yield server
+    finally:
+        server.shutdown()
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ def upgrade() -> None:
                   index=True),
         sa.Column("fran_enhet_id", sa.Integer, sa.ForeignKey("enhet.id", ondelete="RESTRICT"), nullable=False),
         sa.Column("till_enhet_id", sa.Integer, sa.ForeignKey("enhet.id", ondelete="RESTRICT"), nullable=False),
-        sa.Column("part", sa.String(20), nullable=False),
+        sa.Column("part", sa.String(200), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("skickad_at", sa.DateTime, nullable=False),
         sa.Column("skickad_av", sa.Integer, sa.ForeignKey("app_user.id", ondelete="SET NULL"), nullable=True),

@@ -174,3 +174,16 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// A wide drawn map that marks where someone stands (the parties' rutor): scrolled sideways so the
+// first marked ruta (the viewer's own, else another party's) is in view – the page itself does not
+// move and focus stays where it is.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll(".karta-ram[data-scroll-to]").forEach(function (frame) {
+    var mark = null;
+    frame.dataset.scrollTo.split(",").some(function (selector) { return (mark = frame.querySelector(selector)); });
+    if (!mark || frame.scrollWidth <= frame.clientWidth) { return; }
+    var box = mark.getBoundingClientRect(), view = frame.getBoundingClientRect();
+    frame.scrollLeft += box.left - view.left - Math.max(0, (frame.clientWidth - box.width) / 3);
+  });
+});
