@@ -116,6 +116,13 @@ def build_world(app) -> World:
         "arenden.reopen": f"{base}/oppna",
         "auth.login": "/logga-in",
         "auth.logout": "/logga-ut",
+        "admin.logo": "/admin/organisation/logotyp",
+        "samverkan.send": f"{base}/dokument/{doc_id}/skicka",
+        # An admin has no inbox: these answer 404 for every post, which must stay a 404 (their
+        # behaviour for the recipient is tests/test_samverkan*.py's).
+        "samverkan.accept": "/inkommande/fuzzfinnsinte/ta-emot",
+        "samverkan.give_back": "/inkommande/fuzzfinnsinte/returnera",
+        "samverkan.reply": "/inkommande/fuzzfinnsinte/svara",
         # Pages without a form of their own whose query string is read (GETs only).
         "uppfoljning.index": "/uppfoljning",
         "uppfoljning.table_csv": "/uppfoljning/oppna-per-ruta.csv",
@@ -150,7 +157,8 @@ ENDPOINTS = ["admin_users.user", "admin_users.user_action", "admin_users.new_use
              "svar.confirm", "arenden.edit_individ", "arenden.where", "arenden.new", "auth.change_password",
              "admin_gallring.save", "admin_gallring.set_hold", "admin_gallring.lift_hold",
              "admin_processkarta.reload_map", "admin_registerutdrag.index", "uppfoljning.report", "samtycke.new",
-             "samtycke.revoke", "svar.cancel", "main.keepalive", "arenden.close", "arenden.reopen", "auth.login",
+             "samtycke.revoke", "svar.cancel", "main.keepalive", "admin.logo", "samverkan.send", "samverkan.accept",
+             "samverkan.give_back", "samverkan.reply", "arenden.close", "arenden.reopen", "auth.login",
              "auth.logout"]
 # Where a page reads its query string but has no form: hostile GETs only.
 GET_ONLY = ["uppfoljning.index", "uppfoljning.table_csv", "arenden.show"]
@@ -164,7 +172,8 @@ SHOWN_ON = {"admin_users.user_action": "admin_users.user", "admin_users.revoke_t
             "arenden.document_status": "svar.upload", "admin_gallring.set_hold": "admin_gallring.save",
             "admin_gallring.lift_hold": "admin_gallring.save", "uppfoljning.report": "uppfoljning.index",
             "svar.cancel": "svar.confirm", "main.keepalive": "arenden.show", "arenden.reopen": "arenden.show",
-            "auth.logout": "arenden.show"}
+            "auth.logout": "arenden.show", "admin.logo": "admin.organisation", "samverkan.accept": "arenden.show",
+            "samverkan.give_back": "arenden.show", "samverkan.reply": "arenden.show"}
 
 
 def field_names(client, url: str) -> tuple[str, list[str]]:

@@ -37,7 +37,7 @@ def test_a_job_dbos_lost_is_queued_again_when_the_worker_starts(app, soc, make_u
         admin = db.session().scalar(select(User).where(User.username == "adam"))
         lost = jobs.create(admin, JOB_KIND, {"personnummer": "191212121212", "format": "json"}).public_id
         kept = jobs.create(admin, JOB_KIND, {"personnummer": "191212121212", "format": "json"}).public_id
-    client = jobs._client(app)
+    client = jobs.client(app)
     client.delete_workflow(jobs.workflow_id(lost))  # as if the queue came from an older backup
     assert client.retrieve_workflow(jobs.workflow_id(kept)).get_status().status == "ENQUEUED"
     assert _state(app, lost) == jobs.VANTAR
