@@ -230,7 +230,6 @@ def test_an_enhet_without_funktionsadress_gets_no_mail(app, smtp, worker, enhet)
     assert jobs.client(app).list_workflows() == []
 
 
-@pytest.mark.db
 def test_a_hand_over_tells_the_recipient_and_the_answer_tells_the_sender(app, smtp, worker, soc, forfragan, make_user):
     """Through the service itself: the socialsekreterare sends the förfrågan while no worker runs
     (the worker restarted between send and delivery); the vårdcentral's funktionsadress gets its

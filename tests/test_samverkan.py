@@ -58,7 +58,6 @@ def _send(soc, pid, doc_id, enhet_ids):
     return soc.post(url, data={"csrf_token": csrf_token(page), "till": [str(i) for i in enhet_ids]})
 
 
-@pytest.mark.db
 def test_forfragan_sent_under_samtycke_answered_online_and_access_ends_with_revocation(app, soc, forfragan, forbund,
                                                                                       make_user):
     from formservice import db

@@ -93,7 +93,6 @@ def _status(app, doc_id):
         return db.session().scalar(select(Dokument.status).where(Dokument.public_id == doc_id))
 
 
-@pytest.mark.db
 def test_every_party_answers_online_and_sees_every_partys_ruta(app, soc, parties):
     from formservice import db
     from formservice.arenden.models import Arende
@@ -177,7 +176,6 @@ def test_every_party_answers_online_and_sees_every_partys_ruta(app, soc, parties
             f"/arenden/{arende_id}").get_data(as_text=True)
 
 
-@pytest.mark.db
 def test_no_one_uninvited_reaches_a_samverkan_route(app, soc, parties, make_user, make_enhet):
     """Every route of the samverkan blueprint with real ids, GET and POST, for users who were not
     sent the item: another enhet of the same party, an admin of the recipient's organisation, an
