@@ -184,6 +184,7 @@ class KeysMissing(RuntimeError):
 
         from .arenden import keycheck
         from .doctor import models  # noqa: F401 — every wing's encrypted tables are mapped before asking
+        from .doctor import dfa_review_models  # noqa: F401
         from .samverkan import models as _samverkan  # noqa: F401
 
         self.data = keycheck.stored_data(database_url)

@@ -45,7 +45,7 @@ def write_instance_config(instance_path: str, database_url: str | None = None) -
     if not (path / "keys.json").exists():
         if database_url is not None:
             from .arenden import keycheck
-            from .doctor import models  # noqa: F401 — every wing's encrypted tables are mapped before asking
+            from .doctor import dfa_review_models, models  # noqa: F401 — every wing's encrypted tables mapped
 
             data = keycheck.stored_data(database_url)
             if data is not False:

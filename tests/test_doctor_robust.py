@@ -265,7 +265,8 @@ def test_ticks_show_in_poppler(tmp_path):
 def test_checkboxes_carry_appearances_for_both_states():
     with pikepdf.open(io.BytesIO(corpus.fillable())) as doc:
         boxes = [f for f in doc.Root.AcroForm.Fields if f.get("/FT") == "/Btn"]
-        assert len(boxes) == 14  # kan delta, kan inte delta for seven activities
+        # kan delta, kan inte delta for seven activities; the 11 åtgärder; one per prognos and per time.
+        assert len(boxes) == 14 + 11 + 4 + 5
         for box in boxes:
             assert set(box.AP.N.keys()) == {"/on", "/Off"}
             assert box.AS == box.V == pikepdf.Name.Off

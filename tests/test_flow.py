@@ -125,8 +125,9 @@ def test_wizard_headings_number_only_the_pages_shown_and_say_what_was_skipped(so
         url = res.headers["Location"]
     assert seen == list(range(1, total + 1))  # every page asked counts once, in order
     assert notes[0].startswith("Redan ifyllt från ärendet") and "Förfrågan gäller" in notes[0]
-    assert any("Fylls i av läkaren: Rehabiliteringsförfrågan: Kan personen delta i aktiviteter?" in n
-               for n in notes), notes
+    # The doctor's part: the DFA blocks first, then the activity table.
+    assert any("Fylls i av läkaren: Rehabiliteringsförfrågan: Grund för bedömningen;" in n
+               and "Rehabiliteringsförfrågan: Kan personen delta i aktiviteter?" in n for n in notes), notes
 
 
 # ---------------------------------------------------------------- names on buttons and headings

@@ -243,22 +243,14 @@ def test_a_hand_over_tells_the_recipient_and_the_answer_tells_the_sender(app, sm
     from .conftest import AuthActions, csrf_token
 
     pid, doc_id, _pdf = forfragan
-    with app.app_context():
-        dbs = db.session()
-        stad = dbs.query(Organisation).filter_by(namn="Teststaden").one()
-        region = Organisation(namn="Region Test", typ="region")
-        dbs.add(region)
-        dbs.flush()
-        vc = Enhet(organisation_id=region.id, namn="Vårdcentral Prov", typ="vard", funktionsadress="vc@example.se")
-        dbs.add(vc)
-        soc_enhet = dbs.query(Enhet).filter(Enhet.organisation_id == stad.id).first()
-        soc_enhet.funktionsadress = "ekonomiskt.bistand@example.se"
-        forbund = Organisation(namn="Samordningsförbundet Test", typ="samordningsforbund")
-        dbs.add(forbund)
-        dbs.flush()
-        stad.forbund_id = region.forbund_id = forbund.id
-        dbs.commit()
-        vc_id = vc.id
+    from .test_samverkan import make_forbund
+
+    vc_id, _other = make_forbund(app)
+    with app.app_context():  # the sender's enhet is told of the answer
+        stad = db.session().query(Organisation).filter_by(namn="Teststaden").one()
+        db.session().query(Enhet).filter(Enhet.organisation_id == stad.id).first().funktionsadress = \
+            "ekonomiskt.bistand@example.se"
+        db.session().commit()
     page = soc.get(f"/arenden/{pid}/samtycke/nytt?blankett=sekretessmedgivande").get_data(as_text=True)
     assert soc.post(f"/arenden/{pid}/samtycke/nytt", data={
         "csrf_token": csrf_token(page), "blankett": "sekretessmedgivande", "parties": ["socialtjanst", "vard"],

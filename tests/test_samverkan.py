@@ -10,30 +10,30 @@ import pytest
 from .conftest import PASSWORD, AuthActions, csrf_token
 
 
-@pytest.fixture
-def forbund(app, make_enhet):
-    """A förbund with Teststaden (socialtjänst) and a region whose vårdcentral takes förfrågningar,
-    plus a second vårdcentral that is never sent anything."""
+def make_forbund(app) -> tuple[int, int]:
+    """A förbund with Teststaden (socialtjänst) and a region whose vårdcentral takes förfrågningar
+    (funktionsadress vc@example.se), plus a second vårdcentral that is never sent anything."""
     from formservice import db
     from formservice.accounts.models import Enhet, Organisation
 
-    def setup():
-        with app.app_context():
-            dbs = db.session()
-            f = Organisation(namn="Samordningsförbundet Test", typ="samordningsforbund")
-            region = Organisation(namn="Region Test", typ="region")
-            dbs.add_all([f, region])
-            dbs.flush()
-            region.forbund_id = f.id
-            stad = dbs.query(Organisation).filter_by(namn="Teststaden").one()
-            stad.forbund_id = f.id
-            vc = Enhet(organisation_id=region.id, namn="Vårdcentral Prov", typ="vard",
-                       funktionsadress="vc.prov@example.se")
-            other = Enhet(organisation_id=region.id, namn="Vårdcentral Annan", typ="vard")
-            dbs.add_all([vc, other])
-            dbs.commit()
-            return vc.id, other.id
-    return setup
+    with app.app_context():
+        dbs = db.session()
+        f = Organisation(namn="Samordningsförbundet Test", typ="samordningsforbund")
+        region = Organisation(namn="Region Test", typ="region")
+        dbs.add_all([f, region])
+        dbs.flush()
+        region.forbund_id = f.id
+        dbs.query(Organisation).filter_by(namn="Teststaden").one().forbund_id = f.id
+        vc = Enhet(organisation_id=region.id, namn="Vårdcentral Prov", typ="vard", funktionsadress="vc@example.se")
+        other = Enhet(organisation_id=region.id, namn="Vårdcentral Annan", typ="vard")
+        dbs.add_all([vc, other])
+        dbs.commit()
+        return vc.id, other.id
+
+
+@pytest.fixture
+def forbund(app, make_enhet):
+    return lambda: make_forbund(app)
 
 
 def _doctor_client(app, make_user, enhet_id, username="lakare"):

@@ -14,6 +14,7 @@ import yaml
 
 from formservice.processkarta.lagrum import resolve_references
 
+from .fk_ids import fk_attribute, fk_code
 from .model import (CONFIG_DEFAULTS, DEFAULT_MAX_LENGTH, FIELD_TYPES, KINDS, KNOWN_PREFILL_SOURCES, LAYOUTS, ROW_SOURCES, MASTHEADS, PARTIES, PRINT_RULES, ROLES,
                     SCOPES, WIDTHS, Blankett, Choice, Consent, DefinitionError, Field, GridRow, Section, Signature, placeholders,
                     ISSUER_PLACEHOLDERS, unknown_issuer_placeholders)
@@ -46,7 +47,7 @@ _SECTION_KEYS = {"id", "number", "title", "intro", "filled_by", "fields", "layou
                  "grid_columns", "grid_rows", "signatures", "page_break_before", "text_only", "scope"}
 _FIELD_KEYS = {"name", "label", "type", "help", "required", "max_length", "filled_by",
                "prefill", "choices", "scale_min", "scale_max", "scale_labels", "columns",
-               "min_rows", "max_rows", "width", "lines", "scope", "print", "print_help", "declaration"}
+               "min_rows", "max_rows", "width", "lines", "scope", "print", "print_help", "declaration", "fk"}
 _GRID_ROW_KEYS = {"label", "help", "fields", "label_field"}
 _CONSENT_KEYS = {"months", "signed_field", "until_field", "parties", "party_fields", "ends_with_arende"}
 _SIGNATURE_KEYS = {"role", "date_field", "name_field", "title_field", "place_field"}
@@ -569,7 +570,7 @@ class _Reader:
             filled_by=filled_by, prefill=prefill if isinstance(prefill, str) else None,
             choices=choices, scale_min=scale_min, scale_max=scale_max,
             scale_labels=scale_labels, columns=tuple(columns), min_rows=min_rows,
-            max_rows=max_rows, width=width, scope=scope, declaration=declaration,
+            max_rows=max_rows, width=width, scope=scope, declaration=declaration, fk=fk_attribute(self, raw, where),
             print_rule=self.print_rule(raw, where, ftype),
             print_help=self.flag(raw, "print_help", where, default=True),
             lines=self.integer(raw, "lines", where, 4 if ftype == "textarea" else 1,
@@ -590,7 +591,7 @@ class _Reader:
             if not self.keys(rc, {"value", "label"}, {"value", "label"}, cwhere):
                 continue
             # PyYAML reads a bare `ja`/`no`/`on` as a boolean: insist on text.
-            if not self.name(rc["value"], cwhere, "value"):
+            if not (fk_code(raw, rc["value"]) or self.name(rc["value"], cwhere, "value")):
                 continue
             if any(c.value == rc["value"] for c in out):
                 self.error(cwhere, f"värdet {rc['value']!r} förekommer två gånger.")

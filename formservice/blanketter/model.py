@@ -97,7 +97,7 @@ def unknown_issuer_placeholders(issuer: str) -> set[str]:
 # The blanketter shipped in forms/ (the process map links to these ids).
 BLANKETT_IDS = ("forandringsplan", "rehabiliteringsforfragan", "sekretessmedgivande",
                 "sip_kallelse", "finsamteam_anmalan", "finsamteam_samtycke",
-                "fk_ansokan_samordning")
+                "fk_ansokan_samordning", "lakarintyg_komplettering")
 
 
 
@@ -224,6 +224,9 @@ class Field:
     # YAML `declaration: true`: the applicant's or signer's own statement ("Jag bifogar …", a
     # consent, "har lämnat samtycke"): never prefilled from anything, on every copy it starts empty.
     declaration: bool = False
+    # YAML `fk`: Försäkringskassan's delsvar id the field answers ("39.1"), followed by the code the
+    # field stands for when it is one box of a coded list ("40.1 ARBETSTRANING"); see fk_ids.py.
+    fk: str | None = None
 
     @property
     def printed(self) -> bool:

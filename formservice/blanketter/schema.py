@@ -45,6 +45,8 @@ def field_schema(field: Field) -> dict[str, Any]:
         schema["x-filled-by"] = field.filled_by
     if field.prefill:
         schema["x-prefill"] = field.prefill
+    if field.fk:
+        schema["x-fk"] = field.fk  # Försäkringskassan's delsvar id (and code), see fk_ids.py
     return schema
 
 

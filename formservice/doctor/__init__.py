@@ -19,3 +19,7 @@ def install() -> None:
         "ärendet (den uppladdade filen sparas aldrig).",
         purge=lambda now, older, dry: purge_pending(older, dry_run=dry, now=now)))
     registerutdrag.register_section("lakarsvar", extract_rows)
+
+    from .dfa_review import install as install_dfa_review
+
+    install_dfa_review()

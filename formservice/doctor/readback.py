@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, NamedTuple
 
 from formservice.blanketter.model import FILLABLE_ROLES, field_role
@@ -17,12 +18,12 @@ from formservice.blanketter.validation import validate_fields
 from formservice.rendering import untrusted_pdf
 from formservice.rendering.untrusted_pdf import MAX_BYTES
 
-from . import reference
+from . import dfa, reference
 from .reference import DocumentReferenceError, Reference
 
 __all__ = [
     "MAX_BYTES", "REQUIRED_DOCTOR_FIELDS", "Activity", "ActivityAnswer", "ReturnedPdf", "ReturnedPdfError",
-    "activities", "activity_answers", "check_reference", "doctor_answers", "doctor_fields",
+    "activities", "activity_answers", "check_reference", "choice_box", "doctor_answers", "doctor_fields",
     "open_returned", "unreadable_values", "validate_doctor_answers",
 ]
 
@@ -88,12 +89,20 @@ def doctor_fields(blankett: Any) -> tuple[Any, ...]:
                  if field_role(f, s) in FILLABLE_ROLES)
 
 
+def choice_box(field: Any, value: str) -> str:
+    """The name of the fillable PDF's checkbox for one option of a choice field ("prognos__PROGNOS_OKLAR")."""
+    return f"{field.name}__{value}"
+
+
 def doctor_answers(blankett: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
     """The doctor's raw answers among the values read from a returned PDF
     (other fields are ignored, blank text is dropped, checkboxes stay bool)."""
     raw: dict[str, Any] = {}
     for field in doctor_fields(blankett):
         value = fields.get(field.name)
+        if value is None and field.type == "choice":  # the fillable PDF's box per option
+            ticked = [c.value for c in field.choices if fields.get(choice_box(field, c.value)) is True]
+            value = ticked[0] if len(ticked) == 1 else (tuple(ticked) or None)
         if isinstance(value, str):
             value = value.strip()
         if value is not None and value != "":
@@ -163,7 +172,7 @@ def activity_answers(blankett: Any, values: Mapping[str, Any]) -> list[ActivityA
     return out
 
 
-def validate_doctor_answers(blankett: Any, raw: Mapping[str, Any]
+def validate_doctor_answers(blankett: Any, raw: Mapping[str, Any], *, today: date | None = None
                            ) -> tuple[dict[str, Any], dict[str, str]]:
     """Clean values and errors (field name -> Swedish message) of the doctor's
     answers. Beyond each field's own checks (percent 0–100 …): every activity must
@@ -172,9 +181,12 @@ def validate_doctor_answers(blankett: Any, raw: Mapping[str, Any]
     a ticked "Kan inte delta" needs a motivation; a value the reader cannot use
     ("ca 25" as a percent) is named as the doctor wrote it; at least one activity is
     answered, and the doctor's name and care unit are given. The error for "no
-    activity" is keyed by the grid section's id."""
-    clean, errors = validate_fields(doctor_fields(blankett), raw)
+    activity" is keyed by the grid section's id. The DFA blocks follow FK's rules
+    (doctor/dfa.py; ``today``: the date no ground may be after, Swedish time by default)."""
+    several = {n for n, v in raw.items() if isinstance(v, (list, tuple))}  # boxes of one choice
+    clean, errors = validate_fields(doctor_fields(blankett), {n: v for n, v in raw.items() if n not in several})
     errors.update(unreadable_values(blankett, raw))
+    dfa.validate_dfa(doctor_fields(blankett), clean, errors, today=today)
     answered = False
     answers = activity_answers(blankett, clean)
     for answer in answers:
@@ -221,6 +233,10 @@ def unreadable_values(blankett: Any, raw: Mapping[str, Any]) -> dict[str, str]:
     errors: dict[str, str] = {}
     for field in doctor_fields(blankett):
         value = raw.get(field.name)
+        if field.type == "choice" and isinstance(value, (list, tuple)):
+            chosen = "”, ”".join(field.choice_label(v) for v in value)
+            errors[field.name] = f"{field.label}: läkaren kryssade i flera alternativ (”{chosen}”). Välj ett."
+            continue
         if field.type not in _READABLE_AS or not isinstance(value, str) or not value.strip():
             continue
         if field.type == "percent" and re.fullmatch(r"\s*\d+\s*%?\s*", value):

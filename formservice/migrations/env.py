@@ -6,6 +6,7 @@ from formservice.accounts import models as _accounts  # noqa: F401
 from formservice.arenden import models as _arenden  # noqa: F401
 from formservice.db import Base, make_engine
 from formservice.doctor import models as _doctor  # noqa: F401
+from formservice.doctor import dfa_review_models as _dfa_review  # noqa: F401
 from formservice.samverkan import models as _samverkan  # noqa: F401
 
 config = context.config

@@ -9,7 +9,7 @@ from formservice.arenden import registry
 from formservice.arenden import operations as arenden
 from formservice.arenden.models import DOKUMENT_STATUS
 from formservice.blanketter.model import PARTIES
-from formservice.doctor import answers as doctor_answers
+from formservice.doctor import answers as doctor_answers, dfa
 from formservice.doctor import readback
 from formservice.rendering.display import format_value
 from formservice.samverkan import access, answers as answer_forms, operations as samverkan
@@ -221,7 +221,7 @@ def _doctor_reply(user, ov):
             return redirect(url_for("samverkan.item", public_id=ov.public_id))
     return render_template("web/samverkan/reply_doctor.html", ov=ov, blankett=blankett, values=values, errors=errors,
                            sections=doctor_answers.doctor_sections(blankett), label=access.enhet_label,
-                           required=readback.REQUIRED_DOCTOR_FIELDS,
+                           required=readback.REQUIRED_DOCTOR_FIELDS, hints=dfa.kapitel_hints(fields, values),
                            error_id=lambda k: "f-" + k.replace(".", "-")), 400 if errors else 200
 
 

@@ -9,7 +9,7 @@ from formservice import audit
 from formservice.accounts.login import current_user, login_required
 from formservice.arenden import operations as arenden_ops
 from formservice.arenden import registry
-from formservice.doctor import answers as doctor_answers
+from formservice.doctor import answers as doctor_answers, dfa
 from formservice.doctor import readback
 from formservice.rendering.display import format_value
 
@@ -115,6 +115,7 @@ def confirm(public_id: str, svar_id: str):
     return _page("web/svar/confirm.html", arende, 400 if request.method == "POST" and errors else 200, svar=svar,
                  blankett=blankett, sections=_as_written(blankett, values),
                  values=values, errors=errors, required=readback.REQUIRED_DOCTOR_FIELDS,
+                 hints=dfa.kapitel_hints(fields, values),
                  current=doctor_answers.current_answer(svar.dokument), newer=doctor_answers.newer_current(svar),
                  choice_field=doctor_answers.CHOICE_FIELD, keep_newer=doctor_answers.KEEP_NEWER,
                  make_current=doctor_answers.MAKE_CURRENT, choice=request.form.get(doctor_answers.CHOICE_FIELD),

@@ -102,6 +102,11 @@ def resave_with_pikepdf(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _first_with_fields(doc: pikepdf.Pdf) -> pikepdf.Page:
+    """The first page with form fields (the doctor's part starts on a page of its own)."""
+    return next(page for page in doc.pages if "/Annots" in page.obj)
+
+
 def _edit_with_pikepdf(data: bytes, edit) -> bytes:
     with pikepdf.open(io.BytesIO(data)) as doc:
         edit(doc)
@@ -205,7 +210,7 @@ def with_javascript_name_tree() -> bytes:
 def with_file_attachment_annotation() -> bytes:
     def edit(doc):
         spec = pikepdf.AttachedFileSpec(doc, b"Journalanteckning", mime_type="text/plain")
-        doc.pages[0].Annots.append(doc.make_indirect(pikepdf.Dictionary(
+        _first_with_fields(doc).Annots.append(doc.make_indirect(pikepdf.Dictionary(
             Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.FileAttachment,
             Rect=pikepdf.Array([10, 10, 30, 30]), FS=spec.obj)))
     return _edit_with_pikepdf(filled(), edit)
@@ -246,7 +251,7 @@ def with_launch_action() -> bytes:
 
 
 def _link(doc, action) -> None:
-    doc.pages[0].Annots.append(doc.make_indirect(pikepdf.Dictionary(
+    _first_with_fields(doc).Annots.append(doc.make_indirect(pikepdf.Dictionary(
         Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=pikepdf.Array([10, 10, 30, 30]), A=action)))
 
 
@@ -271,7 +276,7 @@ def with_submit_form() -> bytes:
 
 def with_rich_media() -> bytes:
     def edit(doc):
-        doc.pages[0].Annots.append(doc.make_indirect(pikepdf.Dictionary(
+        _first_with_fields(doc).Annots.append(doc.make_indirect(pikepdf.Dictionary(
             Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.RichMedia, Rect=pikepdf.Array([10, 10, 30, 30]))))
     return _edit_with_pikepdf(filled(), edit)
 

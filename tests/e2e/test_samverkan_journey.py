@@ -270,10 +270,15 @@ def test_one_individ_through_forfragan_anmalan_sip_and_fk(samverkan_app, users):
     vard.get_by_label("Läkare", exact=True).fill("")
     vard.get_by_label("Vårdenhet", exact=True).fill("")
     vard.get_by_label("Jobbtorg: omfattning i %").fill("120")
+    # A diagnosis code starts the DFA part: its rules apply, and the code's kapitel is shown.
+    vard.get_by_label("Huvuddiagnos, kod (ICD-10-SE)").fill("f32.1")
     vard.get_by_role("button", name=re.compile("Skicka svaret")).click()
     errors = vard.get_by_role("alert").inner_text()
     assert "Det finns fel i formuläret" in errors and vard.title().startswith("Fel:"), errors
+    assert "Huvuddiagnos, text: skriv diagnosens text till koden." in errors, errors
+    assert "Kapitel V: Psykiska sjukdomar" in vard.locator("main").inner_text()
     assert_accessible(vard)  # the doctor's form with errors shown
+    vard.get_by_label("Huvuddiagnos, kod (ICD-10-SE)").fill("")  # answered without the DFA part
     vard.get_by_label("Läkare", exact=True).fill("Åsa Läkarsson")
     vard.get_by_label("Vårdenhet", exact=True).fill(PARTIES["vard"][6])
     vard.get_by_label("Jobbtorg: kan delta").check()
