@@ -37,7 +37,9 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def register_section(title: str, maker: SectionMaker) -> None:
-    _sections.append((title, maker))
+    """Add a wing's section (every create_app installs the wings again: each section once)."""
+    if (title, maker) not in _sections:
+        _sections.append((title, maker))
 
 
 def _when(moment: datetime | date | None) -> str | None:
