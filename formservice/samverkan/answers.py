@@ -6,15 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from formservice.blanketter.model import Choice
 from formservice.blanketter.validation import date_or_error
 
 MAX_TEXT = 4000
-
-
-@dataclass(frozen=True)
-class Choice:
-    value: str
-    label: str
 
 
 @dataclass(frozen=True)

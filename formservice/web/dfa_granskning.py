@@ -11,18 +11,9 @@ from formservice.doctor import dfa_review, fmb
 from formservice.rendering.display import format_value
 
 from .paging import posted_version
-from .processkarta import require_on_map
+from .arenden import load as _load  # the ärende by its id: 404 outside the user's reach, placed on the map
 
 bp = Blueprint("dfa", __name__, url_prefix="/arenden/<public_id>/dfa-granskning")
-
-
-def _load(public_id: str):
-    try:
-        arende = arenden.get(current_user(), public_id)
-    except arenden.NotFound:
-        abort(404)
-    require_on_map(arende)
-    return arende
 
 
 def _page(template: str, arende, status: int = 200, **kw):
