@@ -4,6 +4,7 @@ fictitious answers (shaped like Inera's Webcert fixtures; invented text) through
 the online answer, read back into the coded fields."""
 from __future__ import annotations
 
+import io
 import re
 import string
 from datetime import date, timedelta
@@ -11,6 +12,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from formservice.blanketter.fk_ids import diagnos_kapitel, diagnoskod, fk_parts
@@ -448,3 +450,34 @@ def test_future_dates_are_refused_on_todays_date():
         LUMBAGO, grund_undersokning_datum=tomorrow)))
     assert errors == {"grund_undersokning_datum": "Min undersökning av patienten: datumet ligger i framtiden. Ange "
                                                   "när det skedde (ÅÅÅÅ-MM-DD)."}
+
+
+def _small_text(pdf: bytes, pages: range) -> list[tuple[int, float, str]]:
+    """Text drawn below 9 pt on the given pages (1-based), page furniture (the running header and
+    footer, in the top and bottom 60 pt) left out: (page, size, text)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    small = []
+    for number in pages:
+        page = reader.pages[number - 1]
+        height = float(page.mediabox.height)
+
+        def visit(text, cm, tm, _font, size, number=number):
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            scale = (tm[2] ** 2 + tm[3] ** 2) ** 0.5 * (cm[2] ** 2 + cm[3] ** 2) ** 0.5
+            if text.strip() and 60 < y < height - 60 and size * scale < 8.95:
+                small.append((number, round(size * scale, 2), text.strip()))
+
+        page.extract_text(visitor_text=visit)
+    return small
+
+
+@pytest.mark.parametrize("fillable", [False, True], ids=["print", "fillable"])
+def test_the_doctors_part_is_pages_2_to_5_with_no_text_under_9_pt(fillable):
+    """Issue 27's Done-when: the doctor's part fits on the pages chosen (2–5, README), text ≥ 9 pt."""
+    pdf = corpus.fillable() if fillable else corpus.printed()
+    reader = PdfReader(io.BytesIO(pdf))
+    texts = [" ".join((p.extract_text() or "").split()) for p in reader.pages]
+    first = next(n for n, t in enumerate(texts, 1) if "Grund för bedömningen" in t)
+    last = next(n for n, t in enumerate(texts, 1) if "Underskrift, läkare" in t)
+    assert (first, last) == (2, 5)
+    assert _small_text(pdf, range(first, last + 1)) == []

@@ -100,8 +100,10 @@ def _field_for(blanketter, name: str):
     raise KeyError(name)
 
 
-def fill_blankett(client, pid: str, blankett_id: str, catalogue, overrides=None) -> dict:
-    """Go through every page, typing a value only into fields that are empty. Returns counts and the doc."""
+def fill_blankett(client, pid: str, blankett_id: str, catalogue, overrides=None, *, review_extra=None,
+                  stop_at_review=False) -> dict:
+    """Go through every page, typing a value only into fields that are empty. Returns counts and the doc
+    (or, with stop_at_review, the Granska page's URL and HTML); review_extra is posted with Granska."""
     overrides = overrides or {}
     main = catalogue.blanketter[blankett_id]
     parts = [main] + [catalogue.blanketter[a] for a in main.attachments]
@@ -139,7 +141,10 @@ def fill_blankett(client, pid: str, blankett_id: str, catalogue, overrides=None)
         assert res.status_code == 302, f"{url}: {res.status_code}\n" + re.sub(r"\s+", " ", res.get_data(as_text=True))[:3000]
     assert res.headers["Location"].endswith("/granska"), res.headers.get("Location")
     review = client.get(res.headers["Location"]).get_data(as_text=True)
-    res = client.post(res.headers["Location"], data=form_with(review, "utkast")["fields"])
+    if stop_at_review:
+        return {"review_url": res.headers["Location"], "review": review}
+    posted = {k: v for k, v in form_with(review, "utkast")["fields"].items() if v is not None}  # unticked boxes
+    res = client.post(res.headers["Location"], data=dict(posted, **(review_extra or {})))
     assert res.status_code == 302, re.sub(r"\s+", " ", res.get_data(as_text=True))[:3000]
     done = client.get(res.headers["Location"]).get_data(as_text=True)
     pdf_url = re.search(r'href="([^"]+\.pdf)"', done).group(1)

@@ -324,6 +324,10 @@ class Blankett:
     masthead: str = "organisation"       # see MASTHEADS
     consent: Consent | None = None       # this blankett is a consent (see Consent)
     shares_with: tuple[str, ...] = ()    # parties (PARTIES) the blankett gives information to
+    # The definition a part built in code was derived from (doctor/underlag.py: the medicinskt
+    # underlag from the förfrågan); such a part has no committed Word template, its template is
+    # built in memory (rendering/docx.py).
+    derived_from: str | None = None
 
     @cached_property
     def fields(self) -> tuple[Field, ...]:

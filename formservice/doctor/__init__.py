@@ -21,5 +21,7 @@ def install() -> None:
     registerutdrag.register_section("lakarsvar", extract_rows)
 
     from .dfa_review import install as install_dfa_review
+    from .underlag import install as install_underlag
 
     install_dfa_review()
+    install_underlag()  # the confirmed answer as FK's medicinskt underlag, in the ansökan's packet

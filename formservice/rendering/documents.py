@@ -39,6 +39,17 @@ class Document:
     content: bytes
 
 
+# Bilagor a document carries in its values rather than in its definition (the doctor's confirmed
+# answer as FK's medicinskt underlag, doctor/underlag.py): values key -> parts(catalogue, values).
+# Validation keeps only fields, so values from outside (the API) never carry one.
+_carried: dict[str, Any] = {}
+
+
+def register_carried_bilaga(values_key: str, parts) -> None:
+    """Called by a higher wing's install(); rendering does not import it."""
+    _carried[values_key] = parts
+
+
 def parts_of(catalogue: Catalogue, blankett_id: str) -> list[Blankett]:
     """The blankett followed by the bilagor that travel with it."""
     try:
@@ -88,8 +99,10 @@ def load_official(instance_path, catalogue: Catalogue) -> dict[str, Any]:
 
 def print_parts(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any]) -> list[pdf_rendering.Part]:
     """Every part the blankett prints as, in order: the blankett and its bilagor, one copy per
-    recipient where the blankett has recipients (the SIP-kallelse)."""
-    return [copy for part in parts_of(catalogue, blankett_id) for copy in pdf_rendering.copies(part, values)]
+    recipient where the blankett has recipients (the SIP-kallelse), then the bilagor the values
+    carry (register_carried_bilaga)."""
+    own = [copy for part in parts_of(catalogue, blankett_id) for copy in pdf_rendering.copies(part, values)]
+    return own + [part for carried in _carried.values() for part in carried(catalogue, values)]
 
 
 @dataclass(frozen=True)

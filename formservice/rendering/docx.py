@@ -152,7 +152,10 @@ def render_packet_docx(parts: Sequence[tuple[Any, Mapping[str, Any], Mapping[str
 def _filled(blankett: Any, values: Mapping[str, Any], ctx: Any, recipient: Mapping[str, Any] | None,
             template_directory: Path | None):
     """The blankett's template filled with ``values``: a python-docx Document."""
-    data, key = _template_bytes(blankett.id, template_directory, with_key=True)
+    if getattr(blankett, "derived_from", None):
+        data, key = _built_template(blankett)
+    else:
+        data, key = _template_bytes(blankett.id, template_directory, with_key=True)
     template = _CompiledTemplate(data, key)
     context = docx_context(blankett, values, ctx, recipient)
     logo = getattr(ctx, "logo", None)
@@ -168,6 +171,22 @@ def _filled(blankett: Any, values: Mapping[str, Any], ctx: Any, recipient: Mappi
     if stamp is not None:
         props.created = props.modified = stamp
     return template.docx
+
+
+def _built_template(blankett: Any) -> tuple[bytes, tuple]:
+    """The Word template of a part built in code (Blankett.derived_from), built from its definition
+    once per process: it has no file of its own to go stale."""
+    from .docx_templates import build_template
+
+    key = ("built", blankett.id, blankett.version, blankett.derived_from)
+    data = _built.get(key)
+    if data is None:
+        with _lock:
+            data = _built.setdefault(key, build_template(blankett))
+    return data, key
+
+
+_built: dict[tuple, bytes] = {}
 
 
 class _Members:

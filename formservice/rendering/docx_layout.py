@@ -118,6 +118,14 @@ def _grid_of(lines: Sequence[display.Line]) -> tuple[list[int], list[list[tuple[
             [[(fld, index[a], index[b]) for fld, a, b in cells] for cells in spans])
 
 
+def _filled_test(field: Any) -> str:
+    """The template's test that a field printed only when filled is filled: a ticked box is "☒",
+    an unticked one "☐" (a text, so not empty)."""
+    if field.type == "checkbox":
+        return f"v['{field.name}'] == '{display.CHECKED}'"
+    return f"v['{field.name}']"
+
+
 class TemplateBuilder:
     """Builds the docxtpl template of one blankett, laid out as the print template lays out the
     PDF (templates/documents/_part.html), so that Word and LibreOffice paginate like the PDF."""
@@ -327,8 +335,8 @@ class TemplateBuilder:
         grid, spans = _grid_of(lines)
         conditional = [line.items[0][0].print_rule == "if_filled" for line in lines]
         if all(conditional):
-            names = " or ".join(f"v['{line.items[0][0].name}']" for line in lines)
-            return self._if(names, lambda: self._frame_table(s, lines, grid, spans, [False] * len(lines)))
+            names = " or ".join(_filled_test(line.items[0][0]) for line in lines)
+            return self._if(names, lambda: self._frame_table(s, lines, grid, spans, conditional))
         self._frame_table(s, lines, grid, spans, conditional)
 
     def _frame_table(self, s, lines, grid, spans, conditional) -> None:
@@ -342,7 +350,7 @@ class TemplateBuilder:
         rows = iter(range(len(table.rows)))
         for line, cells, wrapped in zip(lines, spans, conditional):
             if wrapped:
-                self._tag_row(table, next(rows), "{%%tr if v['%s'] %%}" % line.items[0][0].name)
+                self._tag_row(table, next(rows), "{%%tr if %s %%}" % _filled_test(line.items[0][0]))
             r = next(rows)
             row = table.rows[r]
             if line.kind == "boxes":  # a label over a value; a checkbox is its own label

@@ -12,6 +12,7 @@ from formservice.arenden import consents, registry
 from formservice.blanketter import prefill, wizard
 from formservice.blanketter.validation import validate_fields
 from formservice.doctor import answers as doctor_answers
+from formservice.doctor import underlag
 from formservice.rendering import documents, fonts
 from formservice.rendering.display import format_value
 from formservice.arenden.operations import local_today
@@ -185,6 +186,9 @@ def review(public_id: str, blankett_id: str):
             asked = wizard.asked_fields(c.parts)
             clean, errors = validate_fields(asked, c.values)
             errors = {**fonts.unprintable_errors(c.values, fonts.field_labels(asked)), **errors}
+            clean, carried_errors = underlag.attach(c.arende, c.catalogue, c.blankett, clean,
+                                                    chosen=bool(request.form.get(underlag.CHOICE_FIELD)))
+            errors = {**carried_errors, **errors}
             if not errors:
                 # Fields nobody types here (the doctor's part) are left empty for the paper form.
                 try:
@@ -215,6 +219,8 @@ def review(public_id: str, blankett_id: str):
     return c.render("web/blankett/review.html", status, values=c.values, errors=errors, changed=changed,
                     consent_missing=missing, consent_missing_names=consents.party_names(missing),
                     page_of=page_of, format_value=format_value, is_asked=wizard.is_asked,
+                    underlag=underlag.offered(c.arende, c.catalogue, c.blankett),
+                    underlag_chosen=bool(request.form.get(underlag.CHOICE_FIELD)),
                     utkast=arenden.review_ref(c.arende, blankett_id, c.draft, c.values), **_origins(c))
 
 
@@ -254,7 +260,8 @@ def done(public_id: str, blankett_id: str, doc_id: str):
     for_doctor = doctor_answers.has_doctor_part(c.blankett)
     waiting = next((pm.ruta(r.next) for r in pm.rutor.values() if dok.blankett_id in r.blankett_ids and r.next),
                    None) if for_doctor else None
-    return c.render("web/blankett/done.html", dok=dok, waiting=waiting, for_doctor=for_doctor)
+    return c.render("web/blankett/done.html", dok=dok, waiting=waiting, for_doctor=for_doctor,
+                    underlag=underlag.carried_by(dok))
 
 
 @bp.route("/kasta", methods=["GET", "POST"])

@@ -52,3 +52,37 @@ def test_review_with_errors_then_nej(page, live_app, live_server, make_arende):
     page.goto(f"{live_server}/arenden/{pid}/steg")
     assert "inte komplett (Nej)" in page.locator("#dfa").inner_text()
     assert_accessible(page)
+
+
+def test_granska_offers_the_doctors_answer_as_fks_medicinskt_underlag(page, live_app, live_server, make_arende):
+    """Issue 27 item 2 in the browser: the offer on FK's Granska names the answer, is accessible, and the
+    tick gives the packet its bilaga."""
+    from ..data import returned_pdfs as corpus
+    from ..test_dfa_answers import DEPRESSION, _pdf_values
+    from ..test_doctor_answers import confirm, upload
+    from ..wizard_driver import fill_blankett, step
+
+    client, pid = make_arende(ruta="soc1.9", namn="Ulla Underlag")
+    catalogue = live_app.extensions["catalogue"]
+    fill_blankett(client, pid, "rehabiliteringsforfragan", catalogue)
+    step(client, pid, "soc1.10")
+    html = client.get(f"/arenden/{pid}").get_data(as_text=True)
+    fillable_url = re.search(r'href="([^"]+\.ifyllbar)"', html).group(1)
+    doc_id = fillable_url.rsplit("/", 1)[-1].split(".")[0]
+    filled = corpus.fill_with_pypdf(client.get(fillable_url).data, dict(corpus.DOCTOR_VALUES, **_pdf_values(DEPRESSION)))
+    _page, res = confirm(client, upload(client, pid, doc_id, filled).headers["Location"])
+    assert res.status_code == 302
+    review_url = fill_blankett(client, pid, "fk_ansokan_samordning", catalogue, stop_at_review=True)["review_url"]
+
+    login(page, live_server)
+    page.goto(live_server + review_url)
+    offer = page.get_by_label("Skriv ut läkarens svar som bilaga: Medicinskt underlag från läkare")
+    assert not offer.is_checked()
+    assert "F321 Medelsvår depressiv episod" in page.locator("#f-bifoga_lakarsvar-hint").inner_text()
+    assert_accessible(page)
+    _shot(page, "fk-granska-underlag.png")
+    offer.check()
+    page.get_by_role("button", name="Ta fram PDF och DOCX").click()
+    page.wait_for_url("**/klar/**")
+    assert_accessible(page)
+    assert "Medicinskt underlag från läkare" in page.content()
