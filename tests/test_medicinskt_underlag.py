@@ -85,3 +85,16 @@ def test_another_arendes_answer_is_never_offered(soc, app, forfragan):
         "csrf_token": csrf_token(at_review["review"]), "bifoga_lakarsvar": "1",
         "utkast": re.search(r'name="utkast" value="([^"]*)"', at_review["review"]).group(1)})
     assert res.status_code == 400 and "MADRS" not in res.get_data(as_text=True)
+
+
+def test_a_document_keeps_the_answer_it_carried_and_a_new_one_carries_the_newer(soc, app, forfragan):
+    from .test_dfa_answers import LUMBAGO
+
+    catalogue = app.extensions["catalogue"]
+    pid = answered(soc, forfragan, DEPRESSION)
+    first = fill_blankett(soc, pid, "fk_ansokan_samordning", catalogue, review_extra={"bifoga_lakarsvar": "1"})
+    answered(soc, forfragan, LUMBAGO)  # a newer answer to the same förfrågan becomes the current one
+    second = fill_blankett(soc, pid, "fk_ansokan_samordning", catalogue, review_extra={"bifoga_lakarsvar": "1"})
+    assert "Lumbago" in second["text"] and "MADRS-S 28" not in second["text"]
+    again = text_of(soc.get(first["pdf_url"]).data)  # the first ansökan, fetched again: as it was made
+    assert "MADRS-S 28" in again and "Lumbago" not in again
