@@ -62,9 +62,10 @@ apt_ensure() {
 }
 
 # Debian packages: what the service itself needs (WeasyPrint renders with Pango/HarfBuzz from the
-# system; the fonts come from the package itself, formservice/static), plus any that the calling
-# script put in extra_debian_packages before sourcing this file, in one apt transaction.
-apt_ensure libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 shared-mime-info ${extra_debian_packages[@]+"${extra_debian_packages[@]}"}
+# system; the fonts come from the package itself, formservice/static; pysaml2 checks SAML signatures
+# with xmlsec1), plus any that the calling script put in extra_debian_packages before sourcing this
+# file, in one apt transaction.
+apt_ensure libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 shared-mime-info xmlsec1 ${extra_debian_packages[@]+"${extra_debian_packages[@]}"}
 
 find_python() {
   for candidate in python3.11 python3; do
