@@ -10,19 +10,55 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 note() { printf '    %s\n' "$*" >&2; }
 
+# A first install takes minutes; nothing here stays silent for more than HEARTBEAT seconds, so
+# that nobody takes a working install for a hung one.
+HEARTBEAT=20
+
 # Turns apt-get's machine-readable status lines (APT::Status-Fd) into one line per 20 % of each
-# phase (download, install), so that a long install shows progress without a line per package.
+# phase (download, install), so that a long install shows progress without a line per package,
+# and says it is still working when a phase goes HEARTBEAT seconds without a new step.
 apt_progress() {
-  local line phase pct step last_phase="" last_step=-1
-  while IFS= read -r line; do
+  local line phase pct step last_phase="" last_step=-1 started=$SECONDS said=$SECONDS current=""
+  local rc
+  while true; do
+    rc=0; IFS= read -r -t 1 line || rc=$?
+    if [ "$rc" -ne 0 ]; then
+      [ "$rc" -gt 128 ] || break  # end of apt's output; a timeout only means it is busy
+      if [ $(( SECONDS - said )) -ge "$HEARTBEAT" ]; then
+        note "… fortfarande igång, $(( SECONDS - started )) s${current:+ ($current)}"; said=$SECONDS
+      fi
+      continue
+    fi
     [[ $line =~ ^(dl|pm)status:[^:]*(:[a-z][a-z0-9]*)?:([0-9]+)[.0-9]*:(.*)$ ]] || continue
+    current="${BASH_REMATCH[4]}"
     if [ "${BASH_REMATCH[1]}" = dl ]; then phase="hämtar"; else phase="installerar"; fi
     pct="${BASH_REMATCH[3]}"; step=$(( pct / 20 * 20 ))
     if [ "$phase" != "$last_phase" ] || [ "$step" -gt "$last_step" ]; then
       note "$(printf '%-11s %3d %%  %s' "$phase" "$step" "${BASH_REMATCH[4]}")"
-      last_phase="$phase"; last_step="$step"
+      last_phase="$phase"; last_step="$step"; said=$SECONDS
     fi
   done
+}
+
+# Run a long command with its output in a log, and print a line at least every HEARTBEAT seconds:
+# the last thing pip or npm said it was doing, with the time so far. The log is shown on failure.
+run_with_heartbeat() {
+  local label="$1"; shift
+  local log started=$SECONDS pid line
+  log="$(mktemp "${TMPDIR:-/tmp}/formservice-install.XXXXXX")"
+  "$@" >"$log" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    for _ in $(seq 1 "$HEARTBEAT"); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    kill -0 "$pid" 2>/dev/null || break
+    line="$(grep -E '^(Collecting|Downloading|Building|Installing|Preparing)|(added|reify|http fetch)' "$log" \
+            | tail -n 1 | cut -c1-90 || true)"
+    note "… $label, $(( SECONDS - started )) s${line:+: $line}"
+  done
+  if ! wait "$pid"; then
+    tail -n 30 "$log" >&2; say "$label misslyckades (logg: $log)"; return 1
+  fi
+  rm -f "$log"
 }
 
 # Install the Debian packages given that are not installed yet (as root, or through sudo).
@@ -41,9 +77,7 @@ apt_ensure() {
   say "Installerar Debianpaket: ${missing[*]}"
   if [ -z "$APT_UPDATED" ]; then
     note "apt-get update"
-    if ! "${apt[@]}" update -q >"$log" 2>&1; then
-      tail -n 20 "$log" >&2; say "apt-get update misslyckades (logg: $log)"; return 1
-    fi
+    run_with_heartbeat "apt-get update" "${apt[@]}" update -q
     APT_UPDATED=1
   fi
   local count
@@ -88,12 +122,12 @@ ensure_venv() {
     fi
   fi
   local stamp="$VENV/.installed$extra"
-  # Reinstall only when the dependency list changed since the last install.
-  if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
+  # Reinstall only when the dependency list or the pinned versions changed since the last install.
+  if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ] || [ "$ROOT/constraints.txt" -nt "$stamp" ]; then
     local started=$SECONDS
-    say "Installerar Pythonpaket i .venv"
-    "$VENV/bin/pip" install -q --upgrade pip
-    "$VENV/bin/pip" install -q -e "$ROOT$extra"
+    say "Installerar Pythonpaket i .venv (versionerna i constraints.txt)"
+    run_with_heartbeat "pip" "$VENV/bin/pip" install --progress-bar off --upgrade pip
+    run_with_heartbeat "pip" "$VENV/bin/pip" install --progress-bar off -c "$ROOT/constraints.txt" -e "$ROOT$extra"
     touch "$stamp"
     note "klart på $(( SECONDS - started )) s"
   fi
