@@ -39,6 +39,14 @@ _queues: dict[str, int | None] = {QUEUE: 1}
 APPLICATION_VERSION = "formservice-jobb-2"  # 2: every kind's steps made by jobs.workflow
 EXECUTOR_ID = "formservice-jobb"
 
+
+def executor_id() -> str:
+    """This host's executor id. DBOS's recovery at launch takes back every unfinished workflow of its
+    executor id, so two hosts on one database must each have one of their own (stable across
+    restarts), or a worker starting on one host would run again a job the other is running now."""
+    return os.environ.get("FORMSERVICE_JOBB_EXECUTOR") or EXECUTOR_ID
+
+
 VANTAR, PAGAR, KLAR, FEL = "väntar", "pågår", "klar", "fel"
 STATUS_TEXT = {VANTAR: "Tas fram…", PAGAR: "Tas fram…", KLAR: "Klar – hämta", FEL: "Det gick inte att ta fram"}
 # A result is personal data: gone a day after it was downloaded, a week after it was made at the latest.
@@ -79,7 +87,7 @@ def system_database_url(app) -> str:
 
 def dbos_config(app) -> dict:
     return {"name": "formservice", "system_database_url": system_database_url(app),
-            "application_version": APPLICATION_VERSION, "executor_id": EXECUTOR_ID,
+            "application_version": APPLICATION_VERSION, "executor_id": executor_id(),
             "run_admin_server": False}
 
 
