@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from formservice import db
+from formservice.arenden import kartversion
 from formservice.blanketter.catalogue import CatalogueError, load_catalogue
 
 from .fixture_maps import ORIGINAL, SKARHOLMEN, fixture_catalogue, fixture_forms, without_formerly
@@ -146,7 +148,8 @@ def test_an_admin_takes_a_changed_map_into_use_without_a_restart(admin, app, ori
     assert res.status_code == 302
     new = app.extensions["catalogue"].process_map
     assert new.version != running and "soc1.5a" in new.rutor
-    assert (Path(app.instance_path) / reload_view.APPROVED_FILE).read_text().strip() == new.version
+    with app.app_context():
+        assert kartversion.approved_version() == new.version  # in the database: every host follows it
     assert 'href="/processkarta/soc1.5a"' in admin.get("/processkarta").get_data(as_text=True)
 
 
@@ -169,16 +172,40 @@ def test_a_map_that_would_strand_arenden_is_refused(soc, app, original_map, tmp_
 
 
 def test_another_worker_follows_the_approved_map(app, original_map, tmp_path, monkeypatch):
-    """A second process sees the approval file and takes up exactly the approved version."""
+    """A second process (or host) sees the approval in the database and takes up exactly the approved version."""
+    import formservice.web.admin_processkarta as reload_view
+
+    forms = renamed_forms(tmp_path, formerly=True)
+    approved = load_catalogue(forms).process_map.version
+    monkeypatch.setattr(reload_view, "load_catalogue", lambda: load_catalogue(forms))
+    with app.app_context():
+        kartversion.approve(approved)
+        db.session().commit()
+    app.test_client().get("/logga-in")
+    assert app.extensions["catalogue"].process_map.version == approved
+
+
+def test_an_approval_file_from_before_is_carried_into_the_database_once(app, original_map, tmp_path, monkeypatch,
+                                                                        caplog):
+    """instance/processkarta-godkand.txt (before migration 0025) is read once when the table is empty;
+    after that only the database counts, whatever the file says."""
     import formservice.web.admin_processkarta as reload_view
 
     forms = renamed_forms(tmp_path, formerly=True)
     approved = load_catalogue(forms).process_map.version
     monkeypatch.setattr(reload_view, "load_catalogue", lambda: load_catalogue(forms))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    (Path(app.instance_path) / reload_view.APPROVED_FILE).write_text(approved + "\n")
-    app.test_client().get("/logga-in")
+    old_file = Path(app.instance_path) / kartversion.OLD_FILE
+    old_file.write_text(approved + "\n")
+    with caplog.at_level("INFO", logger="formservice"):
+        app.test_client().get("/logga-in")
     assert app.extensions["catalogue"].process_map.version == approved
+    assert f"({approved}) flyttad från {old_file} till databasen" in caplog.text
+    with app.app_context():
+        assert kartversion.approved_version() == approved
+        old_file.write_text("000000000000\n")
+        assert kartversion.carry_over_file(app.instance_path) is None  # the table has a version: file ignored
+        assert kartversion.approved_version() == approved
 
 
 def test_the_arende_page_draws_its_way_on_the_map(soc, app, original_map):

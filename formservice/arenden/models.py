@@ -302,3 +302,16 @@ class Statistik(Base):
     dagar: Mapped[int] = mapped_column(Integer, default=-1)
     antal: Mapped[int] = mapped_column(Integer, default=0)
     cellnyckel: Mapped[int] = mapped_column(BigInteger, default=0)  # arenden/statistik.py: the row's cell key
+
+
+class KartaGodkand(Base):
+    """The process map versions an admin took into use, newest last (arenden/kartversion.py). In the
+    database, not in instance/, so every host on the database follows the same approval."""
+
+    __tablename__ = "processkarta_godkand"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    approved_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # None: taken over from instance/processkarta-godkand.txt, or the admin's account is gone.
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), nullable=True)
