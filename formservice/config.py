@@ -50,6 +50,19 @@ DEFAULTS = {
     # None: unknown users are refused even with "pending".
     "OIDC_PENDING_ENHET_ID": None,
     "OIDC_LEEWAY_SECONDS": 60,  # clock difference tolerated between us and the provider (exp, iat)
+    # SAML 2.0 (docs/saml.md); on when IDP_METADATA (a file or an https URL) and SP_ENTITY_ID are set.
+    "SAML_IDP_METADATA": None,
+    "SAML_SP_ENTITY_ID": None,
+    "SAML_SP_KEY_FILE": None,  # with CERT_FILE: AuthnRequests signed, encrypted assertions readable
+    "SAML_SP_CERT_FILE": None,
+    # The attribute a user is matched on (User.external_id); "nameid" for a persistent NameID.
+    "SAML_USER_ATTRIBUTE": "http://sambi.se/attributes/1/employeeHsaId",
+    "SAML_NAME_ATTRIBUTE": None,  # None: displayName, else givenName + sn
+    "SAML_EMAIL_ATTRIBUTE": None,  # None: mail (urn:oid:0.9.2342.19200300.100.1.3)
+    "SAML_UNKNOWN_USERS": "refuse",
+    "SAML_PENDING_ENHET_ID": None,
+    "SAML_BUTTON_LABEL": "Logga in med organisationens inloggning (SAML)",
+    "SAML_LEEWAY_SECONDS": 60,  # clock difference tolerated (NotBefore, NotOnOrAfter)
     # The address users reach the service at (https://formservice.example.se), for links in e-mail;
     # None: the e-mail has no link.
     "PUBLIC_URL": None,
@@ -97,6 +110,17 @@ _ENV = {
     "OIDC_BUTTON_LABEL": str,
     "OIDC_PENDING_ENHET_ID": int,
     "OIDC_LEEWAY_SECONDS": int,
+    "SAML_IDP_METADATA": str,
+    "SAML_SP_ENTITY_ID": str,
+    "SAML_SP_KEY_FILE": str,
+    "SAML_SP_CERT_FILE": str,
+    "SAML_USER_ATTRIBUTE": str,
+    "SAML_NAME_ATTRIBUTE": str,
+    "SAML_EMAIL_ATTRIBUTE": str,
+    "SAML_UNKNOWN_USERS": str,
+    "SAML_PENDING_ENHET_ID": int,
+    "SAML_BUTTON_LABEL": str,
+    "SAML_LEEWAY_SECONDS": int,
     "PUBLIC_URL": str,
     "MAIL_SERVER": str,
     "MAIL_PORT": int,

@@ -164,7 +164,7 @@ ENDPOINTS = ["admin_users.user", "admin_users.user_action", "admin_users.new_use
 # Where a page reads its query string but has no form: hostile GETs only.
 GET_ONLY = ["uppfoljning.index", "uppfoljning.table_csv", "arenden.show"]
 # A route the form fuzzing leaves to another campaign: the JSON API (tests/test_api_fuzz.py, fuzz/api.py).
-ELSEWHERE = {"api.render"}
+ELSEWHERE = {"api.render", "auth.external_acs"}  # the SAML ACS: tests/test_saml.py
 
 
 # The form a page shows for a URL that only takes posts (its form sits on another page).

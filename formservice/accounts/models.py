@@ -187,3 +187,19 @@ class ApiRequest(Base):
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (Index("ix_api_request_caller_at", "caller", "at"),)
+
+
+class SamlAssertion(Base):
+    """A SAML assertion that has been used (accounts/saml.py), kept until it would have expired: the
+    database, not a worker's memory, is what makes a replay fail on every worker and host. Until the
+    browser comes back same-site, ``identity_enc`` holds who it names (encrypted), found by the
+    SHA-256 of a one-use hand-over token."""
+
+    __tablename__ = "saml_assertion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assertion_key: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of issuer + assertion ID
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    handoff_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    identity_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

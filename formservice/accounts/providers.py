@@ -1,11 +1,11 @@
 """Sign-in through the organisation's identity provider, behind one small interface.
 
 A ``LoginProvider`` sends the browser away (``start``), reads what comes back (``finish``) and knows
-how to end its own session at log-out (``logout_url``). OpenID Connect (``oidc.py``) is the one
-built; SAML 2.0 can stand beside it without a change to the views. What happens to the person who
-comes back is decided here, the same for every provider: matched on ``User.external_id``; refused
-when unknown, deactivated or still waiting; or, where the organisation wants it, created inactive
-for an administrator to approve.
+how to end its own session at log-out (``logout_url``): OpenID Connect (``oidc.py``) and SAML 2.0
+(``saml.py``, whose cross-site POST to its ACS adds ``receive``, see web/auth.py). What happens to
+the person who comes back is decided here, the same for every provider: matched on
+``User.external_id``; refused when unknown, deactivated or still waiting; or, where the organisation
+wants it, created inactive for an administrator to approve.
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ UNKNOWN_REFUSED = ("Du har inget konto i formservice. Kontakta din administratö
                    "läggs upp åt dig.")
 PENDING_UNCONFIGURED = ("Du har inget konto i formservice, och nya konton kan inte skapas automatiskt "
                         "eftersom det inte är inställt vilken enhet de ska höra till. Be din administratör "
-                        "ange inställningen FORMSERVICE_OIDC_PENDING_ENHET_ID, eller lägga upp ett konto åt dig.")
+                        "ange inställningen {setting}, eller lägga upp ett konto åt dig.")
 PENDING_CREATED = ("Ett konto har skapats åt dig. En administratör måste godkänna det innan du kan logga in; "
                    "försök igen när du har fått besked om att det är godkänt.")
 PENDING_WAITING = ("Ditt konto väntar på att en administratör godkänner det. Du kan logga in när det är "
@@ -107,6 +107,11 @@ def configured(config: Mapping) -> dict[str, LoginProvider]:
 
         provider = OidcProvider.from_config(config)
         found[provider.id] = provider
+    if config.get("SAML_IDP_METADATA") and config.get("SAML_SP_ENTITY_ID"):
+        from .saml import SamlProvider
+
+        provider = SamlProvider.from_config(config)
+        found[provider.id] = provider
     return found
 
 
@@ -136,9 +141,10 @@ def _unknown(identity: ExternalIdentity, new_users: NewUsers) -> User:
     dbs = db.session()
     enhet = dbs.get(Enhet, new_users.enhet_id) if new_users.enhet_id is not None else None
     if enhet is None:
-        log.warning("unknown users are to wait for approval, but OIDC_PENDING_ENHET_ID (%s) names no enhet",
-                    new_users.enhet_id)
-        raise LoginFailed(PENDING_UNCONFIGURED, "okänd användare; ingen enhet för nya konton", 403)
+        setting = f"FORMSERVICE_{identity.provider.upper()}_PENDING_ENHET_ID"  # the provider's own setting
+        log.warning("unknown users are to wait for approval, but %s (%s) names no enhet", setting, new_users.enhet_id)
+        raise LoginFailed(PENDING_UNCONFIGURED.format(setting=setting), "okänd användare; ingen enhet för nya konton",
+                          403)
     user = User(username=_free_username(identity), password_hash=login.UNUSABLE_PASSWORD,
                 role=ROLE_FOR_ENHET_TYPE.get(enhet.typ, DEFAULT_ROLE), enhet_id=enhet.id,
                 namn=(identity.namn or identity.external_id)[:200], epost=identity.epost[:200],

@@ -1,12 +1,14 @@
 """Login (password, and the organisation's identity provider), logout and change of password."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
 
 from formservice import audit
 from formservice.accounts import login as auth
 from formservice.accounts import providers
 from formservice.accounts.forms import ChangePasswordForm, LoginForm
+from formservice.security import csrf
 
 bp = Blueprint("auth", __name__)
 
@@ -102,6 +104,36 @@ def external_callback(provider_id: str):
     session.pop("login_next", None)
     return _signed_in(user, next_url, via=provider.id,
                       provider_session={"provider": provider.id, "data": identity.logout_data})
+
+
+@bp.post("/logga-in/<provider_id>/acs")
+@csrf.exempt  # the identity provider's signed POST; what binds it to the browser is checked at /svar
+def external_acs(provider_id: str):
+    """SAML's assertion consumer service. The IdP's POST is cross-site, so it comes without the
+    (SameSite=Lax) session cookie: the provider verifies and uses up the response here, and the
+    browser goes on to external_callback with a one-use hand-over, a top-level GET that has the cookie."""
+    provider = _provider(provider_id)
+    if not hasattr(provider, "receive"):
+        abort(404)
+    try:
+        token = provider.receive(request.form.to_dict(), _callback_url(provider))
+    except providers.LoginFailed as exc:
+        return _refused(provider, exc, None)
+    return redirect(url_for("auth.external_callback", provider_id=provider.id, overlamning=token), 303)
+
+
+@bp.get("/logga-in/<provider_id>/metadata")
+def external_metadata(provider_id: str):
+    """The SP metadata, for the identity provider's administrator to register us with."""
+    provider = _provider(provider_id)
+    if not hasattr(provider, "sp_metadata"):
+        abort(404)
+    try:
+        xml = provider.sp_metadata(_callback_url(provider))
+    except providers.LoginFailed as exc:
+        current_app.logger.warning("metadata of %s not built: %s", provider.id, exc.reason)
+        abort(502)
+    return Response(xml, mimetype="application/samlmetadata+xml")
 
 
 def _provider_logout_url() -> str | None:
