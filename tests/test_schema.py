@@ -59,7 +59,10 @@ def test_models_match_migrations(empty_url):
     import formservice.accounts.models  # noqa: F401 — every wing's tables on Base.metadata
     import formservice.arenden.models  # noqa: F401
     import formservice.audit  # noqa: F401
+    import formservice.doctor.dfa_review_models  # noqa: F401
     import formservice.doctor.models  # noqa: F401
+    import formservice.jobs  # noqa: F401
+    import formservice.samverkan.models  # noqa: F401
     from formservice.db import Base
 
     upgrade(empty_url)

@@ -7,6 +7,7 @@ from formservice.arenden import models as _arenden  # noqa: F401
 from formservice.db import Base, make_engine
 from formservice.doctor import models as _doctor  # noqa: F401
 from formservice.doctor import dfa_review_models as _dfa_review  # noqa: F401
+from formservice import jobs as _jobs  # noqa: F401 — the jobb table
 from formservice.samverkan import models as _samverkan  # noqa: F401
 
 config = context.config
