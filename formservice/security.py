@@ -26,7 +26,10 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: over https Flask-WTF refuses a form post whose Referer is not
+    # this host (WTF_CSRF_SSL_STRICT), and with no-referrer the browser sends none, so every form
+    # failed behind TLS. Other sites still get no Referer (the addresses name ärenden).
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",

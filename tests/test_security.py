@@ -1,6 +1,6 @@
 import logging
 
-from .conftest import TEST_PERSONNUMMER, csrf_token
+from .conftest import PASSWORD, TEST_PERSONNUMMER, csrf_token
 
 
 def test_security_headers_on_a_page(client):
@@ -9,7 +9,7 @@ def test_security_headers_on_a_page(client):
     assert "default-src 'self'" in csp
     assert "frame-ancestors 'none'" in csp
     assert "unsafe-inline" not in csp
-    assert res.headers["Referrer-Policy"] == "no-referrer"
+    assert res.headers["Referrer-Policy"] == "same-origin"
     assert res.headers["X-Content-Type-Options"] == "nosniff"
     assert res.headers["Cache-Control"] == "no-store"
 
@@ -120,3 +120,17 @@ def test_the_return_address_after_login_is_bounded(client):
     res = client.get("/arenden/" + "ö" * 3000)
     assert res.status_code == 302 and len(res.headers["Location"]) <= LOGIN_URL_MAX
     assert res.headers["Location"] == "/logga-in"
+
+
+def test_forms_work_over_https_as_a_browser_posts_them(client, make_user):
+    """Behind TLS Flask-WTF checks that a post's Referer is this host. The browser sends one only if
+    the Referrer-Policy lets it (same-origin); a post from another site, or without one, is refused."""
+    make_user(username="tls.user")
+    base = "https://formservice.example.se"
+    page = client.get(base + "/logga-in")
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    data = {"username": "tls.user", "password": PASSWORD, "csrf_token": csrf_token(page.get_data(as_text=True))}
+    assert client.post(base + "/logga-in", data=data, headers={"Referer": "https://annan.example.se/"}).status_code == 400
+    assert client.post(base + "/logga-in", data=data).status_code == 400  # no Referer at all
+    res = client.post(base + "/logga-in", data=data, headers={"Referer": base + "/logga-in"})
+    assert res.status_code == 302
