@@ -60,6 +60,12 @@ def _build_app(test_config: dict | None) -> "Flask":
 
     _configure_logging(app)
     _trust_proxies(app)
+    if test_config is None:  # a server or a command: no database, no start (one line, not a traceback per worker)
+        from .db import DatabaseUnreachable, unreachable  # sqlalchemy: not at import (the pure wings)
+
+        problem = unreachable(app.config["DATABASE_URL"])
+        if problem:
+            raise DatabaseUnreachable(problem)
     app.extensions["keyring"] = _load_keyring(app)
 
     from .blanketter.catalogue import CatalogueError, load_catalogue

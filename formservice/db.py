@@ -57,6 +57,61 @@ def engine() -> Engine:
     return current_app.extensions["db_engine"]
 
 
+class DatabaseUnreachable(RuntimeError):
+    """The configured database cannot be reached: one Swedish line saying which and why, instead of
+    the driver's traceback (158 lines for a refused connection, the useful one at 156)."""
+
+
+def unreachable(url: str) -> str | None:
+    """One Swedish line saying why the database at ``url`` cannot be used, or None when a connection
+    can be made. An embedded SQLite database is not asked: connecting creates it."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+    from sqlalchemy.pool import NullPool
+
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            return None
+        # A host that drops packets would otherwise hold the command for the kernel's TCP timeout.
+        args = {"connect_timeout": 10} if parsed.get_backend_name() == "postgresql" else {}
+        eng = create_engine(parsed, poolclass=NullPool, connect_args=args)
+    except (ArgumentError, ImportError) as exc:  # not a URL, or an unknown dialect or driver
+        return (f"FORMSERVICE_DATABASE_URL går inte att använda ({_first_line(exc)}); den ska se ut som "
+                "postgresql+psycopg://användare:lösenord@127.0.0.1:5432/databas.")
+    try:
+        with eng.connect():
+            return None
+    except SQLAlchemyError as exc:
+        return f"Databasen {parsed.render_as_string(hide_password=True)} gick inte att nå: {_reason(exc)}"
+    finally:
+        eng.dispose()
+
+
+def _reason(exc: Exception) -> str:
+    """What the person at the console can do about a failed connection, from the driver's error."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig)
+    state = getattr(orig, "sqlstate", None)
+    if state == "28P01" or "password authentication failed" in text:
+        return ("användarnamnet eller lösenordet i FORMSERVICE_DATABASE_URL stämmer inte "
+                "(rollen behöver ett lösenord för anslutning över TCP).")
+    if state == "3D000" or ("database" in text and "does not exist" in text):
+        return "databasen finns inte på servern: skapa den (createdb --owner …) eller rätta namnet i URL:en."
+    if "no pg_hba.conf entry" in text:
+        return "servern tar inte emot anslutningar från den här användaren eller adressen (pg_hba.conf)."
+    if "Connection refused" in text or "No such file or directory" in text:
+        return "ingen databasserver svarar på den adressen och porten – är den startad, och stämmer värd och port?"
+    if "timeout" in text.lower():
+        return "servern svarade inte inom 10 sekunder – stämmer värden, och släpper brandväggen igenom?"
+    return _first_line(orig)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
 def is_reachable(eng: Engine) -> bool:
     try:
         with eng.connect() as conn:
