@@ -75,6 +75,10 @@ DEFAULTS = {
     "MAIL_USERNAME": None,  # both set: the server is signed in to (after STARTTLS, when it is on)
     "MAIL_PASSWORD": None,
     "MAIL_TIMEOUT_SECONDS": 30,
+    # SDK packages for enheter outside formservice (docs/sdk.md): the folder the organisations' SDK
+    # clients collect packages from, and the one they deliver replies to; None: SDK is off.
+    "SDK_UTKORG": None,
+    "SDK_INKORG": None,
 }
 
 def _flag(text: str) -> bool:
@@ -129,6 +133,8 @@ _ENV = {
     "MAIL_USERNAME": str,
     "MAIL_PASSWORD": str,
     "MAIL_TIMEOUT_SECONDS": int,
+    "SDK_UTKORG": str,
+    "SDK_INKORG": str,
 }
 
 

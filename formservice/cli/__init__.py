@@ -2,7 +2,8 @@
 
 One click group (``main``, the entry point ``formservice.cli:main``); its commands live in modules
 by topic: ``database`` (instance, migrations, check), ``users`` (organisations, enheter, users,
-tokens, demo), ``serving`` (run, jobb) and ``data`` (render, keys, backups, gallring).
+tokens, demo), ``serving`` (run, jobb), ``data`` (render, keys, backups, gallring) and
+``samverkan`` (SDK addresses and inbox).
 """
 from __future__ import annotations
 
@@ -36,4 +37,4 @@ def main():
 
 
 # The commands register themselves on `main` when their modules are imported.
-from . import data, database, serving, users  # noqa: E402,F401
+from . import data, database, samverkan, serving, users  # noqa: E402,F401

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from formservice.db import Base, utcnow
@@ -56,6 +56,9 @@ class Overlamning(Base):
     anledning_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     # Set when the sender's ärende was closed, so the recipient is told (closing tells the linked parties).
     avslutad_hos_avsandaren: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Sent as an SDK package (samverkan/sdk.py, migration 0028): the conversation id (a UUID, also the
+    # first message's id) the recipient's SDK client answers in; None: handed over inside formservice.
+    sdk_konversation: Mapped[str | None] = mapped_column(String(36), nullable=True, unique=True)
 
     dokument: Mapped[Dokument] = relationship()
     fran_arende: Mapped[Arende] = relationship(foreign_keys=[fran_arende_id])
@@ -65,6 +68,23 @@ class Overlamning(Base):
     avsandare: Mapped[User | None] = relationship(foreign_keys=[skickad_av])
 
     __table_args__ = (Index("ix_overlamning_inkorg", "till_enhet_id", "status", "skickad_at"),)
+
+
+class SdkAdress(Base):
+    """An enhet's address in Säker digital kommunikation (docs/sdk.md): the organisation's participant
+    id ("0203:…", iso6523-actorid-upis) and the enhet's SDK funktionsadress. A sending enhet needs one
+    for the envelope's sender; an enhet `utanfor` formservice is reached only this way – a hand-over to
+    it is written as a package for the sending organisation's SDK client, never put in an inbox here."""
+
+    __tablename__ = "samverkan_sdk_adress"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enhet_id: Mapped[int] = mapped_column(ForeignKey("enhet.id", ondelete="CASCADE"), unique=True)
+    deltagare: Mapped[str] = mapped_column(String(100))
+    funktionsadress: Mapped[str] = mapped_column(String(254))
+    utanfor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    enhet: Mapped[Enhet] = relationship()
 
 
 class Visning(Base):

@@ -14,7 +14,7 @@ from formservice.arenden.models import DOKUMENT_STATUS, Arende, Dokument, Handel
 from formservice.arenden.operations import keyring, new_public_id, require_open
 from formservice.db import utcnow
 
-from . import access, answers as answer_forms, notifications
+from . import access, answers as answer_forms, notifications, sdk
 from .models import Overlamning
 
 
@@ -57,6 +57,12 @@ def send(user: User, arende: Arende, dok: Dokument, enhet_ids: list[int], *, not
         raise Refused(f"Handlingen kan inte skickas: inget gällande samtycke omfattar {party_names(missing)}. "
                       "Registrera individens samtycke i ärendet först.", missing=missing)
     already = {ov.till_enhet_id for ov in access.sent_for_document(arende, dok.id) if ov.status != "returnerad"}
+    over_sdk = sdk.outside(chosen)  # outside formservice: an SDK package, not an inbox here (docs/sdk.md)
+    if over_sdk - already:
+        try:
+            sdk.require_ready(user.enhet_id)
+        except sdk.SdkError as exc:
+            raise Refused(exc.message) from None
     dbs = db.session()
     sent = []
     for enhet_id in chosen:
@@ -70,19 +76,42 @@ def send(user: User, arende: Arende, dok: Dokument, enhet_ids: list[int], *, not
         sent.append(ov)
         dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="samverkan", from_ruta=arende.ruta,
                          to_ruta=arende.ruta, beslut=_cut(f"{dok.document_number} skickad till "
-                                                          f"{access.enhet_label(enhet)} i formservice")))
+                                                          f"{access.enhet_label(enhet)} "
+                                                          + ("via SDK" if enhet_id in over_sdk else "i formservice"))))
     if not sent:
         return []
     _forward(user, arende, dok, "skickad")
     dbs.flush()
+    packages = _write_packages(user, [ov for ov in sent if ov.till_enhet_id in over_sdk])
     for ov in sent:
         audit.record("document_sent", user=user, object_type="overlamning", object_id=ov.public_id,
                      detail=dok.blankett_id, commit=False)
-    dbs.commit()
-    for ov in sent if notify else ():
+    try:
+        dbs.commit()
+    except Exception:
+        sdk.remove(packages)  # no package for a hand-over that was not saved
+        raise
+    for ov in (ov for ov in sent if ov.till_enhet_id not in over_sdk) if notify else ():
         _quietly_failing(notifications.notify_enhet, current_app._get_current_object(), ov.till_enhet, route.kallas,
                          key=f"overlamning-{ov.public_id}")
     return sent
+
+
+def _write_packages(user: User, sent: list[Overlamning]) -> list:
+    """The SDK packages of these hand-overs, before the commit: a package that cannot be written
+    sends nothing at all (the user is told why)."""
+    written = []
+    contact = ", ".join(p for p in (user.namn, user.telefon) if p)
+    try:
+        for ov in sent:
+            written.append(sdk.write_package(ov, contact))
+    except Exception as exc:
+        db.session().rollback()
+        sdk.remove(written)
+        if isinstance(exc, sdk.SdkError):
+            raise Refused(exc.message) from None
+        raise
+    return written
 
 
 # ---------------------------------------------------------------- the recipient
@@ -199,17 +228,30 @@ def doctor_answer(user: User, ov: Overlamning, blankett, raw: Mapping[str, Any])
     return {}
 
 
-def _answered(user: User, ov: Overlamning, own: Arende, said: str) -> None:
+def answer_over_sdk(ov: Overlamning, values: dict[str, str], said: str) -> None:
+    """The answer of an enhet outside formservice, delivered by the SDK client (samverkan.sdk): kept
+    as an online answer is, with no user and no ärende of the recipient's here."""
+    if ov.status in ("besvarad", "returnerad"):
+        return
+    ov.svar_enc = keyring().encrypt_json(values)
+    _answered(None, ov, None, said)
+
+
+def _answered(user: User | None, ov: Overlamning, own: Arende | None, said: str) -> None:
+    """`user` and `own` are None for an answer that came over SDK."""
     dbs = db.session()
-    ov.status, ov.besvarad_at, ov.besvarad_av = "besvarad", utcnow(), user.id
-    dbs.add(Handelse(arende_id=own.id, user_id=user.id, kind="samverkan", from_ruta=own.ruta, to_ruta=own.ruta,
-                     beslut=_cut(f"Svar på {ov.dokument.document_number}: {said}")))
+    ov.status, ov.besvarad_at, ov.besvarad_av = "besvarad", utcnow(), user.id if user else None
+    if own is not None:
+        dbs.add(Handelse(arende_id=own.id, user_id=user.id, kind="samverkan", from_ruta=own.ruta, to_ruta=own.ruta,
+                         beslut=_cut(f"Svar på {ov.dokument.document_number}: {said}")))
     sender = ov.fran_arende
-    dbs.add(Handelse(arende_id=sender.id, user_id=user.id, kind="samverkan", from_ruta=sender.ruta,
+    via = " via SDK" if own is None else ""
+    dbs.add(Handelse(arende_id=sender.id, user_id=user.id if user else None, kind="samverkan", from_ruta=sender.ruta,
                      to_ruta=sender.ruta, beslut=_cut(f"{ov.dokument.document_number} besvarad av "
-                                                      f"{access.enhet_label(ov.till_enhet)}: {said}")))
+                                                      f"{access.enhet_label(ov.till_enhet)}{via}: {said}")))
     _settle(user, ov)
-    audit.record("handover_answered", user=user, object_type="overlamning", object_id=ov.public_id, commit=False)
+    audit.record("handover_answered", user=user, object_type="overlamning", object_id=ov.public_id, commit=False,
+                 organisation_id=None if user else ov.fran_enhet.organisation_id)
     dbs.commit()
     _notify(ov.fran_enhet, f"Svar till {ov.fran_enhet.namn} i formservice", f"overlamning-{ov.public_id}-besvarad",
             "En handling som ni skickat har besvarats.")

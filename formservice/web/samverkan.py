@@ -12,7 +12,7 @@ from formservice.blanketter.model import PARTIES
 from formservice.doctor import answers as doctor_answers, dfa
 from formservice.doctor import readback
 from formservice.rendering.display import format_value
-from formservice.samverkan import access, answers as answer_forms, operations as samverkan
+from formservice.samverkan import access, answers as answer_forms, operations as samverkan, sdk
 from formservice.samverkan.models import OVERLAMNING_STATUS
 
 from .processkarta import parties_map
@@ -77,7 +77,8 @@ def send(public_id: str, doc_id: str):
         except samverkan.Refused as exc:
             error = exc.message
         else:
-            names = ", ".join(access.enhet_label(ov.till_enhet) for ov in sent)
+            names = ", ".join(access.enhet_label(ov.till_enhet) + (" (via SDK)" if ov.sdk_konversation else "")
+                              for ov in sent)
             flash(f"{dok.document_number} är skickad till {names}." if sent else
                   f"{dok.document_number} var redan skickad dit.", "success")
             return redirect(url_for("arenden.show", public_id=public_id) + "#samverkan")
@@ -85,7 +86,8 @@ def send(public_id: str, doc_id: str):
                            pm=_catalogue().process_map, dok=dok, blankett=blankett, route=route,
                            recipients=recipients, gate=gate, chosen=chosen, error=error, parties=PARTIES,
                            sent=access.sent_for_document(arende, dok.id), status=OVERLAMNING_STATUS,
-                           label=access.enhet_label), 400 if error else 200
+                           label=access.enhet_label, over_sdk=sdk.outside(e.id for e in recipients)), \
+        400 if error else 200
 
 
 # ---------------------------------------------------------------- the recipient
