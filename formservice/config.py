@@ -1,6 +1,7 @@
 """Configuration: defaults, then instance/config.py, then FORMSERVICE_* environment variables."""
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 
@@ -75,6 +76,22 @@ DEFAULTS = {
     "MAIL_USERNAME": None,  # both set: the server is signed in to (after STARTTLS, when it is on)
     "MAIL_PASSWORD": None,
     "MAIL_TIMEOUT_SECONDS": 30,
+    # The organisation's seal on every archive copy (docs/forsegling.md): on when SEAL_PKCS12 (or
+    # SEAL_PKCS11_MODULE) and SEAL_TSA_URL are set. Without it archive copies are unsealed, as before.
+    "SEAL_PKCS12": None,  # path of the seal's PKCS#12 file (certificate, key, CA chain)
+    "SEAL_PASSWORD": None,
+    "SEAL_PASSWORD_FILE": None,  # preferred to SEAL_PASSWORD: the password in a file only the service reads
+    "SEAL_PKCS11_MODULE": None,  # a token instead: the module (.so), token label, key label and PIN
+    "SEAL_PKCS11_TOKEN": None,
+    "SEAL_PKCS11_KEY": None,
+    "SEAL_PKCS11_PIN": None,
+    "SEAL_PKCS11_PIN_FILE": None,
+    "SEAL_TSA_URL": None,  # the RFC 3161 timestamp authority
+    "SEAL_TRUST_ROOTS": None,  # comma-separated CA certificate files trusted for seals and uploaded signatures
+    # Whose seal it is (an organisation's namn); None: used only while the installation has one organisation.
+    "SEAL_ORGANISATION": None,
+    # Several organisations, one seal each: {organisation namn: {"pkcs12", "password_file", "tsa_url", …}}.
+    "SEALS": None,
     # SDK packages for enheter outside formservice (docs/sdk.md): the folder the organisations' SDK
     # clients collect packages from, and the one they deliver replies to; None: SDK is off.
     "SDK_UTKORG": None,
@@ -133,6 +150,18 @@ _ENV = {
     "MAIL_USERNAME": str,
     "MAIL_PASSWORD": str,
     "MAIL_TIMEOUT_SECONDS": int,
+    "SEAL_PKCS12": str,
+    "SEAL_PASSWORD": str,
+    "SEAL_PASSWORD_FILE": str,
+    "SEAL_PKCS11_MODULE": str,
+    "SEAL_PKCS11_TOKEN": str,
+    "SEAL_PKCS11_KEY": str,
+    "SEAL_PKCS11_PIN": str,
+    "SEAL_PKCS11_PIN_FILE": str,
+    "SEAL_TSA_URL": str,
+    "SEAL_TRUST_ROOTS": str,
+    "SEAL_ORGANISATION": str,
+    "SEALS": json.loads,
     "SDK_UTKORG": str,
     "SDK_INKORG": str,
 }

@@ -26,7 +26,7 @@ from formservice.rendering import documents, pool
 from formservice.rendering.packets import zip_documents
 from formservice.rendering.pdf import DocumentContext
 
-from . import statistik
+from . import seals, statistik
 from .models import DOKUMENT_STATUS, Arende, Dokument, DokumentDel, Handelse
 from .operations import individ, individ_from_document, keyring, new_public_id, require_open, store_answers
 
@@ -245,6 +245,8 @@ def _complete(dok: Dokument, job: documents.PrintJob | None) -> None:
                             title_enc=kr.encrypt_json(part.title), pdf_enc=kr.encrypt(part.pdf),
                             docx_enc=kr.encrypt(part.docx)))
     dok.docx_enc = kr.encrypt(documents.packet_docx(parts))
+    # Sealed here, after the response: the click never waits for the TSA (unsealed if it is down).
+    archive = seals.seal_archive(archive, seals.organisation_of(arende))
     dok.archive_enc = kr.encrypt(archive) if archive else None
     dok.fillable_enc = kr.encrypt(fillable) if fillable else None
     dok.klar = True

@@ -191,3 +191,32 @@ def gallra(dry_run, per):
         purged = jobs.purge(now)
         if purged:
             click.echo(f"Tog bort {purged} bakgrundsjobb med resultat (hämtade för ett dygn sedan, eller en vecka gamla)")
+
+
+@main.command("forsegla")
+def forsegla():
+    """Försegla de arkivkopior som saknar organisationens sigill (äldre kopior, och de som inte kunde
+    förseglas när tidsstämpeltjänsten inte svarade)."""
+    from ..arenden import seals
+
+    outcome = seals.seal_missing()
+    click.echo(f"Förseglade: {outcome.sealed}, redan förseglade: {outcome.already}, "
+               f"utan sigill för organisationen: {outcome.not_configured}, misslyckade: {len(outcome.failed)}")
+    for line in outcome.failed:
+        click.echo(f"  {line}", err=True)
+    if outcome.failed:
+        raise SystemExit(1)
+
+
+@main.command("verifiera-arkiv")
+@click.option("--online", is_flag=True, help="Fråga också OCSP/CRL där en kopia saknar spärrinformation.")
+def verifiera_arkiv(online):
+    """Kontrollera sigillet på varje sparad arkivkopia och lista dem som inte håller."""
+    from ..arenden import seals
+
+    checked, failures = seals.verify_all(online=online)
+    click.echo(f"Kontrollerade arkivkopior: {checked}, som inte håller: {len(failures)}")
+    for label, status in failures:
+        click.echo(f"  {label}: {status}")
+    if failures:
+        raise SystemExit(1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
@@ -18,10 +19,10 @@ from sqlalchemy.orm import defer, joinedload
 
 from formservice import audit, db
 from formservice.accounts.models import User
-from formservice.arenden import statistik
+from formservice.arenden import seals, statistik
 from formservice.arenden.models import Arende, Dokument, Handelse
 from formservice.arenden.operations import keyring, move, new_public_id, require_open, store_answers
-from formservice.arenden.registry import context_of
+from formservice.arenden.registry import context_of, in_background
 from formservice.blanketter.model import FILLABLE_ROLES, Blankett, field_role
 from formservice.blanketter.validation import validate_fields
 from formservice.db import utcnow
@@ -29,6 +30,8 @@ from formservice.rendering.display import format_value
 
 from . import readback, reference
 from .models import Svar
+
+log = logging.getLogger(__name__)
 
 
 def ruta_after_answer(process_map, blankett_id: str, current: str) -> str | None:
@@ -108,6 +111,8 @@ def receive_pdf(user: User, arende: Arende, dok: Dokument, data: bytes, blankett
     # to be resolved by the socialsekreterare (readback.unreadable_values) – never dropped.
     clean, _errors = validate_fields(doctor_fields(blankett), raw, partial=True)
     raw.update(clean)
+    # Who signed the file, and whether it holds, for the review page: the file itself is not kept.
+    raw[SIGNATURES] = seals.uploaded_signatures(data)
     svar = Svar(public_id=new_public_id(), arende_id=arende.id, dokument_id=dok.id, source="pdf",
                 answers_enc=keyring().encrypt_json(raw), created_by=user.id)
     dbs = db.session()
@@ -136,7 +141,32 @@ def start_paper(user: User, arende: Arende, dok: Dokument, blankett: Blankett) -
 
 
 def pending_answers(svar: Svar) -> dict[str, Any]:
-    return keyring().decrypt_json(svar.answers_enc, {})
+    answers = keyring().decrypt_json(svar.answers_enc, {})
+    answers.pop(SIGNATURES, None)
+    return answers
+
+
+# The signatures of an uploaded PDF (arenden.seals.uploaded_signatures), kept with the answers
+# under this key, which no field can have, until they are confirmed.
+SIGNATURES = "_underskrifter"
+
+
+def signatures_of(svar: Svar) -> list[dict[str, Any]]:
+    return keyring().decrypt_json(svar.answers_enc, {}).get(SIGNATURES) or []
+
+
+def _archived_answers():
+    """The doctor's confirmed answers' archive copies, for sealing and verifying them all."""
+    from formservice.accounts.models import Enhet, Organisation
+
+    for svar, organisation in db.session().execute(
+            select(Svar, Organisation).join(Arende, Arende.id == Svar.arende_id)
+            .join(Enhet, Enhet.id == Arende.enhet_id).join(Organisation, Organisation.id == Enhet.organisation_id)
+            .where(Svar.pdf_enc.isnot(None)).order_by(Svar.id)):
+        yield seals.Stored("svar", f"läkarens svar {svar.public_id}", svar, "pdf_enc", organisation)
+
+
+seals.register_source(_archived_answers)
 
 
 def review_errors(svar: Svar, blankett: Blankett, values: Mapping[str, Any]) -> dict[str, str]:
@@ -184,14 +214,15 @@ def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Map
         errors[CHOICE_FIELD] = ("Det gällande svaret är nyare än det här. Välj om det nyare svaret ska "
                                 "fortsätta att gälla eller om det här äldre svaret ska ersätta det.")
     if errors:
-        svar.answers_enc = keyring().encrypt_json(dict(raw))  # keep what was typed
+        signed = signatures_of(svar)  # what the uploaded file said stays with what was typed
+        svar.answers_enc = keyring().encrypt_json(dict(raw, **({SIGNATURES: signed} if signed else {})))
         db.session().commit()
         return errors
     if svar.status != "granskas":
         return {}  # confirmed already (a double submit): nothing more to do
     kr = keyring()
     dok = svar.dokument
-    svar.pdf_enc = kr.encrypt(archive_pdf(user, arende, dok, blankett, clean))
+    svar.pdf_enc = kr.encrypt(archive_pdf(user, arende, dok, blankett, clean))  # sealed after the commit
     svar.answers_enc = kr.encrypt_json(clean)
     svar.confirmed_at = utcnow()
     svar.confirmed_by = user.id
@@ -206,6 +237,7 @@ def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Map
         audit.record("arende_changed", user=user, object_type="dokument", object_id=dok.public_id,
                      detail="läkarens svar (ersatt)", commit=False)
         dbs.commit()
+        _seal_later(svar)
         return {}
     replaced = current_answer(dok)
     for earlier in _confirmed_rows(dok):
@@ -227,10 +259,31 @@ def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Map
     audit.record("arende_changed", user=user, object_type="dokument", object_id=dok.public_id,
                  detail="läkarens svar", commit=False)
     dbs.commit()
+    _seal_later(svar)
     target = ruta_after_answer(current_app.extensions["catalogue"].process_map, dok.blankett_id, arende.ruta)
     if target:
         move(user, arende, target, kind="ruta", beslut="Kompletteringen från vården har kommit in")
     return {}
+
+
+def _seal_later(svar: Svar) -> None:
+    """The answers' archive copy sealed in a thread of its own (inline where the rest of a document
+    is, DOCUMENT_REST_IN_THREAD false): the click does not wait for the TSA. One it cannot seal now
+    stays unsealed for `formservice forsegla`."""
+    if not seals.enabled():
+        return
+    app, svar_id = current_app._get_current_object(), svar.id
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                seals.seal_stored(Svar, "pdf_enc", svar_id)
+            except Exception:  # noqa: BLE001 — after the answer is stored nobody waits; forsegla catches up
+                log.exception("the archive copy of answer %s could not be sealed", svar_id)
+    if current_app.config["DOCUMENT_REST_IN_THREAD"]:
+        in_background(work)()
+    else:
+        work()
 
 
 def archive_pdf(user: User, arende: Arende, dok: Dokument, blankett: Blankett, answers: Mapping[str, Any]

@@ -8,12 +8,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from formservice import audit
 from formservice.accounts.login import current_user, login_required
-from formservice.arenden import closing, consents, sus
+from formservice.arenden import closing, consents, seals, sus
 from formservice.arenden import operations as arenden
 from formservice.arenden import registry
 from formservice.arenden.models import DOKUMENT_STATUS
 from formservice.blanketter.validation import format_personnummer, too_long
 from formservice.doctor import answers as doctor_answers
+from formservice.doctor.models import Svar
 from formservice.processkarta.model import UnknownIdError
 from formservice.rendering import fonts
 from formservice.rendering.display import format_value
@@ -221,6 +222,8 @@ def show(public_id: str, reopen_note: str = "", reopen_error: str | None = None)
                            drafts=arenden.drafts(arende), blanketter=cat.blanketter,
                            statuses=DOKUMENT_STATUS, doctor_answers=answers, format_value=format_value,
                            reopen_note=reopen_note, reopen_error=reopen_error,
+                           seal_status=seals.document_statuses([d.id for d in documents if d.has_archive]),
+                           answer_seal=seals.statuses(Svar, "pdf_enc", [s.id for s, _v, _sec in answers]),
                            sus_applies=sus.applies(arende), **samverkan_panel(arende)), 400 if reopen_error else 200
 
 

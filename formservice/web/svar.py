@@ -119,6 +119,7 @@ def confirm(public_id: str, svar_id: str):
                  current=doctor_answers.current_answer(svar.dokument), newer=doctor_answers.newer_current(svar),
                  choice_field=doctor_answers.CHOICE_FIELD, keep_newer=doctor_answers.KEEP_NEWER,
                  make_current=doctor_answers.MAKE_CURRENT, choice=request.form.get(doctor_answers.CHOICE_FIELD),
+                 signatures=doctor_answers.signatures_of(svar),
                  error_id=lambda k: "f-" + k.replace(".", "-"))
 
 
