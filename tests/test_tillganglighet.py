@@ -215,7 +215,25 @@ def test_favicon_is_a_small_icon_not_a_404(client):
     assert 'rel="icon" href="/static/favicon.svg"' in client.get("/logga-in").get_data(as_text=True)
 
 
-def test_the_readme_links_nothing_outside_the_repository():
+def _anchors(markdown: str) -> set[str]:
+    """The anchors GitHub gives a document's headings (lower case, punctuation dropped, - for space)."""
+    text = re.sub(r"^```.*?^```", "", markdown, flags=re.M | re.S)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower().replace("`", "")).replace(" ", "-")
+            for h in re.findall(r"^#{1,6} (.+)$", text, re.M)}
+
+
+def test_the_readme_and_docs_link_only_inside_the_repository_and_every_link_lands():
+    """A newcomer has only the clone: no link outside it (../shared), and every relative link and
+    #anchor in README.md and docs/ goes to a file and a heading that exist."""
     root = Path(__file__).resolve().parents[1]
-    for path in (root / "README.md", root / "docs" / "architecture.md"):
-        assert "../shared" not in path.read_text(encoding="utf-8"), path.name
+    for path in (root / "README.md", *sorted((root / "docs").glob("*.md"))):
+        text = path.read_text(encoding="utf-8")
+        assert "../shared" not in text, path.name
+        for target in re.findall(r"\]\(([^)\s]+)\)", re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)):
+            if re.match(r"[a-z]+:", target):
+                continue  # https:, mailto:
+            file_part, _, anchor = target.partition("#")
+            linked = (path.parent / file_part).resolve() if file_part else path
+            assert linked.is_relative_to(root) and linked.exists(), f"{path.name}: {target}"
+            if anchor and linked.suffix == ".md":
+                assert anchor in _anchors(linked.read_text(encoding="utf-8")), f"{path.name}: {target}"

@@ -129,7 +129,7 @@ def stop_group(process: subprocess.Popen | None) -> None:
 
 
 NGINX_CONF = """\
-# The README's example (Bakom en omvänd proxy), without TLS, with two hosts as its upstream.
+# deploy/nginx-formservice.conf's proxy settings (docs/drift.md), without TLS, with two hosts as its upstream.
 user {user};
 worker_processes 1;
 daemon off;
