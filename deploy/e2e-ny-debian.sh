@@ -91,12 +91,12 @@ B=https://formservice.example.se:8443
 ts "curl through nginx: /healthz, the login page, a sign-in"
 curl "${H[@]}" -o /dev/null -w 'healthz %{http_code}\n' $B/healthz
 jar=$(mktemp)
-page="$(curl "${H[@]}" -c "$jar" -b "$jar" $B/logga-in)"
+page="$(curl "${H[@]}" -c "$jar" -b "$jar" -D /tmp/login.headers $B/logga-in)"
 echo "$page" | grep -o '<title>[^<]*</title>'
+# The policy lets the browser send its same-origin Referer, which Flask-WTF requires over https.
+grep -i '^referrer-policy: same-origin' /tmp/login.headers
 csrf="$(echo "$page" | grep -o 'name="csrf_token"[^>]*value="[^"]*"' | sed 's/.*value="//; s/"$//' | head -1)"
-# Without a Referer (a browser under the service's Referrer-Policy: no-referrer), then with one.
-curl "${H[@]}" -c "$jar" -b "$jar" -o /dev/null -w 'sign-in without Referer: %{http_code}\n' \
-  --data-urlencode "csrf_token=$csrf" --data-urlencode username=forvaltare --data-urlencode password=Fiktivt-losenord-2026 $B/logga-in
+# As a browser posts it under that policy: with the page's own address as Referer.
 curl "${H[@]}" -c "$jar" -b "$jar" -e "$B/logga-in" -o /dev/null -w 'sign-in with Referer: %{http_code} -> %{redirect_url}\n' \
   --data-urlencode "csrf_token=$csrf" --data-urlencode username=forvaltare --data-urlencode password=Fiktivt-losenord-2026 $B/logga-in
 grep -c formservice_session "$jar" | sed 's/^/session cookies in jar: /'
