@@ -1,6 +1,7 @@
 """Where the data folders live: templates/ and forms/ sit beside the package in a
 checkout; an installed package finds forms under <prefix>/share/formservice, and
-FORMSERVICE_FORMS_DIR / FORMSERVICE_TEMPLATES_DIR override both."""
+FORMSERVICE_FORMS_DIR / FORMSERVICE_TEMPLATES_DIR override both; translations/ (the blanketter's
+texts in other languages, blanketter/sprak.py) likewise, FORMSERVICE_TRANSLATIONS_DIR."""
 from __future__ import annotations
 
 import os
@@ -23,3 +24,4 @@ def _resolve(env: str, name: str) -> Path:
 
 FORMS_DIR = _resolve("FORMSERVICE_FORMS_DIR", "forms")
 TEMPLATES_DIR = _resolve("FORMSERVICE_TEMPLATES_DIR", "templates")
+TRANSLATIONS_DIR = _resolve("FORMSERVICE_TRANSLATIONS_DIR", "translations")

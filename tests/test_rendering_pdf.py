@@ -190,6 +190,12 @@ def test_print_css_names_no_other_font():
         assert (paths.STATIC_DIR / "print" / url).resolve().is_file()
     assert "display: flex" not in css and "display: grid" not in css
     assert (paths.STATIC_DIR / "fonts" / "OFL.txt").is_file()
+    # The translated parts' sheet (issue 30) adds the embedded Arabic font and nothing from the system.
+    sprak = (paths.STATIC_DIR / "print" / "sprak.css").read_text()
+    assert {f.replace(" !important", "") for f in re.findall(r"font-family:\s*([^;]+);", sprak)} <= {
+        '"Formservice Arabic"', '"Formservice Sans", "Formservice Arabic"'}
+    for url in re.findall(r'url\("([^"]+)"\)', sprak):
+        assert (paths.STATIC_DIR / "print" / url).resolve().is_file()
 
 
 # ------------------------------------------------------------- layout rules

@@ -26,6 +26,7 @@ from formservice.accounts.models import Enhet, User
 from formservice.blanketter.model import Blankett, facts
 from formservice.blanketter.prefill import TYPED_BY
 from formservice.blanketter.sus_categories import UTBILDNINGSNIVA
+from formservice.blanketter.sprak import load_languages
 from formservice.blanketter import validation
 from formservice.blanketter.validation import ValidationError, ascii_digits, normalize_personnummer
 from formservice.crypto import Keyring, name_prefixes, name_tokens
@@ -47,11 +48,15 @@ INDIVID_FIELDS = [
     ("foretradare_kontakt", "Företrädarens kontaktuppgifter", False, "text", 200),
     # For SUS (blanketter/sus_categories.py): asked once, on the anmälan to Finsamteam or here.
     ("utbildningsniva", "Högsta slutförda utbildningsnivå", False, "choice", 40),
+    # The language the individ's documents are also printed in (blanketter/sprak.py, issue 30).
+    ("sprak", "Språk för översättning av blanketter", False, "choice", 40),
     # Skyddade personuppgifter: never a name or personnummer on a SUS-underlag (arenden/sus.py).
     ("skyddade_personuppgifter", "Individen har skyddade personuppgifter", False, "flag", 2),
 ]
 # The options of the "choice" keys above, by key.
-INDIVID_CHOICES = {"utbildningsniva": UTBILDNINGSNIVA}
+INDIVID_CHOICES = {"utbildningsniva": UTBILDNINGSNIVA,
+                   "sprak": {"ingen": "Ingen översättning (bara svenska)",
+                             **{code: lang.name for code, lang in load_languages().items()}}}
 
 
 class NotFound(LookupError):

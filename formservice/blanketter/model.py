@@ -163,6 +163,8 @@ KNOWN_PREFILL_SOURCES = frozenset({
     "individ.foretradare_kontakt",
     # Högsta slutförda utbildningsnivå for SUS: asked once, kept with the individ (sus_categories.py).
     "individ.utbildningsniva",
+    # The language the individ's documents are also printed in (blanketter/sprak.py, issue 30).
+    "individ.sprak",
     "user.namn", "user.titel", "user.telefon", "user.epost", "user.kontakt",
     "enhet.namn", "enhet.adress", "organisation.namn", "today",
     # The producing user as socialtjänstens contact, when their enhet is socialtjänsten's.

@@ -28,7 +28,10 @@ PRODUCER_SOURCES = ("user.", "enhet.", "socialtjanst.")
 # written back to the record when the document is produced (arenden.operations).
 INDIVID_SOURCES = {f"individ.{k}": k for k in ("namn", "personnummer", "adress", "postnummer", "ort", "telefon",
                                               "epost", "foretradare_namn", "foretradare_kontakt",
-                                              "utbildningsniva")}
+                                              "utbildningsniva", "sprak")}
+# What a record's empty key stands for on a document: an individ with no language chosen reads
+# "Ingen översättning" (blanketter/sprak.py), so the prefilled choice is not typed, nor saved back.
+RECORD_DEFAULTS = {"sprak": "ingen"}
 _POSTADRESS = re.compile(r"^\s*(\d{3})\s?(\d{2})\s+(\S.*?)\s*$")
 
 
@@ -54,6 +57,7 @@ def sources(*, individ: Mapping[str, str], user: Any, settings: Mapping[str, str
         "individ.foretradare_namn": individ.get("foretradare_namn", ""),
         "individ.foretradare_kontakt": individ.get("foretradare_kontakt", ""),
         "individ.utbildningsniva": individ.get("utbildningsniva", ""),
+        "individ.sprak": individ.get("sprak") or RECORD_DEFAULTS["sprak"],
         "user.namn": user.namn,
         "user.titel": user.titel,
         "user.telefon": user.telefon,
@@ -174,7 +178,7 @@ def individ_updates(parts: Iterable[Blankett], values: Mapping[str, Any], indivi
             continue
         if field.prefill in INDIVID_SOURCES:
             key = INDIVID_SOURCES[field.prefill]
-            if value != individ.get(key, ""):
+            if value != (individ.get(key) or RECORD_DEFAULTS.get(key, "")):
                 out[key] = value
         elif field.prefill == "individ.postadress":
             match = _POSTADRESS.match(value)

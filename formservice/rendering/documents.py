@@ -11,7 +11,7 @@ from formservice.blanketter.catalogue import Catalogue
 from formservice.blanketter.model import Blankett
 from formservice.blanketter.validation import validate_values
 
-from . import fonts, packets
+from . import fonts, packets, parallel
 from . import pdf as pdf_rendering
 from .pdf import DocumentContext
 
@@ -71,6 +71,8 @@ def validate(catalogue: Catalogue, blankett_id: str, raw: Mapping[str, Any], *, 
         part_errors = {**fonts.unprintable_errors(raw, fonts.field_labels(part.fields)), **part_errors}
         for name, message in part_errors.items():
             errors.setdefault(name, message)
+    for name, message in parallel.errors(parts_of(catalogue, blankett_id), clean).items():
+        errors.setdefault(name, message)
     if errors:
         raise InvalidValues(errors)
     return clean
@@ -99,9 +101,11 @@ def load_official(instance_path, catalogue: Catalogue) -> dict[str, Any]:
 
 def print_parts(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any]) -> list[pdf_rendering.Part]:
     """Every part the blankett prints as, in order: the blankett and its bilagor, one copy per
-    recipient where the blankett has recipients (the SIP-kallelse), then the bilagor the values
-    carry (register_carried_bilaga)."""
+    recipient where the blankett has recipients (the SIP-kallelse), each part the individ reads
+    followed by its translation when the values choose a language (parallel.py), then the bilagor
+    the values carry (register_carried_bilaga)."""
     own = [copy for part in parts_of(catalogue, blankett_id) for copy in pdf_rendering.copies(part, values)]
+    own = parallel.with_translations(own, values)
     return own + [part for carried in _carried.values() for part in carried(catalogue, values)]
 
 

@@ -22,7 +22,7 @@ from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment
 
-from formservice.rendering import display, wordml
+from formservice.rendering import display, parallel, wordml
 from formservice.rendering.docx_templates import deterministic_zip, template_dir
 
 _lock = threading.Lock()
@@ -161,6 +161,7 @@ def _filled(blankett: Any, values: Mapping[str, Any], ctx: Any, recipient: Mappi
     logo = getattr(ctx, "logo", None)
     context["logo"] = InlineImage(template, io.BytesIO(logo), height=Mm(7)) if logo else ""
     template.render(context, jinja_env=_JINJA, autoescape=True)
+    parallel.mark_docx(template.docx, values, blankett)  # a translated part: w:lang, notes
     props = template.docx.core_properties
     # organisation and blankett only: never the individ's name or personnummer
     props.title = blankett.title

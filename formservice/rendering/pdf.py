@@ -31,7 +31,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from formservice import paths
-from formservice.rendering import display, pool
+from formservice.rendering import display, parallel, pool
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +187,7 @@ class _Engine:
             )
             self.jinja.globals.update(display.TEMPLATE_GLOBALS)
             self.jinja.filters["paragraphs"] = display.paragraphs
+            self.jinja.globals["sprak_del"] = parallel.view  # a translated part's lang and notes
             self.template = self.jinja.get_template("document.html")
             self.ready = True
 
@@ -205,6 +206,7 @@ def use_bytecode_cache(cache: jinja2.BytecodeCache | None) -> None:
 
 def _ensure_engine() -> _Engine:
     if not _engine.ready:
+        parallel.tag_languages()  # /Lang per structure element
         _engine.build()
     return _engine
 

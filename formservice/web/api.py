@@ -10,10 +10,11 @@ from formservice.accounts.login import guarded_unless
 from formservice.accounts.operations import settings_of
 from formservice.arenden.registry import document_context
 from formservice.blanketter.model import issuer_name
+from formservice.blanketter import sprak
 from formservice.blanketter.schema import blankett_schema
 from formservice.processkarta.model import UnknownIdError, ruta_to_dict
 from formservice.rendering import cache as render_cache
-from formservice.rendering import documents
+from formservice.rendering import documents, parallel
 from formservice.security import csrf
 
 from .openapi import openapi_document
@@ -79,7 +80,8 @@ def _fingerprint() -> str:
     official PDFs), hashed on the first API render of the process."""
     ext = current_app.extensions
     if "render_fingerprint" not in ext:
-        ext["render_fingerprint"] = render_cache.fingerprint(paths.FORMS_DIR, ext["official_pdfs"])
+        ext["render_fingerprint"] = render_cache.fingerprint(paths.FORMS_DIR, ext["official_pdfs"],
+                                                             extra=[sprak.TRANSLATIONS_DIR])  # docs/sprak.md
     return ext["render_fingerprint"]
 
 
@@ -91,6 +93,11 @@ def render(blankett_id: str, fmt: str):
     raw = request.get_json(silent=True)
     if not isinstance(raw, dict):
         return jsonify(error="Skicka fältvärdena som ett JSON-objekt (Content-Type: application/json)."), 400
+    if "sprak" in raw:  # the language of a parallel text (docs/sprak.md): refused clearly, never ignored
+        raw = {**raw, "sprak": parallel.api_code(raw["sprak"])}
+        refused = parallel.refused(documents.parts_of(catalogue(), blankett_id), raw["sprak"])
+        if refused:
+            return jsonify(error=refused, errors={"sprak": refused}), 422
     ctx = document_context(g.api_user)
     key = render_cache.request_key(_fingerprint(), blankett_id, fmt, raw, ctx)
     cache = current_app.extensions["render_cache"]
