@@ -163,3 +163,14 @@ def test_every_audited_action_has_a_swedish_label():
     for path in PACKAGE.rglob("*.py"):
         used |= set(re.findall(r'audit\.record\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8")))
     assert used and used - set(ACTIONS) == set()
+
+
+def test_the_ci_lanes_cover_the_suite():
+    """.ci/run runs the suite as tests/e2e, tests/test_[a-h]*.py and tests/test_[i-z]*.py side by side:
+    a test module anywhere else, or named outside those letters, would run in no lane."""
+    tests = Path(__file__).resolve().parent
+    for path in tests.rglob("test_*.py"):
+        where = path.relative_to(tests)
+        assert where.parts[0] == "e2e" or (len(where.parts) == 1 and re.fullmatch(r"test_[a-z]\w*\.py", where.name)), where
+    lanes = (tests.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "tests/test_[a-h]*.py" in lanes and "tests/test_[i-z]*.py" in lanes and " tests/e2e" in lanes
