@@ -22,8 +22,9 @@ SYSTEMD_ANALYZE = shutil.which("systemd-analyze") or "/usr/bin/systemd-analyze"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 # FORMSERVICE_* names in the code that are not for the environment file: set by the units
 # (INSTANCE_PATH; HOST and PORT are ExecStart's arguments) or by deploy/formservice (PROGRAM),
-# found beside the code (FORMS_DIR, TEMPLATES_DIR), or for tests only (JOBB_TESTPAUS).
-NOT_FOR_THE_ENV_FILE = {"INSTANCE_PATH", "HOST", "PORT", "PROGRAM", "FORMS_DIR", "TEMPLATES_DIR", "JOBB_TESTPAUS"}
+# found beside the code (FORMS_DIR, TEMPLATES_DIR, TRANSLATIONS_DIR), or for tests only (JOBB_TESTPAUS).
+NOT_FOR_THE_ENV_FILE = {"INSTANCE_PATH", "HOST", "PORT", "PROGRAM", "FORMS_DIR", "TEMPLATES_DIR", "TRANSLATIONS_DIR",
+                        "JOBB_TESTPAUS"}
 
 
 def settings_read_from_the_environment() -> set[str]:

@@ -538,3 +538,17 @@ def test_a_render_process_forked_while_another_thread_lays_out_is_not_stuck():
         release.set()
         holder.join()
         started.stop()
+
+
+def test_a_render_process_leaves_the_fonts_of_the_process_that_forked_it(monkeypatch):
+    """A render process replaces the engine it was forked with, and WeasyPrint deletes a font
+    configuration's temporary folder when it is collected: that folder is the parent's, so the
+    parent drew a font it had not used yet (Arabic) in a fallback after the first pool started."""
+    monkeypatch.setattr(pool, "_address", None)
+    pdf.html_to_pdf('<html lang="sv"><p>före</p></html>')  # this process's engine, fonts in a temp folder
+    started = _answering_pool(1, job_seconds=60, job_memory_mb=2048)
+    pool.use(None)
+    started.stop()
+    arabic = "موافقة على رفع السرية"
+    html = f'<html lang="ar" dir="rtl"><p style="font-family: \'Formservice Arabic\'">{arabic}</p></html>'
+    assert arabic in pages_text(pdf.html_to_pdf(html))[0]

@@ -211,9 +211,19 @@ def _ensure_engine() -> _Engine:
     return _engine
 
 
-def reset_engine() -> None:
-    """Forget the cached CSS/fonts/templates (tests, or after editing templates)."""
+_inherited: list = []  # engines a forked process replaced: kept, never collected (reset_engine)
+
+
+def reset_engine(*, after_fork: bool = False) -> None:
+    """Forget the cached CSS/fonts/templates (tests, or after editing templates). After a fork the
+    replaced engine is kept for the life of the process: WeasyPrint's FontConfiguration deletes its
+    temporary font folder when it is collected, and that folder is the parent's – a render process
+    dropping its copy took the fonts the parent had not loaded yet (the Arabic one) from the parent
+    and its web workers, which then drew Arabic in a fallback font. Render processes end with
+    os._exit, so the kept copy never runs its finaliser."""
     global _engine
+    if after_fork:
+        _inherited.append(_engine)
     _engine = _Engine()
 
 

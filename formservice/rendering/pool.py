@@ -282,7 +282,7 @@ def _serve(listeners: tuple[socket.socket, socket.socket], supervisor: int,
     from . import pdf
 
     pdf.fresh_lock_after_fork()
-    pdf.reset_engine()  # fonts and CSS of its own, not the copy forked from the master
+    pdf.reset_engine(after_fork=True)  # fonts and CSS of its own, not the copy forked from the master
     pdf.warm_up(render=True)
     # The app forked from the master and the warm engine live as long as this process: out of the
     # collector's sight, so that a full collection during a render does not walk them every time.

@@ -123,7 +123,7 @@ def test_the_409_pages_are_error_pages(page, live_server, make_arende):
     _client, pid = make_arende(namn="Kurt Krock")
     login(page, live_server)
     other = page.context.new_page()
-    wizard_page = f"{live_server}/arenden/{pid}/blankett/rehabiliteringsforfragan/sida/3"
+    wizard_page = f"{live_server}/arenden/{pid}/blankett/rehabiliteringsforfragan/sida/4"  # has text fields
 
     page.goto(wizard_page)
     other.goto(wizard_page)
