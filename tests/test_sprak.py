@@ -323,3 +323,56 @@ def test_update_brings_a_catalogue_up_to_a_changed_definition_and_keeps_its_revi
     assert messages.reviewed  # kept (pybabel update would drop the header)
     assert sprak.missing(changed, messages) == [changed.subtitle]  # new, untranslated, not guessed
     assert sek.subtitle not in messages.texts  # the old text is obsolete, not used
+
+
+# ------------------------------------------------------------------ the pseudo-locale: 40 % longer
+_MM = 72 / 25.4
+A4_WIDTH = 210 * _MM
+CONTENT_LEFT, CONTENT_RIGHT = 18 * _MM, A4_WIDTH - 16 * _MM  # print.css: @page margin 22mm 16mm 15mm 18mm
+
+
+def _pseudo(text: str) -> str:
+    """A text 40 % longer, in letters the print font has (a translation that runs long)."""
+    words = text.split(" ")
+    extra = max(1, round(len(text) * 0.4))
+    filler = []
+    while len(" ".join(filler)) < extra:
+        filler.append("ÅÄÖåäöéü"[len(filler) % 8] * (1 + len(filler) % 9))
+    return " ".join(words + filler)
+
+
+def _word_boxes(pdf: bytes, tmp_path: Path) -> list[tuple[int, float, float, str]]:
+    """(page, xMin, xMax, word) for every word poppler finds."""
+    import re
+    import subprocess
+
+    path = tmp_path / "pseudo.pdf"
+    path.write_bytes(pdf)
+    html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    boxes, page = [], 0
+    for line in html.splitlines():
+        if "<page " in line:
+            page += 1
+        found = re.search(r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)<', line)
+        if found:
+            boxes.append((page, float(found.group(1)), float(found.group(2)), found.group(3)))
+    return boxes
+
+
+@pytest.mark.parametrize("blankett_id", [SEKRETESS, FINSAM])
+def test_a_translation_40_percent_longer_flows_and_nothing_overflows(catalogue, blankett_id, monkeypatch, tmp_path):
+    """The pseudo-locale run (issue 30): every fixed text 40 % longer. The translated part may take
+    more pages, but no word is drawn outside the page's text area and the Swedish part is unchanged."""
+    english = sprak.catalogues()["en"]
+    language = sprak.Language(code="en", name="Pseudo", own_name="Pseudo", lang="en", direction="ltr", font=None)
+    pseudo = sprak.Messages(language, {sv: _pseudo(sv) for sv in english.texts}, False)
+    monkeypatch.setattr(sprak, "catalogues", lambda: {"en": pseudo})
+    swedish_only = produce(catalogue, blankett_id)
+    pdf = produce(catalogue, blankett_id, sprak="en")
+    swedish_pages = len(PdfReader(io.BytesIO(swedish_only)).pages)
+    texts = page_texts(pdf)
+    assert texts[:swedish_pages] == page_texts(swedish_only)
+    assert any("ÅÅ" in t for t in texts[swedish_pages:])  # the pseudo texts are what was printed
+    outside = [(page, round(x0), round(x1), word) for page, x0, x1, word in _word_boxes(pdf, tmp_path)
+               if x0 < CONTENT_LEFT - 1 or x1 > CONTENT_RIGHT + 1]
+    assert outside == []
