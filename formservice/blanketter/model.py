@@ -330,6 +330,14 @@ class Blankett:
     # underlag from the förfrågan); such a part has no committed Word template, its template is
     # built in memory (rendering/docx.py).
     derived_from: str | None = None
+    # The print layout's own words (LAYOUT_WORDS: Bilaga, Datum, Namnteckning, Namnförtydligande) in
+    # the blankett's language, as (Swedish, translated): set on a translated part
+    # (blanketter/sprak.py); empty, the Swedish words.
+    words: tuple[tuple[str, str], ...] = ()
+
+    def word(self, swedish: str) -> str:
+        """A word of the print layout in the blankett's language."""
+        return dict(self.words).get(swedish, swedish)
 
     @cached_property
     def fields(self) -> tuple[Field, ...]:

@@ -34,7 +34,10 @@ REVIEW_HEADER = "X-Formservice-Granskad"  # "ja" once a qualified translator has
 # Fixed texts of the translated part itself, translated like the definitions' texts.
 SWEDISH_APPLIES = "Den svenska texten gäller."
 NOT_REVIEWED = "Översättningen har inte granskats av en kvalificerad översättare."
-SERVICE_TEXTS = (SWEDISH_APPLIES, NOT_REVIEWED)
+# The words the print layout itself writes (the signature block's captions, "Bilaga"), so that
+# the individ signs under captions in their language too.
+LAYOUT_WORDS = ("Bilaga", "Datum", "Namnteckning", "Namnförtydligande")
+SERVICE_TEXTS = (SWEDISH_APPLIES, NOT_REVIEWED, *LAYOUT_WORDS)
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
@@ -209,6 +212,7 @@ def translate(blankett: Blankett, messages: Messages) -> Blankett:
                    subtitle=t(blankett.subtitle) if blankett.subtitle else None,
                    intro=t(blankett.intro) if blankett.intro else None,
                    sections=tuple(section(s) for s in blankett.sections),
+                   words=tuple((w, t(w)) for w in LAYOUT_WORDS),
                    # The Swedish part is the consent that is registered and the one that applies.
                    attachments=(), consent=None, shares_with=(), derived_from=blankett.id)
 

@@ -261,7 +261,7 @@ class TemplateBuilder:
         doc = self.doc
         # python-docx starts with no body paragraph; the title comes first
         if b.kind == "bilaga":
-            para(doc, "BILAGA", size=8.5, bold=True, space_after=0)
+            para(doc, literal(b.word("Bilaga").upper()), size=8.5, bold=True, space_after=0)
         doc.add_paragraph(literal(b.title), style="Title")
         if b.subtitle:
             doc.add_paragraph(literal(b.subtitle), style="Subtitle")
@@ -512,12 +512,12 @@ class TemplateBuilder:
         if sig.place_field:
             cols.append((v(sig.place_field), literal(blankett.field(sig.place_field).label), 28))
         if sig.date_field:
-            cols.append((v(sig.date_field), "Datum", 34 if paired else 22))
-        cols.append(("", "Namnteckning", 0))
+            cols.append((v(sig.date_field), literal(blankett.word("Datum")), 34 if paired else 22))
+        cols.append(("", literal(blankett.word("Namnteckning")), 0))
         self._line_table(cell, cols, width, 12)
         names: list[tuple[str, str, float]] = []
         if sig.name_field:
-            names.append((v(sig.name_field), "Namnförtydligande", 48 if sig.title_field else 0))
+            names.append((v(sig.name_field), literal(blankett.word("Namnförtydligande")), 48 if sig.title_field else 0))
         if sig.title_field:
             names.append((v(sig.title_field), literal(blankett.field(sig.title_field).label), 0))
         if names:
