@@ -94,11 +94,13 @@ def _build_app(test_config: dict | None) -> "Flask":
     security.init_app(app)
 
     from . import doctor
+    from .arenden import sprakgranskning
     from .samverkan import records as samverkan_records
     from .web import register_blueprints
 
     doctor.install()
     samverkan_records.install()
+    sprakgranskning.install()  # an organisation's own texts of the individ's languages (docs/sprak.md)
     register_blueprints(app)
     app.jinja_env.bytecode_cache = _COMPILED_TEMPLATES
     from .rendering.pdf import use_bytecode_cache

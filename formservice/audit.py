@@ -75,6 +75,10 @@ ACTIONS = {
     "handover_returned": "Inkommande handling returnerad",
     "handover_answered": "Inkommande handling besvarad",
     "samverkan_visad": "Delad handling visad av annan part",
+    "sprak_granskad": "Översättning markerad som granskad",
+    "sprak_ej_granskad": "Översättning markerad som inte granskad",
+    "sprak_texter_ersatta": "Översättningens texter ersatta",
+    "sprak_texter_aterstallda": "Översättningens texter återställda",
 }
 
 

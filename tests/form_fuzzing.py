@@ -107,6 +107,11 @@ def build_world(app) -> World:
         "admin_gallring.set_hold": "/admin/gallring/stopp",
         "admin_gallring.lift_hold": "/admin/gallring/stopp/hav",
         "admin_processkarta.reload_map": "/admin/processkarta",
+        "admin_sprak.language": "/admin/sprak/en",
+        "admin_sprak.review": "/admin/sprak/en/granskad",
+        "admin_sprak.unreview": "/admin/sprak/en/inte-granskad",
+        "admin_sprak.upload": "/admin/sprak/en/texter",
+        "admin_sprak.restore": "/admin/sprak/en/aterstall",
         "admin_registerutdrag.index": "/admin/registerutdrag",
         "uppfoljning.report": "/uppfoljning/rapport",
         "samtycke.new": f"{base}/samtycke/nytt",
@@ -157,7 +162,8 @@ ENDPOINTS = ["admin_users.user", "admin_users.user_action", "admin_users.new_use
              "blankett.page.rows", "svar.paper", "arenden.document_status", "svar.upload", "arenden.step",
              "svar.confirm", "dfa.review", "arenden.edit_individ", "arenden.where", "arenden.new", "auth.change_password",
              "admin_gallring.save", "admin_gallring.set_hold", "admin_gallring.lift_hold",
-             "admin_processkarta.reload_map", "admin_registerutdrag.index", "uppfoljning.report", "samtycke.new",
+             "admin_processkarta.reload_map", "admin_sprak.review", "admin_sprak.unreview", "admin_sprak.upload",
+             "admin_sprak.restore", "admin_registerutdrag.index", "uppfoljning.report", "samtycke.new",
              "samtycke.revoke", "svar.cancel", "main.keepalive", "admin.logo", "samverkan.send", "samverkan.accept",
              "samverkan.give_back", "samverkan.reply", "arenden.close", "arenden.reopen", "auth.login",
              "auth.logout"]
@@ -174,7 +180,9 @@ SHOWN_ON = {"admin_users.user_action": "admin_users.user", "admin_users.revoke_t
             "admin_gallring.lift_hold": "admin_gallring.save", "uppfoljning.report": "uppfoljning.index",
             "svar.cancel": "svar.confirm", "main.keepalive": "arenden.show", "arenden.reopen": "arenden.show",
             "auth.logout": "arenden.show", "admin.logo": "admin.organisation", "samverkan.accept": "arenden.show",
-            "samverkan.give_back": "arenden.show", "samverkan.reply": "arenden.show"}
+            "samverkan.give_back": "arenden.show", "samverkan.reply": "arenden.show",
+            "admin_sprak.review": "admin_sprak.language", "admin_sprak.unreview": "admin_sprak.language",
+            "admin_sprak.upload": "admin_sprak.language", "admin_sprak.restore": "admin_sprak.language"}
 
 
 def field_names(client, url: str) -> tuple[str, list[str]]:

@@ -49,7 +49,7 @@ def test_soc1_journey_produces_all_five_blanketter(soc, app):
     assert not {"individ_namn", "individ_personnummer", "handlaggare_namn"} & set(typed)
     total = sum(r["fields"] for r in results.values())
     print(f"\nfält att skriva: {len(typed)} av {total}")
-    assert (len(typed), total) == (55, 189), "update README's \"55 av de 189 fälten\" too"
+    assert (len(typed), total) == (55, 191), "update README's \"55 av de 191 fälten\" too"
 
     page = soc.get(f"/arenden/{pid}").get_data(as_text=True)
     assert page.count("FS-") >= 5

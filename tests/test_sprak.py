@@ -279,7 +279,7 @@ def test_the_api_refuses_an_unknown_language_in_swedish(app, api):
     res = api.post(f"/api/v1/blanketter/{SEKRETESS}/pdf", json={**VALUES[SEKRETESS], "sprak": "xx"})
     assert res.status_code == 422
     assert res.get_json()["errors"]["sprak"] == "Språket 'xx' finns inte. Välj ett av: ingen, sv_lattlast, en, ar, fa, so."
-    res = api.post("/api/v1/blanketter/sip_kallelse/pdf", json={"sprak": "en"})
+    res = api.post("/api/v1/blanketter/fk_ansokan_samordning/pdf", json={"sprak": "en"})
     assert res.status_code == 422 and "finns bara på svenska" in res.get_json()["error"]
 
 
@@ -369,12 +369,18 @@ def _word_boxes(pdf: bytes, tmp_path: Path) -> list[tuple[int, float, float, str
 def test_a_translation_40_percent_longer_flows_and_nothing_overflows(catalogue, blankett_id, monkeypatch, tmp_path):
     """The pseudo-locale run (issue 30): every fixed text 40 % longer. The translated part may take
     more pages, but no word is drawn outside the page's text area and the Swedish part is unchanged."""
+    assert_pseudo_locale_flows(lambda **extra: produce(catalogue, blankett_id, **extra), monkeypatch, tmp_path)
+
+
+def assert_pseudo_locale_flows(produce_pdf, monkeypatch, tmp_path) -> None:
+    """`produce_pdf(**extra)`, one blankett's PDF, with every fixed text of the English catalogue 40 %
+    longer (placeholders kept, so the catalogue stays complete) against the Swedish only."""
     english = sprak.catalogues()["en"]
     language = sprak.Language(code="en", name="Pseudo", own_name="Pseudo", lang="en", direction="ltr", font=None)
     pseudo = sprak.Messages(language, {sv: _pseudo(sv) for sv in english.texts}, False)
     monkeypatch.setattr(sprak, "catalogues", lambda: {"en": pseudo})
-    swedish_only = produce(catalogue, blankett_id)
-    pdf = produce(catalogue, blankett_id, sprak="en")
+    swedish_only = produce_pdf()
+    pdf = produce_pdf(sprak="en")
     swedish_pages = len(PdfReader(io.BytesIO(swedish_only)).pages)
     texts = page_texts(pdf)
     assert texts[:swedish_pages] == page_texts(swedish_only)

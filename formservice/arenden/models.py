@@ -315,3 +315,24 @@ class KartaGodkand(Base):
     approved_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # None: taken over from instance/processkarta-godkand.txt, or the admin's account is gone.
     approved_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), nullable=True)
+
+
+class SprakTexter(Base):
+    """An organisation's own texts of one language of the individ's documents (an uploaded PO file),
+    or its own review mark, or both (arenden/sprakgranskning.py). Without a row the shipped files in
+    translations/ count. `stamp` is new at every change: each worker compares it when a translated
+    document is made, so a change takes effect everywhere without a restart."""
+
+    __tablename__ = "sprak_texter"
+    __table_args__ = (UniqueConstraint("organisation_id", "kod", name="uq_sprak_texter_organisation_kod"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    kod: Mapped[str] = mapped_column(String(20))
+    po: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # None: the shipped texts
+    granskad: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # None: the PO header decides
+    granskad_av: Mapped[str | None] = mapped_column(String(200), nullable=True)  # the translator, as typed
+    granskad_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    stamp: Mapped[str] = mapped_column(String(32))
+    andrad_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    andrad_av: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), nullable=True)

@@ -26,7 +26,7 @@ from formservice.rendering import documents, pool
 from formservice.rendering.packets import zip_documents
 from formservice.rendering.pdf import DocumentContext
 
-from . import seals, statistik
+from . import seals, sprakgranskning, statistik
 from .models import DOKUMENT_STATUS, Arende, Dokument, DokumentDel, Handelse
 from .operations import individ, individ_from_document, keyring, new_public_id, require_open, store_answers
 
@@ -225,6 +225,13 @@ def context_of(dok: Dokument) -> DocumentContext:
 
 
 def _complete(dok: Dokument, job: documents.PrintJob | None) -> None:
+    """Completed with the texts of the document's organisation (whoever asks: another party too)."""
+    arende = db.session().get(Arende, dok.arende_id)
+    with sprakgranskning.for_organisation(db.session().get(Enhet, arende.enhet_id).organisation_id):
+        _complete_in(dok, job)
+
+
+def _complete_in(dok: Dokument, job: documents.PrintJob | None) -> None:
     catalogue = current_app.extensions["catalogue"]
     kr = keyring()
     values = kr.decrypt_json(dok.values_enc, {})

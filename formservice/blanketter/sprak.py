@@ -17,13 +17,14 @@ import sys
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 import yaml
 
 from formservice import paths
 
 from .model import Blankett, Field, Section
+from .sammanfattning import summary
 
 TRANSLATIONS_DIR = paths.TRANSLATIONS_DIR
 DOMAIN = "blanketter"
@@ -115,14 +116,29 @@ def read_messages(language: Language, directory: Path | None = None) -> Messages
 
 
 @lru_cache(maxsize=1)
-def catalogues() -> dict[str, Messages]:
-    """Every offered language's messages, read once per process."""
+def shipped() -> dict[str, Messages]:
+    """Every offered language's messages as the files in translations/ have them, read once per process."""
     return {code: read_messages(lang) for code, lang in load_languages().items()}
 
 
+_source: Callable[[dict[str, Messages]], dict[str, Messages]] | None = None
+
+
+def register_source(source: Callable[[dict[str, Messages]], dict[str, Messages]] | None) -> None:
+    """The hook through which a higher wing gives the catalogues in use: `source(shipped())` returns
+    them (an organisation's own texts and review marks, arenden/sprakgranskning.py)."""
+    global _source
+    _source = source
+
+
+def catalogues() -> dict[str, Messages]:
+    """Every offered language's messages in use: the shipped ones, or what the registered source makes of them."""
+    return _source(shipped()) if _source is not None else shipped()
+
+
 def reset() -> None:
-    """Forget the read catalogues (tests, or after an admin replaced a language's texts)."""
-    catalogues.cache_clear()
+    """Forget the read files (tests, or after the files in translations/ were edited)."""
+    shipped.cache_clear()
 
 
 # ------------------------------------------------------------------------------ the texts
@@ -172,10 +188,16 @@ def translatable(blankett: Blankett) -> bool:
     return any(f.name == FIELD for f in blankett.fields)
 
 
+def translated_form(blankett: Blankett) -> Blankett:
+    """What the individ gets in their language: the blankett itself or, for a long one (the
+    förändringsplan), its summary (sammanfattning.py); its texts are the ones translated."""
+    return summary(blankett) or blankett
+
+
 def missing(blankett: Blankett, messages: Messages) -> list[str]:
     """The blankett's texts (and the part's own notes) with no translation, or whose translation
     lost or invented a {placeholder}: such a text would print wrong."""
-    wanted = [text for text, _ in texts_of(blankett)] + list(SERVICE_TEXTS)
+    wanted = [text for text, _ in texts_of(translated_form(blankett))] + list(SERVICE_TEXTS)
     out = []
     for text in dict.fromkeys(wanted):
         got = messages.get(text)
@@ -185,9 +207,11 @@ def missing(blankett: Blankett, messages: Messages) -> list[str]:
 
 
 def translate(blankett: Blankett, messages: Messages) -> Blankett:
-    """The blankett with every fixed text in the language; raises Untranslated if one is missing.
-    Its Word template is built from this definition (derived_from), its id names the language."""
+    """The blankett (or its summary, translated_form) with every fixed text in the language; raises
+    Untranslated if one is missing. Its Word template is built from this definition (derived_from),
+    its id names the language."""
     lacking = missing(blankett, messages)
+    blankett = translated_form(blankett)
     if lacking:
         raise Untranslated(messages.language, lacking)
     t = messages.texts.__getitem__
@@ -249,7 +273,7 @@ def extract_yaml(fileobj, keywords, comment_tags, options) -> Iterator[tuple[int
     blankett = load_definitions(path.parent).get(blankett_id) if blankett_id else None
     if blankett is None or not translatable(blankett):
         return
-    for text, where in texts_of(blankett):
+    for text, where in texts_of(translated_form(blankett)):
         yield 0, None, text, [where]
     for text in SERVICE_TEXTS:
         yield 0, None, text, ["formservice.översatt_del"]
@@ -265,7 +289,7 @@ def pot(blanketter: Iterable[Blankett]) -> bytes:
     catalog = Catalog(project="formservice", domain=DOMAIN, charset="utf-8")
     for blankett in blanketter:
         if translatable(blankett):
-            for text, where in texts_of(blankett):
+            for text, where in texts_of(translated_form(blankett)):
                 catalog.add(text, auto_comments=[where])
     for text in SERVICE_TEXTS:
         catalog.add(text, auto_comments=["formservice.översatt_del"])

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from formservice.blanketter.model import FILLABLE_ROLES, config_text, field_role, fill_placeholders, issuer_name
 from formservice.blanketter.validation import ValidationError
 from formservice.blanketter.validation import format_personnummer as _format_twelve
+from formservice.rendering import parallel
 
 CHECKED = "☒"
 UNCHECKED = "☐"
@@ -244,6 +245,8 @@ def fill_text(blankett: Any, text: str | None, values: Mapping[str, Any]) -> str
         return ""
     shown = {n: format_value(blankett.field(n), v) for n, v in values.items()
              if blankett.has_field(n) and not isinstance(v, list)}
+    if parallel.right_to_left(values):  # a typed Swedish value in an Arabic sentence keeps its order
+        shown = {n: f"\u2068{v}\u2069" for n, v in shown.items()}
     return fill_placeholders(text, shown)
 
 

@@ -176,10 +176,12 @@ def _filled(blankett: Any, values: Mapping[str, Any], ctx: Any, recipient: Mappi
 
 def _built_template(blankett: Any) -> tuple[bytes, tuple]:
     """The Word template of a part built in code (Blankett.derived_from), built from its definition
-    once per process: it has no file of its own to go stale."""
+    once per process: it has no file of its own to go stale. Keyed by the whole definition: a part
+    translated with an organisation's own texts (arenden/sprakgranskning.py) has the same id as the
+    shipped translation, and must never be filled into the other's template."""
     from .docx_templates import build_template
 
-    key = ("built", blankett.id, blankett.version, blankett.derived_from)
+    key = ("built", blankett.id, blankett.version, blankett.derived_from, blankett)
     data = _built.get(key)
     if data is None:
         with _lock:

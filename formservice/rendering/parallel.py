@@ -60,19 +60,26 @@ def refused(parts: list[Blankett], code: Any) -> str | None:
 
 
 def with_translations(parts: list, values: Mapping[str, Any]) -> list:
-    """The printed parts with, after each part offered in other languages, the same part in the
-    chosen language (a pdf.Part of its own). Without a chosen language: the parts unchanged."""
+    """The printed parts with, after each part offered in other languages, the same part (for the
+    förändringsplan its summary, sprak.translated_form) in the chosen language, a pdf.Part of its
+    own. A blankett printed once per recipient (the SIP-kallelse) gets one translated copy, after
+    the last recipient's: the individ's, addressed to no one. Without a chosen language: the parts
+    unchanged."""
     messages = chosen(values)
     if messages is None:
         return parts
     out = []
-    for part in parts:
+    for n, part in enumerate(parts):
         out.append(part)
-        if part.blankett.derived_from is None and sprak.translatable(part.blankett):
-            translated = sprak.translate(part.blankett, messages)
-            title = f"{translated.title} ({messages.language.own_name})"
-            out.append(part._replace(blankett=translated, values={**part.values, PART_KEY: messages.language.code},
-                                     title=title))
+        if part.blankett.derived_from is not None or not sprak.translatable(part.blankett):
+            continue
+        following = parts[n + 1] if n + 1 < len(parts) else None
+        if part.recipient is not None and following is not None and following.blankett is part.blankett:
+            continue  # another recipient's copy follows
+        translated = sprak.translate(part.blankett, messages)
+        title = f"{translated.title} ({messages.language.own_name})"
+        out.append(part._replace(blankett=translated, values={**part.values, PART_KEY: messages.language.code},
+                                 recipient=None, title=title))
     return out
 
 
@@ -84,6 +91,14 @@ def view(values: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     lang = messages.language
     return {"lang": lang.lang, "dir": lang.direction, "font": lang.font, "notes": sprak.notes(messages)}
+
+
+def right_to_left(values: Mapping[str, Any]) -> bool:
+    """Whether the part is printed right to left: its typed values in a sentence (the SIP-kallelse's
+    "enligt {sip_lagrum}") are then set as isolates (U+2068 … U+2069, display.fill_text), so that a
+    Swedish value keeps its own order ("2 kap. 7 §") inside an Arabic sentence."""
+    part = view(values) if values.get(PART_KEY) else None
+    return bool(part) and part["dir"] == "rtl"
 
 
 def tag_languages() -> None:

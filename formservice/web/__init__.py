@@ -4,12 +4,13 @@ from __future__ import annotations
 
 
 def register_blueprints(app) -> None:
-    from . import (admin, admin_gallring, admin_processkarta, admin_registerutdrag, admin_users, api, arenden, auth,
-                   blankett, dfa_granskning, health, jobb, main, processkarta, samtycke, samverkan, sus, svar,
-                   uppfoljning)
+    from . import (admin, admin_gallring, admin_processkarta, admin_registerutdrag, admin_sprak, admin_users, api,
+                   arenden, auth, blankett, dfa_granskning, health, jobb, main, processkarta, samtycke, samverkan, sus,
+                   svar, uppfoljning)
 
     for module in (auth, health, main, processkarta, arenden, blankett, svar, dfa_granskning, samtycke, samverkan, sus,
-                   admin, admin_users, admin_gallring, admin_registerutdrag, admin_processkarta, uppfoljning, jobb, api):
+                   admin, admin_users, admin_gallring, admin_registerutdrag, admin_processkarta, admin_sprak, uppfoljning,
+                   jobb, api):
         app.register_blueprint(module.bp)
 
     from flask import url_for

@@ -8,6 +8,7 @@ from formservice.accounts import api_tokens
 from formservice.accounts.api_tokens import api_login_required
 from formservice.accounts.login import guarded_unless
 from formservice.accounts.operations import settings_of
+from formservice.arenden import sprakgranskning
 from formservice.arenden.registry import document_context
 from formservice.blanketter.model import issuer_name
 from formservice.blanketter import sprak
@@ -99,7 +100,10 @@ def render(blankett_id: str, fmt: str):
         if refused:
             return jsonify(error=refused, errors={"sprak": refused}), 422
     ctx = document_context(g.api_user)
-    key = render_cache.request_key(_fingerprint(), blankett_id, fmt, raw, ctx)
+    fingerprint = _fingerprint()
+    if "sprak" in raw:  # the organisation's own texts and review marks (docs/sprak.md "Granskning")
+        fingerprint += sprakgranskning.fingerprint(g.api_user.enhet.organisation_id)
+    key = render_cache.request_key(fingerprint, blankett_id, fmt, raw, ctx)
     cache = current_app.extensions["render_cache"]
     doc = cache.get(key)  # a repeat of an identical request: the same bytes, no render
     if doc is None:
