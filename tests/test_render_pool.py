@@ -18,6 +18,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from formservice.blanketter.catalogue import load_catalogue
 from formservice.rendering import documents, pdf, pool
@@ -216,6 +217,32 @@ def test_the_wizard_click_and_everything_after_it(only_remote, forfragan, soc):
     assert len([n for n in names if n.endswith(".pdf")]) == 4  # the packet, two parts, the archive copy
 
 
+def test_the_click_does_its_database_work_while_the_render_process_lays_out(only_remote, soc, app, monkeypatch):
+    """Issue 23: the job is handed to a render process first, the ärende's database work is done while
+    it lays the document out, and only then is the print PDF waited for (the order is what is
+    asserted: a timing would be noise). The draft goes in the same transaction as the document."""
+    from formservice.arenden import registry
+
+    from .wizard_driver import create_arende, fill_blankett
+
+    events = []
+    hand_over, outputs = pool.hand_over, pool.HandedOver.outputs
+    individ_from_document = registry.individ_from_document
+    monkeypatch.setattr(pool, "hand_over", lambda job: events.append("handed over") or hand_over(job))
+    monkeypatch.setattr(pool.HandedOver, "outputs", lambda self: events.append("waited") or outputs(self))
+    monkeypatch.setattr(registry, "individ_from_document",
+                        lambda *a, **k: events.append("database") or individ_from_document(*a, **k))
+    pid = create_arende(soc, ruta="soc1.4")
+    fill_blankett(soc, pid, "forandringsplan", app.extensions["catalogue"])
+    assert events[:3] == ["handed over", "database", "waited"]
+    with app.app_context():
+        from formservice import db
+        from formservice.arenden.models import Arende, Utkast
+
+        arende = db.session().scalar(select(Arende).where(Arende.public_id == pid))
+        assert db.session().scalar(select(Utkast).where(Utkast.arende_id == arende.id)) is None
+
+
 def _silent_pool(monkeypatch, answer):
     """A socket where the render pool should be, whose one "process" does `answer(conn)`."""
     import threading
@@ -291,7 +318,11 @@ def test_busy_render_processes_give_a_swedish_503_and_lose_nothing(monkeypatch, 
     assert res.status_code == 503 and res.headers["Retry-After"] == "30"
     assert "försök igen om en stund" in html and "<title>" in html
     with app.app_context():
+        from formservice.arenden.models import Handelse
+
         assert db.session().scalar(select(func.count()).select_from(Dokument)) == 0
+        # The database work done while the job was out (the history, the draft's deletion) undone.
+        assert db.session().scalar(select(func.count()).select_from(Handelse).where(Handelse.kind == "dokument")) == 0
     assert "Får inte försvinna" in soc.get(url).get_data(as_text=True)
 
 

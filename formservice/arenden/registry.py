@@ -75,35 +75,47 @@ def by_utkast_ref(arende: Arende, utkast_ref: str) -> Dokument | None:
 
 
 def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any],
-            official: Mapping[str, Any] | None = None, *, utkast_ref: str | None = None
+            official: Mapping[str, Any] | None = None, *, utkast_ref: str | None = None, draft: Any = None
             ) -> tuple[Dokument, Callable[[], None]]:
     """Render the blankett's print PDF from validated values and file it in the ärende; returns the
     document and `finish`, which writes the rest (each part as PDF and DOCX, the archive copy, the
     fillable copy) from the same layout — the caller runs it after the response (the click waits
     for the print PDF only). A document nobody finished is completed on first use (`ensure_complete`).
     ``utkast_ref`` names the draft version the values come from: it becomes one document only
-    (AlreadyProduced otherwise, also when two requests race)."""
+    (AlreadyProduced otherwise, also when two requests race); ``draft``, the draft itself, is
+    deleted in the same transaction (the draft becomes the document)."""
     require_open(arende)
     existing = by_utkast_ref(arende, utkast_ref)
     if existing is not None:
         raise AlreadyProduced(existing)
     number = new_document_number()
     ctx = document_context(user, number)
-    printed, job = documents.produce_print(catalogue, blankett_id, values, ctx, official)
-    kr = keyring()
+    # The layout goes to a render process first (when the server runs them); the database work
+    # below is done while it lays the document out, and only then is the print PDF waited for.
+    pending = documents.start_print(catalogue, blankett_id, values, ctx, official)
+    dbs = db.session()
     blankett = catalogue.blanketter[blankett_id]
+    try:
+        # What the document says about the individ is the individ's record from now on.
+        individ_from_document(user, arende, prefill.individ_updates(documents.parts_of(catalogue, blankett_id),
+                                                                     values, individ(arende)),
+                              f"{blankett.title} ({number})")
+        store_answers(arende, values, catalogue.blanketter.values(), document_number=number)
+        dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="dokument", from_ruta=arende.ruta,
+                         to_ruta=arende.ruta, beslut=f"{blankett.title} ({number})"))
+        if draft is not None:
+            dbs.delete(draft)
+        printed, job = pending.result()
+    except BaseException:
+        pending.cancel()
+        dbs.rollback()
+        raise
+    kr = keyring()
     dok = Dokument(public_id=new_public_id(), arende_id=arende.id, blankett_id=blankett_id,
                    blankett_version=blankett.version, document_number=number, created_by=user.id,
                    pdf_enc=kr.encrypt(printed.content), values_enc=kr.encrypt_json(dict(values)),
                    utkast_ref=utkast_ref or None, klar=False)
-    dbs = db.session()
     dbs.add(dok)
-    # What the document says about the individ is the individ's record from now on.
-    individ_from_document(user, arende, prefill.individ_updates(documents.parts_of(catalogue, blankett_id), values,
-                                                                 individ(arende)), f"{blankett.title} ({number})")
-    store_answers(arende, values, catalogue.blanketter.values(), document_number=number)
-    dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="dokument", from_ruta=arende.ruta,
-                     to_ruta=arende.ruta, beslut=f"{blankett.title} ({number})"))
     try:
         dbs.flush()  # a second request for the same draft version stops here (unique utkast_ref)
         statistik.on_document(arende, blankett_id, utcnow())  # counted once: after the flush that can refuse it

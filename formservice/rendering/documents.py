@@ -140,10 +140,36 @@ def produce_print(catalogue: Catalogue, blankett_id: str, values: Mapping[str, A
                   official: Mapping[str, Any] | None = None) -> tuple[Document, PrintJob]:
     """The print PDF (PDF/UA-1) — the one file the user waits for — laid out once; the job keeps
     the layout, so that finish_print writes the other variants without laying it out again."""
-    main = catalogue.blanketter[blankett_id]
+    return start_print(catalogue, blankett_id, values, ctx, official).result()
+
+
+class PendingPrint:
+    """produce_print begun: the layout is with a render process (when the server runs them) while
+    the caller does its own work; `result()` waits for the print PDF, `cancel()` gives it up."""
+
+    def __init__(self, name: str, parts: list[pdf_rendering.Part], ctx: DocumentContext, rendered: Any,
+                 filled: tuple[bytes, list[bytes]] | None = None) -> None:
+        self.name, self.parts, self.ctx, self.rendered, self.filled = name, parts, ctx, rendered, filled
+
+    def result(self) -> tuple[Document, PrintJob]:
+        packet, pdfs = self.filled if self.filled is not None else (self.rendered.pdf, [])
+        return Document(self.name, PDF, packet), PrintJob(self.parts, self.ctx, self.rendered, pdfs)
+
+    def cancel(self) -> None:
+        if self.rendered is not None:
+            self.rendered.cancel()
+
+
+def start_print(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any], ctx: DocumentContext,
+                official: Mapping[str, Any] | None = None) -> PendingPrint:
+    """produce_print handed over without waiting (an organisation's official PDF is filled at once)."""
     parts = print_parts(catalogue, blankett_id, values)
-    packet, pdfs, rendered = _print(parts, ctx, official, later=True)
-    return Document(_stem(main, ctx) + ".pdf", PDF, packet), PrintJob(parts, ctx, rendered, pdfs)
+    name = _stem(catalogue.blanketter[blankett_id], ctx) + ".pdf"
+    if official and any(p.blankett.id in official for p in parts):
+        packet, pdfs, _none = _print(parts, ctx, official)
+        return PendingPrint(name, parts, ctx, None, (packet, pdfs))
+    return PendingPrint(name, parts, ctx, pdf_rendering.render_document(
+        parts, ctx, archive=True, part_pdfs=len(parts) > 1))
 
 
 def finish_print(job: PrintJob) -> tuple[bytes | None, list[PrintedPart]]:
@@ -176,10 +202,8 @@ def produce_pdf(catalogue: Catalogue, blankett_id: str, values: Mapping[str, Any
     return Document(_stem(main, ctx) + ".pdf", PDF, packet)
 
 
-def _print(parts: list[pdf_rendering.Part], ctx: DocumentContext, official: Mapping[str, Any] | None,
-           later: bool = False):
-    """(packet PDF, each filled part's PDF, the rendered document; with `later` its archive copy
-    and, for several parts, each part's PDF follow from the same layout). A part with an
+def _print(parts: list[pdf_rendering.Part], ctx: DocumentContext, official: Mapping[str, Any] | None):
+    """(packet PDF, each filled part's PDF, the rendered document). A part with an
     organisation's official PDF is filled instead, and the packet then joins the PDFs page by page
     (the official form is not ours to tag, and there is no layout to write variants from)."""
     if official and any(p.blankett.id in official for p in parts):
@@ -188,7 +212,7 @@ def _print(parts: list[pdf_rendering.Part], ctx: DocumentContext, official: Mapp
         packet = pdfs[0] if len(pdfs) == 1 else packets.build_packet(
             [(p.title, pdf) for p, pdf in zip(parts, pdfs)], title=parts[0].blankett.title)
         return packet, pdfs, None
-    rendered = pdf_rendering.render_document(parts, ctx, archive=later, part_pdfs=later and len(parts) > 1)
+    rendered = pdf_rendering.render_document(parts, ctx)
     return rendered.pdf, [], rendered
 
 

@@ -12,6 +12,7 @@ letter), so the PDF template and the DOCX renderer know it without a new argumen
 from __future__ import annotations
 
 import unicodedata
+from contextlib import contextmanager
 from typing import Any, Mapping
 
 from formservice.blanketter import sprak
@@ -105,14 +106,15 @@ def tag_languages() -> None:
     """Every block carries its language (PDF/UA 7.2, issue 30): WeasyPrint 70 writes `lang` only as
     the catalog's /Lang, so the structure element of an HTML element with a `lang` of its own (a
     part printed in another language, parallel.py) gets it as /Lang here; its descendants inherit it.
-    Done by wrapping WeasyPrint's tree builder, which calls itself by its module name: a document
-    with no `lang` below <html> is written byte for byte as before."""
+    Done by a wrapper of WeasyPrint's tree builder, which calls itself by its module name; the
+    wrapper is put in place only while a document with such an element is written (`tagging`):
+    it costs a generator per box, 3–5 % of a förfrågan's print PDF that has no other language."""
     import pydyf
     from weasyprint.pdf import tags
 
-    original = tags._build_box_tree
-    if getattr(original, "formservice_lang", False):
+    if _builders:
         return
+    original = tags._build_box_tree
 
     def build(box, parent, *args):
         own = getattr(box, "element", None)
@@ -124,8 +126,31 @@ def tag_languages() -> None:
                 element["Lang"] = pydyf.String(lang)
             yield element
 
-    build.formservice_lang = True
-    tags._build_box_tree = build
+    _builders.update(original=original, marking=build)
+
+
+_builders: dict[str, Any] = {}
+
+
+def other_languages(html: str) -> bool:
+    """Whether the document HTML has an element in a language of its own below <html>."""
+    return html.count(' lang="') > 1
+
+
+@contextmanager
+def tagging(needed: bool):
+    """WeasyPrint's tree builder with /Lang per element while `needed` (one write at a time in a
+    process: rendering/pdf.py's lock, or a single-threaded render process)."""
+    from weasyprint.pdf import tags
+
+    if not needed or not _builders:
+        yield
+        return
+    tags._build_box_tree = _builders["marking"]
+    try:
+        yield
+    finally:
+        tags._build_box_tree = _builders["original"]
 
 
 # ------------------------------------------------------------------------------------ DOCX

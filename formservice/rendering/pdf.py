@@ -19,19 +19,18 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterator, Mapping, NamedTuple
+from typing import Any, Callable, Iterator, Mapping, NamedTuple
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import jinja2
 import pikepdf
-import pydyf
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from formservice import paths
-from formservice.rendering import display, parallel, pool
+from formservice.rendering import display, finishing, parallel, pool
 
 log = logging.getLogger(__name__)
 
@@ -275,86 +274,17 @@ def layout(html: str, *, forms: bool = False, report: bool = False):
     report (not a blankett) is laid out with the report CSS instead of the print CSS."""
     engine = _ensure_engine()
     stylesheets = [engine.report_css] if report else [engine.css, engine.forms_css] if forms else [engine.css]
-    document = HTML(string=html, base_url=engine.base_url, url_fetcher=engine.fetcher)
-    return document.render(stylesheets=stylesheets, font_config=engine.font_config, pdf_forms=forms)
+    document = HTML(string=html, base_url=engine.base_url, url_fetcher=engine.fetcher).render(
+        stylesheets=stylesheets, font_config=engine.font_config, pdf_forms=forms)
+    document.other_languages = parallel.other_languages(html)
+    return document
 
 
 def write(document, *, variant: str = PDF_VARIANT, forms: bool = False) -> bytes:
     """A laid-out document as PDF: the print copy (PDF/UA-1) or the archive copy (PDF/A)."""
-    return document.write_pdf(pdf_variant=variant, pdf_forms=forms,
-                              finisher=_finish_fillable if forms else _scope_header_cells)
-
-
-def _finish_fillable(document, pdf) -> None:
-    _scope_header_cells(document, pdf)
-    _checkbox_appearances(pdf)
-
-
-# A cross in the box, inset from its border, in the box's (0 0 w h) space.
-_CROSS = "q 0 G {lw:.2f} w 1 J {a:.2f} {a:.2f} m {b:.2f} {c:.2f} l S {a:.2f} {c:.2f} m {b:.2f} {a:.2f} l S Q"
-
-
-def _checkbox_appearances(pdf) -> None:
-    """Every checkbox of a fillable PDF gets an appearance for both its states – a cross for /on
-    and an empty box for /Off, /AS and /V agreeing – and what a reader needs to draw the tick
-    itself: a reader that redraws the fields (/NeedAppearances, which WeasyPrint sets for its text
-    fields; poppler-based readers such as Evince and Okular do) draws a checkbox from /DA and
-    /MK /CA, and without them drew no tick. ZapfDingbats "8" is a cross. The form gets resources
-    of its own (WeasyPrint shares a page's), so that no page lists the extra font."""
-    acroform = pdf.catalog.get("AcroForm")
-    if acroform is None:
-        return
-    by_reference = {obj.reference: obj for obj in pdf.objects if isinstance(obj, pydyf.Dictionary)}
-    changed = False
-    streams: dict[tuple[float, float], tuple[Any, Any]] = {}  # boxes of one size share their appearances
-    for obj in list(pdf.objects):
-        if (not isinstance(obj, pydyf.Dictionary) or obj.get("Subtype") != "/Widget"
-                or obj.get("FT") != "/Btn" or int(obj.get("Ff", 0)) & ((1 << 15) | (1 << 16))):
-            continue  # not a checkbox (radio buttons and push-buttons keep WeasyPrint's look)
-        x0, y0, x1, y1 = (float(v) for v in obj["Rect"])
-        size = (round(abs(x1 - x0), 2), round(abs(y1 - y0), 2))
-        if size not in streams:
-            width, height = size
-            inset, line = min(size) * 0.2, max(min(size) * 0.12, 0.8)
-            streams[size] = (_form_xobject(pdf, width, height, _CROSS.format(
-                lw=line, a=inset, b=width - inset, c=height - inset)), _form_xobject(pdf, width, height, ""))
-        on, off = streams[size]
-        obj["AP"] = pydyf.Dictionary({"N": pydyf.Dictionary({"on": on.reference, "Off": off.reference})})
-        state = "/on" if obj.get("AS") == "/on" else "/Off"
-        obj["AS"] = state
-        obj["V"] = state
-        obj["DA"] = pydyf.String("/ZaDb 0 Tf 0 g")
-        obj.setdefault("MK", pydyf.Dictionary())["CA"] = pydyf.String("8")
-        changed = True
-    if not changed:
-        return
-    shared = by_reference.get(acroform.get("DR"), acroform.get("DR"))
-    fonts = shared.get("Font", pydyf.Dictionary()) if isinstance(shared, pydyf.Dictionary) else {}
-    fonts = by_reference.get(fonts, fonts)
-    zapf = pydyf.Dictionary({"Type": "/Font", "Subtype": "/Type1", "BaseFont": "/ZapfDingbats"})
-    pdf.add_object(zapf)
-    acroform["DR"] = pydyf.Dictionary({"Font": pydyf.Dictionary({**fonts, "ZaDb": zapf.reference})})
-
-
-def _form_xobject(pdf, width: float, height: float, content: str):
-    stream = pydyf.Stream([content.encode("ascii")] if content else [], extra={
-        "Type": "/XObject", "Subtype": "/Form", "BBox": pydyf.Array((0, 0, width, height)),
-        "Resources": pydyf.Dictionary()})
-    pdf.add_object(stream)
-    return stream
-
-
-def _scope_header_cells(_document, pdf) -> None:
-    """Every header cell says what it heads (PDF/UA, WCAG 1.3.1): the column headers are the
-    table's THead cells, the row headers (th scope="row") sit in its body. WeasyPrint links data
-    cells to their headers but writes no /Scope."""
-    by_reference = {obj.reference: obj for obj in pdf.objects if isinstance(obj, pydyf.Dictionary)}
-    for obj in pdf.objects:
-        if isinstance(obj, pydyf.Dictionary) and obj.get("S") == "/TH":
-            row = by_reference.get(obj.get("P"))
-            group = by_reference.get(row.get("P")) if row is not None else None
-            in_head = group is not None and group.get("S") == "/THead"
-            obj.setdefault("A", pydyf.Dictionary({"O": "/Table"}))["Scope"] = "/Column" if in_head else "/Row"
+    with parallel.tagging(getattr(document, "other_languages", True)):
+        return document.write_pdf(pdf_variant=variant, pdf_forms=forms,
+                                  finisher=finishing.fillable if forms else finishing.scope_header_cells)
 
 
 class Job(NamedTuple):
@@ -390,7 +320,7 @@ def fresh_lock_after_fork() -> None:
 def run_job(job: Job) -> Iterator[bytes]:
     """The job's outputs, written lazily from one layout in this process (one layout or write at a
     time in the process: the lock is held for each call, never across a yield)."""
-    with _ONE_AT_A_TIME:
+    with _ONE_AT_A_TIME, pool.collector_paused():  # what the caller waits for
         document = layout(job.html, forms=job.forms, report=job.report)
         first = write(document, variant=job.variant, forms=job.forms)
     yield first
@@ -407,8 +337,20 @@ def run_job(job: Job) -> Iterator[bytes]:
 def outputs(job: Job) -> Iterator[bytes]:
     """The job's outputs from the render processes when the server runs them (rendering/pool.py),
     else from this process."""
-    remote = pool.submit(job)
-    return remote if remote is not None else run_job(job)
+    return started(job)()
+
+
+def started(job: Job) -> Callable[[], Iterator[bytes]]:
+    """The job handed to a render process now, if the server runs them; the call returns its outputs
+    (waiting for the first), or runs the job here if no render process has it."""
+    handed = pool.hand_over(job)
+
+    def taken() -> Iterator[bytes]:
+        remote = handed.outputs() if handed is not None else None
+        return remote if remote is not None else run_job(job)
+
+    taken.cancel = handed.cancel if handed is not None else (lambda: None)
+    return taken
 
 
 def html_to_pdf(html: str, *, forms: bool = False) -> bytes:
@@ -504,11 +446,21 @@ class RenderedDocument:
 
     def __init__(self, html: str, job: Job) -> None:
         self.html, self.job = html, job
-        self._outputs = outputs(job)
-        self._taken: list[bytes] = [next(self._outputs)]
-        self.pdf = self._taken[0]
+        self._started = started(job)  # a render process is at it; nothing waited for yet
+        self._outputs: Iterator[bytes] | None = None
+        self._taken: list[bytes] = []
+
+    @property
+    def pdf(self) -> bytes:
+        return self._output(0)
+
+    def cancel(self) -> None:
+        if self._outputs is None:
+            self._started.cancel()
 
     def _output(self, index: int) -> bytes:
+        if self._outputs is None:
+            self._outputs = self._started()
         while len(self._taken) <= index:
             self._taken.append(next(self._outputs))
         return self._taken[index]
@@ -538,6 +490,7 @@ def _part_document(document, pages: range):
     """The pages of one part as a document of its own, titled as the part (its bookmark: the
     sekretessmedgivande is not announced as the förfrågan it travels with), in the same language."""
     part = document.copy([document.pages[i] for i in pages])
+    part.other_languages = getattr(document, "other_languages", True)
     title = next((label for level, label, *_ in part.pages[0].bookmarks if level == 1), None)
     if title:
         part.metadata = copy.copy(document.metadata)

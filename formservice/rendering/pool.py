@@ -101,12 +101,50 @@ def background():
         _background.active = previous
 
 
+@contextmanager
+def collector_paused():
+    """In a render process, no pause of Python's cycle collector for what the caller waits for. A
+    layout makes hundreds of thousands of objects, which set off collections in the middle of the
+    print PDF (and one more at the end, as soon as a paused collector is enabled again). So the
+    collector stays off and what the block made is frozen (gc.freeze: constant time, and it resets
+    the collector's count); the process collects it when idle (`_tidy`). Elsewhere (a web process
+    laying out because no render process answered) nothing changes: nobody there collects later."""
+    if not _tidy_when_idle:
+        yield
+        return
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was:
+            gc.enable()
+
+
+_tidy_when_idle = False  # set in a render process (`_serve`)
+
+
+def _tidy() -> None:
+    """While idle: collect what jobs left (frozen by collector_paused), then freeze the long-lived rest."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 # ------------------------------------------------------------------------------ client side
 
 
 def submit(job) -> Iterator[bytes] | None:
     """The outputs of `job` from the pool, or None when no render process takes it (run it here).
     The first output is read before this returns, so an error surfaces in the caller's request."""
+    handed = hand_over(job)
+    return None if handed is None else handed.outputs()
+
+
+def hand_over(job) -> "HandedOver | None":
+    """`job` sent to a render process, which starts on it while the caller does other work (the
+    click's database work while its print PDF is laid out); None when no render process takes it."""
     address = _address
     if address is None:
         return None
@@ -123,20 +161,47 @@ def submit(job) -> Iterator[bytes] | None:
         except OSError as exc:  # no pool listening, or its queue full: the job was never handed over
             raise ConnectionError(str(exc)) from exc
         conn.sendall(_LENGTH.pack(len(header)) + header + _LENGTH.pack(len(html)) + html)
-        first = _read_output(conn)
     except (EOFError, ConnectionError) as exc:
-        # Not handed over, or its render process ended mid-job (killed, restarted): nobody else is
-        # laying this document out, so this process does.
         conn.close()
         _warn_unreachable(exc)
         return None
-    except TimeoutError:  # a render process has the job and is still at it: do not start a second
+    except TimeoutError:  # queued, but no render process read it in time: all busy
         conn.close()
         raise RendererBusy(f"renderprocesserna svarade inte på {CLIENT_TIMEOUT_S} s") from None
-    except BaseException:  # the render process's own error: the caller's
+    except BaseException:
         conn.close()
         raise
-    return _outputs(conn, first, (1 if job.archive else 0) + job.parts)
+    return HandedOver(conn, (1 if job.archive else 0) + job.parts)
+
+
+class HandedOver:
+    """A job a render process has: `outputs()` waits for the first, `cancel()` gives it up."""
+
+    def __init__(self, conn: socket.socket, rest: int) -> None:
+        self.conn, self.rest = conn, rest
+
+    def outputs(self) -> Iterator[bytes] | None:
+        """The job's outputs, the first read now; None when its render process ended mid-job
+        (killed, restarted): nobody else is laying this document out, so the caller does."""
+        conn = self.conn
+        try:
+            first = _read_output(conn)
+        except (EOFError, ConnectionError) as exc:
+            conn.close()
+            _warn_unreachable(exc)
+            return None
+        except TimeoutError:  # a render process has the job and is still at it: do not start a second
+            conn.close()
+            raise RendererBusy(f"renderprocesserna svarade inte på {CLIENT_TIMEOUT_S} s") from None
+        except BaseException:  # the render process's own error: the caller's
+            conn.close()
+            raise
+        return _outputs(conn, first, self.rest)
+
+    def cancel(self) -> None:
+        """The caller will not take the outputs: the render process sees the closed connection
+        and drops the job (`_caller_gone`, or its next send fails)."""
+        self.conn.close()
 
 
 _last_warning = 0.0
@@ -288,12 +353,19 @@ def _serve(listeners: tuple[socket.socket, socket.socket], supervisor: int,
     # collector's sight, so that a full collection during a render does not walk them every time.
     gc.collect()
     gc.freeze()
+    global _tidy_when_idle
+    _tidy_when_idle = True
     limit_memory(limits[1])
     me = os.getuid()
     interactive, bg = listeners
     pending: deque[_Task] = deque()  # documents whose print PDF is sent and whose rest is still to write
+    untidy = False  # a job ended since the last collection
     while os.getppid() == supervisor:
-        readable, _, _ = select.select([interactive, bg], [], [], 0 if pending else 1.0)
+        readable, _, _ = select.select([interactive, bg], [], [], 0 if pending or untidy else 1.0)
+        if untidy and not readable and not pending:
+            _tidy()  # the finished layouts' cycles, while no one waits (collector_paused)
+            untidy = False
+            continue
         if interactive in readable and pending:
             # An idle render process takes it first, if there is one: this one has work to go back to.
             time.sleep(_IDLE_FIRST_S)
@@ -303,6 +375,7 @@ def _serve(listeners: tuple[socket.socket, socket.socket], supervisor: int,
         elif pending:
             if not _step(pending[0]):
                 pending.popleft().conn.close()
+                untidy = True
             continue
         elif bg in readable:
             listener = bg
@@ -317,6 +390,7 @@ def _serve(listeners: tuple[socket.socket, socket.socket], supervisor: int,
             pending.append(task)  # its rest waits for every click that comes meanwhile
         elif task is not None:
             conn.close()
+            untidy = True
 
 
 # What a render process holds back for a click that comes meanwhile: each is a laid-out document

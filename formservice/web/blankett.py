@@ -193,11 +193,10 @@ def review(public_id: str, blankett_id: str):
                 # Fields nobody types here (the doctor's part) are left empty for the paper form.
                 try:
                     dok, finish = registry.produce(c.user, c.arende, c.catalogue, blankett_id, clean,
-                                                   current_app.extensions["official_pdfs"], utkast_ref=posted)
+                                                   current_app.extensions["official_pdfs"], utkast_ref=posted,
+                                                   draft=c.draft)
                 except registry.AlreadyProduced as exc:
                     return _already_produced(c, exc.dokument)
-                if c.draft is not None:
-                    arenden.discard_draft(c.arende, blankett_id)
                 flash(f"{c.blankett.title} är framtagen ({dok.document_number}).", "success")
                 missing = consents.missing_for(c.catalogue, c.arende, c.blankett, local_today())
                 if missing:
