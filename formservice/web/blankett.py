@@ -197,12 +197,8 @@ def review(public_id: str, blankett_id: str):
                                                    draft=c.draft)
                 except registry.AlreadyProduced as exc:
                     return _already_produced(c, exc.dokument)
-                flash(f"{c.blankett.title} är framtagen ({dok.document_number}).", "success")
-                missing = consents.missing_for(c.catalogue, c.arende, c.blankett, local_today())
-                if missing:
-                    flash(f"Det finns inget aktivt samtycke för {consents.party_names(missing)}. Skicka inte "
-                          "uppgifter dit innan individen har skrivit under ett samtycke och du har registrerat det.",
-                          "warning")
+                # The done page says what was made and warns of a missing samtycke itself: no
+                # message through the session, which would cost this request and the next a write.
                 response = redirect(url_for("blankett.done", public_id=public_id, blankett_id=blankett_id,
                                             doc_id=dok.public_id))
                 # The rest of the document after the user has the answer – in a thread of its own: run
@@ -259,8 +255,10 @@ def done(public_id: str, blankett_id: str, doc_id: str):
     for_doctor = doctor_answers.has_doctor_part(c.blankett)
     waiting = next((pm.ruta(r.next) for r in pm.rutor.values() if dok.blankett_id in r.blankett_ids and r.next),
                    None) if for_doctor else None
+    missing = consents.missing_for(c.catalogue, c.arende, c.blankett, local_today())
     return c.render("web/blankett/done.html", dok=dok, waiting=waiting, for_doctor=for_doctor,
-                    underlag=underlag.carried_by(dok))
+                    underlag=underlag.carried_by(dok), consent_missing_names=consents.party_names(missing)
+                    if missing else None)
 
 
 @bp.route("/kasta", methods=["GET", "POST"])
