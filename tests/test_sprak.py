@@ -388,3 +388,27 @@ def assert_pseudo_locale_flows(produce_pdf, monkeypatch, tmp_path) -> None:
     outside = [(page, round(x0), round(x1), word) for page, x0, x1, word in _word_boxes(pdf, tmp_path)
                if x0 < CONTENT_LEFT - 1 or x1 > CONTENT_RIGHT + 1]
     assert outside == []
+
+
+def test_a_language_added_in_sprak_yaml_is_offered_by_every_language_question(catalogue, tmp_path):
+    """A language is added in translations/sprak.yaml (and its catalogue), never in each definition:
+    every blankett that asks the question offers it, by its Swedish and its own name; a blankett
+    without the question is left as it was."""
+    shipped = (paths.TRANSLATIONS_DIR / "sprak.yaml").read_text(encoding="utf-8")
+    (tmp_path / "sprak.yaml").write_text(shipped + """  - kod: ti
+    namn: Tigrinja
+    eget_namn: ትግርኛ
+    lang: ti
+    riktning: ltr
+""", encoding="utf-8")
+    offered = sprak.offer_languages(catalogue.blanketter, tmp_path)
+    asking = [b for b in offered.values() if b.has_field(sprak.FIELD)]
+    assert {b.id for b in asking} >= {SEKRETESS, FINSAM, "sip_kallelse", "forandringsplan"}
+    for b in asking:
+        choices = [(c.value, c.label) for c in b.field(sprak.FIELD).choices]
+        assert choices[0][0] == sprak.NONE and ("ti", "Tigrinja (ትግርኛ)") in choices
+        assert ("sv_lattlast", "Lättläst svenska") in choices and len(choices) == len(set(choices))
+    assert offered["rehabiliteringsforfragan"] == catalogue.blanketter["rehabiliteringsforfragan"]
+    # The shipped catalogue offers exactly the shipped languages.
+    shipped_choices = [c.value for c in catalogue.blanketter[SEKRETESS].field(sprak.FIELD).choices]
+    assert shipped_choices == [sprak.NONE, *sprak.load_languages()]

@@ -13,6 +13,7 @@ from formservice.paths import FORMS_DIR
 from formservice.processkarta.loader import load_process_map
 from formservice.processkarta.model import ProcessMap, ProcessMapError
 
+from . import sprak
 from .loader import load_definitions
 from .model import Blankett, DefinitionError
 
@@ -77,7 +78,7 @@ def load_catalogue(forms_dir: Path = FORMS_DIR) -> Catalogue:
 
 def _load(forms_dir: Path) -> Catalogue:
     try:
-        blanketter = load_definitions(forms_dir)
+        blanketter = sprak.offer_languages(load_definitions(forms_dir))
     except DefinitionError as exc:
         raise CatalogueError(str(exc)) from None
     main_ids = [k for k, b in blanketter.items() if b.kind == "blankett"]

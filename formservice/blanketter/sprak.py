@@ -23,7 +23,7 @@ import yaml
 
 from formservice import paths
 
-from .model import Blankett, Field, Section
+from .model import Blankett, Choice, Field, Section
 from .sammanfattning import summary
 
 TRANSLATIONS_DIR = paths.TRANSLATIONS_DIR
@@ -139,6 +139,26 @@ def catalogues() -> dict[str, Messages]:
 def reset() -> None:
     """Forget the read files (tests, or after the files in translations/ were edited)."""
     shipped.cache_clear()
+
+
+def offer_languages(blanketter: Mapping[str, Blankett], directory: Path | None = None) -> dict[str, Blankett]:
+    """Every language question (the field FIELD) offers what its definition lists ("ingen") and
+    then every language of translations/sprak.yaml, each by its Swedish and its own name: a
+    language is added in sprak.yaml and its catalogue, never in each definition as well."""
+    languages = load_languages(directory)
+    offered = tuple(Choice(code, lang.name if lang.name == lang.own_name else f"{lang.name} ({lang.own_name})")
+                    for code, lang in languages.items())
+
+    def field(fld: Field) -> Field:
+        if fld.name != FIELD:
+            return fld
+        return replace(fld, choices=tuple(c for c in fld.choices if c.value not in languages) + offered)
+
+    def section(s: Section) -> Section:
+        return replace(s, fields=tuple(field(f) for f in s.fields))
+
+    return {k: replace(b, sections=tuple(section(s) for s in b.sections)) if b.has_field(FIELD) else b
+            for k, b in blanketter.items()}
 
 
 # ------------------------------------------------------------------------------ the texts
