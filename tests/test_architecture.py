@@ -15,7 +15,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "formservice"
 
 # Infrastructure at the package root: imported by every wing, imports no wing.
-INFRASTRUCTURE = {"config", "db", "crypto", "audit", "security", "paths", "schema", "backup", "jobs"}
+INFRASTRUCTURE = {"config", "db", "crypto", "audit", "security", "paths", "schema", "backup", "jobs", "tid"}
 # The top of the house: the app factory, the command and the server may import anything.
 TOP = {"__init__", "cli", "server"}
 WINGS = {"accounts", "processkarta", "blanketter", "rendering", "arenden", "doctor", "uppfoljning", "samverkan",
@@ -24,8 +24,8 @@ WINGS = {"accounts", "processkarta", "blanketter", "rendering", "arenden", "doct
 # Which parts of formservice each wing may import (besides itself).
 ALLOWED = {
     "processkarta": set(),
-    "blanketter": {"processkarta", "paths"},
-    "rendering": {"blanketter", "paths"},
+    "blanketter": {"processkarta", "paths", "tid"},
+    "rendering": {"blanketter", "paths", "tid"},
     "accounts": INFRASTRUCTURE,
     "arenden": INFRASTRUCTURE | {"accounts", "blanketter", "rendering", "processkarta"},
     "doctor": INFRASTRUCTURE | {"arenden", "accounts", "blanketter", "rendering", "processkarta"},

@@ -13,11 +13,10 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from formservice import audit, db
+from formservice import audit, db, tid
 from formservice.db import utcnow
 
 from . import login
@@ -370,7 +369,7 @@ def parse_expiry(text: str, today: date | None = None) -> datetime | None:
     if day < (today or date.today()):
         raise AccountError("Sista giltighetsdag kan inte ha passerat.")
     # Through the end of that day in Swedish time, stored as naive UTC like every timestamp.
-    end = datetime.combine(day + timedelta(days=1), time()).replace(tzinfo=ZoneInfo("Europe/Stockholm"))
+    end = datetime.combine(day + timedelta(days=1), time()).replace(tzinfo=tid.STOCKHOLM)
     return (end - timedelta(seconds=1)).astimezone(timezone.utc).replace(tzinfo=None)
 
 

@@ -8,12 +8,12 @@ so follow-up can count outcomes without reading any personal data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import date
 from typing import Mapping
 
 from flask import current_app
 
-from formservice import db
+from formservice import db, tid
 from formservice.accounts.models import User
 from formservice.blanketter.validation import date_or_error
 from formservice.db import utcnow
@@ -21,7 +21,7 @@ from formservice.processkarta.model import ProcessMap
 
 from .models import Arende, Handelse
 from . import consents, sus
-from .operations import STOCKHOLM, ArendeClosed, Conflict, keyring, parse_date, require_open, store_answers  # noqa: F401 (re-exported)
+from .operations import ArendeClosed, Conflict, keyring, parse_date, require_open, store_answers  # noqa: F401 (re-exported)
 
 NOTE_MAX_LENGTH = 1000
 
@@ -97,7 +97,7 @@ def last_entry_day(arende: Arende) -> date:
 
     latest = db.session().scalar(select(func.max(Handelse.at)).where(Handelse.arende_id == arende.id))
     latest = max(filter(None, (latest, arende.created_at)))
-    return latest.replace(tzinfo=UTC).astimezone(STOCKHOLM).date()
+    return tid.local_date(latest)
 
 
 def close(user: User, arende: Arende, *, reason: str, on: date, note: str | None, expected_version: int,

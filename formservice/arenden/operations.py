@@ -11,8 +11,7 @@ import json
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 from typing import Any, Iterable, Mapping
 
 from flask import current_app
@@ -21,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session
 
-from formservice import db
+from formservice import db, tid
 from formservice.accounts.models import Enhet, User
 from formservice.blanketter.model import Blankett, facts
 from formservice.blanketter.prefill import TYPED_BY
@@ -86,12 +85,9 @@ def require_open(arende: Arende) -> None:
         raise ArendeClosed(arende)
 
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
-
 def local_today() -> date:
     """Today in Sweden, whatever the server's time zone (dates people type are Swedish dates)."""
-    return datetime.now(STOCKHOLM).date()
+    return tid.today()
 
 
 def parse_date(text: str) -> date | None:

@@ -11,13 +11,12 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Callable, Iterator, Mapping
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from formservice import audit, db, jobs
+from formservice import audit, db, jobs, tid
 from formservice.accounts.models import Enhet, User
 from formservice.blanketter.catalogue import Catalogue
 from formservice.blanketter.model import Blankett
@@ -33,7 +32,6 @@ from .operations import INDIVID_FIELDS, answers, keyring, visible_to, with_perso
 # (section title, function of (ärende, catalogue) -> rows, and the audit object ids it covers)
 SectionMaker = Callable[[Arende, Catalogue], tuple[list[dict[str, Any]], list[str]]]
 _sections: list[tuple[str, SectionMaker]] = []
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def register_section(title: str, maker: SectionMaker) -> None:
@@ -45,7 +43,7 @@ def register_section(title: str, maker: SectionMaker) -> None:
 def _when(moment: datetime | date | None) -> str | None:
     """A stored time (naive UTC) as Swedish local time, "2026-11-27 14:05"; a date as it is."""
     if isinstance(moment, datetime):
-        return moment.replace(tzinfo=UTC).astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+        return tid.text(moment)
     return moment.isoformat() if moment else None
 
 

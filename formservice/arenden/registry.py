@@ -5,9 +5,8 @@ import logging
 import secrets
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Callable, Mapping, NamedTuple
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 
@@ -15,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from formservice import audit, db
+from formservice import audit, db, tid
 from formservice.accounts.models import Enhet, User
 from formservice.accounts.operations import organisation_settings, settings_of
 from formservice.blanketter import prefill
@@ -31,7 +30,6 @@ from .models import DOKUMENT_STATUS, Arende, Dokument, DokumentDel, Handelse
 from .operations import individ, individ_from_document, keyring, new_public_id, require_open, store_answers
 
 log = logging.getLogger(__name__)
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 # A copy for a party who answers on the document itself (the doctor's fillable förfrågan). The wing
 # that owns that party registers the maker: (blankett, values, ctx, dokument, ärende) -> PDF bytes or
@@ -48,7 +46,7 @@ def register_fillable_copy(maker: FillableCopyMaker) -> None:
 def document_context(user: User, document_number: str | None = None) -> DocumentContext:
     """What a produced document knows about who produced it (dated in Swedish time)."""
     return DocumentContext(organisation=user.enhet.organisation.namn, document_number=document_number,
-                           created=datetime.now(STOCKHOLM).date(), config=organisation_settings(user),
+                           created=tid.today(), config=organisation_settings(user),
                            logo=user.enhet.organisation.logo)
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: the number is read off paper
@@ -231,7 +229,7 @@ def context_of(dok: Dokument) -> DocumentContext:
     dbs = db.session()
     arende = dbs.get(Arende, dok.arende_id)
     organisation = dbs.get(Enhet, arende.enhet_id).organisation
-    created = dok.created_at.replace(tzinfo=UTC).astimezone(STOCKHOLM).date()
+    created = tid.local_date(dok.created_at)
     return DocumentContext(organisation=organisation.namn, document_number=dok.document_number, created=created,
                            config=settings_of(organisation), logo=organisation.logo)
 

@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.orm import defer, joinedload
 
-from formservice import audit, db
+from formservice import audit, db, tid
 from formservice.accounts.models import User
 from formservice.arenden import seals, statistik
 from formservice.arenden.models import Arende, Dokument, Handelse
@@ -348,14 +348,8 @@ def superseded(dok: Dokument) -> list[Svar]:
 
 
 def _local(moment, *, with_time: bool = False) -> str:
-    """A stored (naive UTC) time as the Swedish date (and time, ÅÅÅÅ-MM-DD HH:MM) people read."""
-    from datetime import UTC
-    from zoneinfo import ZoneInfo
-
-    if moment is None:
-        return "okänt datum"
-    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Stockholm")).strftime(
-        "%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+    """A stored time as the Swedish date (and time) people read; "okänt datum" for none."""
+    return tid.text(moment, with_time=with_time, missing="okänt datum")
 
 
 def confirmed(arende: Arende) -> list[tuple[Svar, dict[str, Any]]]:

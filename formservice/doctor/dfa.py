@@ -13,15 +13,14 @@ Pure Python: no flask. Every message is Swedish and starts with the field's labe
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from formservice import tid
 from formservice.blanketter.fk_ids import diagnos_kapitel, diagnoskod, fk_parts
 
 __all__ = ["dfa_fields", "has_dfa_part", "kapitel_hints", "validate_dfa"]
 
-_TZ = ZoneInfo("Europe/Stockholm")
 # (code, text) delsvar of huvuddiagnos and the two bidiagnoser.
 _DIAGNOSES = (("6.2", "6.1"), ("6.4", "6.3"), ("6.6", "6.5"))
 
@@ -47,7 +46,7 @@ def validate_dfa(fields: Any, clean: MutableMapping[str, Any], errors: MutableMa
     dfa = dfa_fields(fields)
     if not dfa:
         return
-    today = today or datetime.now(_TZ).date()
+    today = today or tid.today()
     by_id: dict[str, Any] = {}
     by_code: dict[tuple[str, str], Any] = {}
     for f in dfa:

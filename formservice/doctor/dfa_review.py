@@ -18,7 +18,7 @@ from typing import Any, Mapping
 from flask import current_app
 from sqlalchemy import delete, select
 
-from formservice import audit, db
+from formservice import audit, db, tid
 from formservice.accounts.models import User
 from formservice.arenden import operations as arenden
 from formservice.arenden.models import Arende
@@ -264,12 +264,11 @@ def delete_for_arenden(dbs, arende_ids) -> None:
 
 
 def extract_rows(arende: Arende, catalogue) -> tuple[list[dict[str, Any]], list[str]]:
-    from .answers import _local
 
     out, ids = [], []
     for review in reversed(of(arende)):
         ids.append(review.row.public_id)
-        out.append({"granskad": _local(review.row.created_at, with_time=True), "lakarintyg": review.row.source_label,
+        out.append({"granskad": tid.text(review.row.created_at), "lakarintyg": review.row.source_label,
                     "beskrivning": review.beskrivning or None, "diagnoskod": review.diagnoskod or None,
                     "komplett": "Ja" if review.row.result == "ja" else "Nej",
                     "saknas": [f"{link.question} {review.lankar[link.key]['saknas']}" for link in review.missing]})

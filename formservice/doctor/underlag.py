@@ -15,13 +15,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Mapping
 
+from formservice import tid
 from formservice.arenden.models import Arende
 from formservice.blanketter.catalogue import Catalogue
 from formservice.blanketter.model import Blankett, Field, Section, field_role
 from formservice.rendering import documents
 from formservice.rendering.pdf import Part
 
-from .answers import _local, confirmed
+from .answers import confirmed
 from .dfa import dfa_fields
 
 UNDERLAG_ID = "medicinskt_underlag"
@@ -78,7 +79,7 @@ def available(arende: Arende, catalogue: Catalogue) -> dict[str, Any] | None:
         blankett = catalogue.blanketter.get(svar.dokument.blankett_id)
         if blankett is not None and has_dfa(blankett, answers):
             return {"blankett": blankett.id, "dokument": svar.dokument.document_number,
-                    "bekraftat": _local(svar.confirmed_at), "svar": dict(answers)}
+                    "bekraftat": tid.text(svar.confirmed_at, with_time=False), "svar": dict(answers)}
     return None
 
 

@@ -31,6 +31,8 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
+from formservice import tid
+
 log = logging.getLogger(__name__)
 
 FIELD_NAME = "Organisationens_sigill"
@@ -228,7 +230,7 @@ class SignatureStatus:
     @property
     def text(self) -> str:
         """The status as the ärende says it."""
-        when = f", tidsstämpel {_local(self.timestamp)}" if self.timestamp else ""
+        when = f", tidsstämpel {tid.text(self.timestamp)}" if self.timestamp else ""
         by = f"Förseglad av {self.signer}" if self.field == FIELD_NAME else f"Underskriven av {self.signer}"
         return {
             VALID: f"{by}{when}, giltig",
@@ -240,11 +242,6 @@ class SignatureStatus:
             INVALID: f"Ogiltig underskrift ({self.signer or 'okänd'})",
             UNSEALED: "Inte förseglad",
         }[self.state]
-
-
-def _local(moment: datetime) -> str:
-    from zoneinfo import ZoneInfo
-    return moment.astimezone(ZoneInfo("Europe/Stockholm")).strftime("%Y-%m-%d %H:%M")
 
 
 def _name(cert: x509.Certificate) -> str:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from flask import current_app
 from sqlalchemy import or_, select
 
-from formservice import db
+from formservice import db, tid
 from formservice.accounts.models import Enhet, Organisation, User
 from formservice.arenden import consents, operations as arenden
 from formservice.arenden.models import Arende, Handelse
@@ -194,17 +194,10 @@ def positions(arende: Arende) -> list[Position]:
     for other in dbs.scalars(select(Arende).where(Arende.id.in_(ids))).all():
         since = dbs.scalar(select(Handelse.at).where(Handelse.arende_id == other.id, Handelse.to_ruta == other.ruta)
                            .order_by(Handelse.at.desc()).limit(1)) or other.created_at
-        out.append(Position(other.ruta, enhet_label(other.enhet), _local_date(since), other.id == arende.id,
+        out.append(Position(other.ruta, enhet_label(other.enhet), tid.local_date(since), other.id == arende.id,
                             other.status != "oppet"))
     out.sort(key=lambda p: (not p.own, p.party))
     return out
-
-
-def _local_date(moment: datetime) -> date:
-    from datetime import timezone
-    from zoneinfo import ZoneInfo
-
-    return moment.replace(tzinfo=timezone.utc).astimezone(ZoneInfo("Europe/Stockholm")).date()
 
 
 # ---------------------------------------------------------------- the address book
@@ -271,7 +264,7 @@ def views_grouped(arende: Arende) -> list[SeenBy]:
     page opened ten times is one line saying so)."""
     groups: dict[tuple, list] = {}
     for v in views_of(arende):
-        key = (v.user_id, v.enhet_id, v.overlamning_id, v.vad, _local_date(v.at))
+        key = (v.user_id, v.enhet_id, v.overlamning_id, v.vad, tid.local_date(v.at))
         groups.setdefault(key, []).append(v)
     out = []
     for (_uid, enhet_id, _ov, what, _day), views in groups.items():

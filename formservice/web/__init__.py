@@ -44,13 +44,9 @@ def register_blueprints(app) -> None:
     @app.template_filter("lokal")
     def _local_time(value, tid: bool = True, sekunder: bool = False) -> str:
         """Timestamps are stored as naive UTC; people read Swedish time."""
-        from datetime import timezone
-        from zoneinfo import ZoneInfo
+        from formservice import tid as swedish_time
 
-        if value is None:
-            return ""
-        local = value.replace(tzinfo=timezone.utc).astimezone(ZoneInfo("Europe/Stockholm"))
-        return local.strftime("%Y-%m-%d" + (" %H:%M" if tid else "") + (":%S" if sekunder and tid else ""))
+        return swedish_time.text(value, with_time=tid, seconds=sekunder)
 
     from .errors import register as register_errors
 

@@ -4,13 +4,12 @@ Samordningsförbund publishes the map); these pages never show ärende data."""
 from __future__ import annotations
 
 import re
-from datetime import timezone
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
+from formservice import tid
 from formservice.accounts.login import guarded_unless
 from formservice.processkarta import layout, parter
 from formservice.processkarta.model import UnknownIdError
@@ -67,8 +66,7 @@ def require_on_map(arende) -> None:
 def arende_map(process_map, history, current: str):
     """An ärende's way drawn on its lanes: (drawing, walk) from its history (newest first, as
     arenden.history gives it), or (None, walk) when none of its rutor is on the map."""
-    stockholm = ZoneInfo("Europe/Stockholm")
-    moves = [(h.at.replace(tzinfo=timezone.utc).astimezone(stockholm).date(), h.from_ruta, h.to_ruta)
+    moves = [(tid.local_date(h.at), h.from_ruta, h.to_ruta)
              for h, _note in reversed(history)]
     walked = layout.walk(process_map, moves, current)
     if not walked.lanes:
