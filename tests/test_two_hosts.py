@@ -129,7 +129,7 @@ def stop_group(process: subprocess.Popen | None) -> None:
 
 
 NGINX_CONF = """\
-# deploy/nginx-formservice.conf's proxy settings (docs/drift.md), without TLS, with two hosts as its upstream.
+# The server settings of deploy/nginx-formservice.conf (rendered in), without TLS, two hosts upstream.
 user {user};
 worker_processes 1;
 daemon off;
@@ -149,21 +149,25 @@ http {{
     }}
     server {{
         listen 127.0.0.1:{port};
-        client_max_body_size 12m;
-        client_body_timeout 30s;
-        client_header_timeout 15s;
-        location / {{
-            proxy_pass http://formservice;
-            proxy_request_buffering on;
-            proxy_buffering on;
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $remote_addr;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_read_timeout 90s;
-        }}
+{deployed}
     }}
 }}
 """
+
+
+def deployed_server_settings() -> str:
+    """What an admin deploys: the TLS server block of deploy/nginx-formservice.conf, less its TLS,
+    name and listen lines (this proxy listens on plain http on loopback), passing to the upstream
+    of the two hosts instead of 127.0.0.1:5000 – so the test follows the deploy file, never a copy."""
+    text = (Path(__file__).resolve().parents[1] / "deploy" / "nginx-formservice.conf").read_text(encoding="utf-8")
+    block = text.split("server {", 2)[1]
+    block = block[:block.rindex("}")]  # the first server block's body
+    lines = [line for line in block.splitlines() if line.strip() and not line.strip().startswith("#")
+             and not line.strip().startswith(("listen", "server_name", "ssl_"))]
+    settings = "\n".join(lines).replace("proxy_pass http://127.0.0.1:5000;", "proxy_pass http://formservice;")
+    assert "proxy_pass http://formservice;" in settings and "X-Forwarded-Proto" in settings, settings
+    return settings
+
 
 
 class Cluster:
@@ -201,8 +205,8 @@ def cluster(database_url, tmp_path_factory):
         prefix.mkdir()
         port = free_port()
         conf = prefix / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(user=getpass.getuser(), prefix=prefix, port=port, port_a=a.port,
-                                          port_b=b.port))
+        conf.write_text(NGINX_CONF.format(deployed=deployed_server_settings(), user=getpass.getuser(), prefix=prefix,
+                                          port=port, port_a=a.port, port_b=b.port))
         with open(prefix / "stderr.log", "wb") as out:
             nginx = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")],
                                      stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
