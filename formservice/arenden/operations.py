@@ -12,6 +12,7 @@ import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 from flask import current_app
@@ -52,10 +53,15 @@ INDIVID_FIELDS = [
     # Skyddade personuppgifter: never a name or personnummer on a SUS-underlag (arenden/sus.py).
     ("skyddade_personuppgifter", "Individen har skyddade personuppgifter", False, "flag", 2),
 ]
-# The options of the "choice" keys above, by key.
-INDIVID_CHOICES = {"utbildningsniva": UTBILDNINGSNIVA,
-                   "sprak": {"ingen": "Ingen översättning (bara svenska)",
-                             **{code: lang.name for code, lang in load_languages().items()}}}
+
+
+@lru_cache(maxsize=1)
+def individ_choices() -> dict[str, dict[str, str]]:
+    """The options of the "choice" keys above, by key (the languages from translations/sprak.yaml,
+    read on first use, not at import)."""
+    return {"utbildningsniva": UTBILDNINGSNIVA,
+            "sprak": {"ingen": "Ingen översättning (bara svenska)",
+                      **{code: lang.name for code, lang in load_languages().items()}}}
 
 
 class NotFound(LookupError):
@@ -133,7 +139,7 @@ def clean_individ(raw: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str
                 value = normalize_phone(value)
             elif kind == "email":
                 value = validate_email(value)
-            elif kind == "choice" and value not in INDIVID_CHOICES[key]:
+            elif kind == "choice" and value not in individ_choices()[key]:
                 raise ValidationError("välj ett av alternativen i listan.")
             elif kind == "postnummer":
                 digits = value.replace(" ", "")

@@ -110,7 +110,7 @@ def new():
             return redirect(url_for("arenden.show", public_id=arende.public_id))
         data = {k: request.form.get(k, "") for k, *_ in arenden.INDIVID_FIELDS}
     return render_template("web/arenden/individ_form.html", data=data, errors=errors, fields=arenden.INDIVID_FIELDS,
-                           individ_choices=arenden.INDIVID_CHOICES,
+                           individ_choices=arenden.individ_choices(),
                            arende=None, starts=_start_choices(), default_start=default_lane.start[0],
                            duplicates=duplicates, pm=pm()), 400 if errors else 200
 
@@ -148,7 +148,7 @@ def edit_individ(public_id: str):
         data = {k: request.form.get(k, "") for k, *_ in arenden.INDIVID_FIELDS}
     status = 409 if conflict else 400 if errors else 200
     return render_template("web/arenden/individ_form.html", data=data, errors=errors, fields=arenden.INDIVID_FIELDS,
-                           individ_choices=arenden.INDIVID_CHOICES,
+                           individ_choices=arenden.individ_choices(),
                            arende=arende, conflict=conflict, stored=current, pm=pm()), status
 
 
