@@ -35,9 +35,11 @@ REVIEW_HEADER = "X-Formservice-Granskad"  # "ja" once a qualified translator has
 # Fixed texts of the translated part itself, translated like the definitions' texts.
 SWEDISH_APPLIES = "Den svenska texten gäller."
 NOT_REVIEWED = "Översättningen har inte granskats av en kvalificerad översättare."
-# The words the print layout itself writes (the signature block's captions, "Bilaga"), so that
-# the individ signs under captions in their language too.
-LAYOUT_WORDS = ("Bilaga", "Datum", "Namnteckning", "Namnförtydligande")
+# The words the print layout itself writes (the signature block's captions, "Bilaga", the running
+# head's and foot's "Personnummer", "Dokumentnr", "version" and "Sida"), so that the individ signs
+# under captions in their language and reads every page's header and footer in it too.
+LAYOUT_WORDS = ("Bilaga", "Datum", "Namnteckning", "Namnförtydligande", "Sida", "Personnummer", "Dokumentnr",
+                "version")
 SERVICE_TEXTS = (SWEDISH_APPLIES, NOT_REVIEWED, *LAYOUT_WORDS)
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 

@@ -264,14 +264,27 @@ def header_personnummer(blankett: Any, values: Mapping[str, Any]) -> str:
 
 
 def header_meta(blankett: Any, values: Mapping[str, Any], document_number: str | None) -> str:
-    """The second line of the page header: personnummer and document number."""
-    parts = []
-    personnummer = header_personnummer(blankett, values)
-    if personnummer:
-        parts.append(f"Personnummer {personnummer}")
-    if document_number:
-        parts.append(f"Dokumentnr {document_number}")
-    return " · ".join(parts)
+    """The second line of the page header: personnummer and document number, in the part's language."""
+    rtl = parallel.right_to_left(values)
+    pairs = [(blankett.word(label), value) for label, value in (
+        ("Personnummer", header_personnummer(blankett, values)), ("Dokumentnr", document_number)) if value]
+    if not rtl:
+        return " · ".join(f"{label} {value}" for label, value in pairs)
+    # Right to left: a line each (the header box breaks lines there), each a right-to-left isolate
+    # with its value a left-to-right one – in the page box's left-to-right context the bidi
+    # algorithm mixed label, number and separator up.
+    return "\n".join(f"{_RLI}{label}{_NBSP}{_LRI}{value}{_PDI}{_PDI}" for label, value in pairs)
+
+
+def footer(blankett: Any, values: Mapping[str, Any], created: date | None) -> str:
+    """The page footer's text: the blankett's title, its version and the date, in the part's
+    language; right to left with the version and the date in their own order ("2026-1", not "1-2026")."""
+    iso = (lambda text: f"{_LRI}{text}{_PDI}") if parallel.right_to_left(values) else str
+    version = f", {blankett.word('version')} {iso(blankett.version)}" if blankett.version else ""
+    return f"{blankett.title}{version}" + (f" · {iso(created.isoformat())}" if created else "")
+
+
+_LRI, _RLI, _PDI, _NBSP = "\u2066", "\u2067", "\u2069", "\u00a0"
 
 
 def is_fillable(field: Any, section: Any, value: Any, fillable: bool) -> bool:

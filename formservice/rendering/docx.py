@@ -77,8 +77,6 @@ def docx_context(blankett: Any, values: Mapping[str, Any], ctx: Any,
             c[fld.name] = {str(point): display.CHECKED if value == point else display.UNCHECKED
                            for point in display.scale_points(fld)}
     p = {name: text or "………………" for name, text in v.items()}
-    created = ctx.created.isoformat() if ctx.created else ""
-    footer = f"{blankett.title}, version {blankett.version} · {created}".strip(" ·")
     recipient_line = ""
     if recipient is not None:
         recipient_line = "Till: " + display.recipient_text(blankett, recipient)
@@ -88,7 +86,7 @@ def docx_context(blankett: Any, values: Mapping[str, Any], ctx: Any,
         "document_number": ctx.document_number or "",
         "header_meta": display.header_meta(blankett, values, ctx.document_number),
         "header_title": display.header_title(blankett, ctx.organisation, ctx.config),
-        "footer": footer,
+        "footer": display.footer(blankett, values, ctx.created),
         "send_to": display.send_to_text(blankett, getattr(ctx, "config", None)),
         "recipient_line": recipient_line,
     }

@@ -247,7 +247,7 @@ class TemplateBuilder:
         wordml.widths(table, (CONTENT_WIDTH * 0.7, CONTENT_WIDTH * 0.3))
         left, right = table.rows[0].cells
         wordml.cell_text(left, tag("footer"), size=7.5)
-        p = wordml.cell_text(right, "Sida ", size=8.5)
+        p = wordml.cell_text(right, self.b.word("Sida") + " ", size=8.5)
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         wordml.field_code(p, "PAGE", 8.5)
         p.add_run(" (").font.size = Pt(8.5)

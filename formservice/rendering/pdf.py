@@ -259,7 +259,7 @@ def document_html(parts: list[Part], ctx: DocumentContext, *, fillable: bool = F
     return engine.template.render(
         parts=parts, ctx=ctx, fillable=fillable, title=main.title,
         description=main.title + (f" – {main.subtitle}" if main.subtitle else ""),
-        header_meta_of=display.header_meta,
+        header_meta_of=display.header_meta, footer_of=display.footer,
     )
 
 
