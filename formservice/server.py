@@ -66,12 +66,17 @@ def serve(app, host: str, port: int, workers: int, threads: int, render_processe
         pool.use(render_pool.start())
         app.logger.info("%d renderprocesser lägger ut PDF:erna (supervisor pid %d)", render_processes,
                         render_pool.supervisor)
+    master = os.getpid()
     try:
         _run(app, host, port, workers, threads)
     finally:
-        if render_pool is not None:
-            render_pool.stop()
-        job_worker.stop()
+        # A gunicorn worker is a fork of this process and leaves by SystemExit through these very
+        # frames: only the master stops what the master started (a worker's SIGTERM would reach the
+        # supervisors twice, the second cutting short their wait for their children).
+        if os.getpid() == master:
+            if render_pool is not None:
+                render_pool.stop()
+            job_worker.stop()
 
 
 # The job worker is `formservice jobb` in a fresh interpreter: DBOS starts threads and connection
@@ -84,26 +89,31 @@ class JobWorker:
     """The job worker process under a supervisor (rendering/supervisor.py) that restarts it when it
     dies, ended with the server: the supervisor asks the worker to stop, and dies with its parent."""
 
-    def __init__(self, command: list[str] | None = None):
+    def __init__(self, command: list[str] | None = None, name: str = "jobbprocessen"):
         self.command = command or JOB_WORKER
+        self.name = name  # in the log when it ends (the demo's test seal runs its services so too)
         self.supervisor: int | None = None
+        self.owner: int | None = None  # the process that started it, the only one to stop it
 
     def start(self) -> "JobWorker":
-        self.supervisor = supervisor.start(lambda: _keep_running(self.command))
+        self.owner = os.getpid()
+        self.supervisor = supervisor.start(lambda: _keep_running(self.command, self.name))
         return self
 
     def stop(self) -> None:
+        if self.owner is not None and os.getpid() != self.owner:
+            return  # a forked copy (a gunicorn worker leaving through the master's frames): not ours to stop
         supervisor.stop(self.supervisor)
         self.supervisor = None
 
 
-def _keep_running(command: list[str]) -> None:
+def _keep_running(command: list[str], name: str = "jobbprocessen") -> None:
     child: subprocess.Popen | None = None
     try:
         while True:
             child = subprocess.Popen(command)
             status = child.wait()
-            logging.getLogger("formservice").warning("jobbprocessen avslutades (status %s) och startas om", status)
+            logging.getLogger("formservice").warning("%s avslutades (status %s) och startas om", name, status)
             time.sleep(1.0)  # a worker that dies at once must not make this loop spin
     finally:  # stopped (SIGTERM raised supervisor.Stop) or failed
         if child is not None and child.poll() is None:

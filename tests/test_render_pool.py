@@ -184,11 +184,12 @@ def test_the_server_starts_its_render_processes_and_ends_them(tmp_path):
                     raise
                 time.sleep(0.3)
         assert "Förändringsplan" in pages_text(data)[0]
-        # One web worker and two supervisors: the render supervisor's two children render, the job
-        # supervisor's one child is `formservice jobb`.
+        # One web worker and three supervisors: the render supervisor's two children render, the job
+        # supervisor's one child is `formservice jobb`, and – the instance is a demo – the test seal
+        # supervisor's one child serves its TSA, OCSP and CRL (formservice/cli/testsigill.py).
         processes = children(server.pid)
         render = [p for child in processes for p in children(child)]
-        assert len(processes) == 3 and len(render) == 3
+        assert len(processes) == 4 and len(render) == 4
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
         deadline = time.monotonic() + 10

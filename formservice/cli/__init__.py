@@ -3,7 +3,8 @@
 One click group (``main``, the entry point ``formservice.cli:main``); its commands live in modules
 by topic: ``database`` (instance, migrations, check), ``users`` (organisations, enheter, users,
 tokens, demo), ``serving`` (run, jobb), ``data`` (render, keys, backups, gallring) and
-``samverkan`` (SDK addresses and inbox).
+``samverkan`` (SDK addresses and inbox); ``testsigill`` is no command but the demo's test seal (a
+test PKI that ``demo`` makes and ``run`` serves in a demo instance).
 """
 from __future__ import annotations
 

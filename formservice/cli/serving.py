@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import _create_app, main
+from . import _create_app, main, testsigill
 from .database import _refuse_keys_that_do_not_fit
 
 
@@ -31,6 +31,7 @@ def run(host, port, workers, threads, render_processes, dev):
         app = _create_app()
         _refuse_keys_that_do_not_fit(app)
         _dev_job_worker(app)
+        _dev_test_seal(app)
         # werkzeug itself: Flask's app.run() declines to serve under a Flask command group like ours.
         from werkzeug.serving import run_simple
 
@@ -41,7 +42,25 @@ def run(host, port, workers, threads, render_processes, dev):
 
     app = _create_app()  # the configuration is checked here, before gunicorn forks
     _refuse_keys_that_do_not_fit(app)
-    serve(app, host=host, port=port, workers=workers, threads=threads, render_processes=render_processes)
+    # A demo with a test seal (the `demo` command's marker in the instance folder): its TSA, OCSP and
+    # CRL in a child that dies with the server, the seal settings pointed at it before the fork.
+    test_seal = testsigill.start_for_run(app)
+    try:
+        serve(app, host=host, port=port, workers=workers, threads=threads, render_processes=render_processes)
+    finally:
+        if test_seal is not None:
+            test_seal.stop()
+
+
+def _dev_test_seal(app) -> None:
+    """The demo's test seal for the development server too, in the reloader's serving process."""
+    import atexit
+
+    if os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return
+    test_seal = testsigill.start_for_run(app)
+    if test_seal is not None:
+        atexit.register(test_seal.stop)
 
 
 def _dev_job_worker(app) -> None:

@@ -231,7 +231,16 @@ def demo(if_empty, login_help_only, exempelarenden):
         if demo_module.is_present():
             click.echo(demo_module.login_help(DEMO_PASSWORD))
         return
-    created = demo_module.seed(DEMO_PASSWORD, only_if_empty=if_empty)
+    from sqlalchemy import func
+
+    from ..accounts.models import User
+    from . import testsigill
+
+    app = current_app._get_current_object()
+    if demo_module.is_present() or not (if_empty and db.session().scalar(select(func.count()).select_from(User))):
+        _demo_test_seal(app)
+    with testsigill.services(app):  # the demo's own documents (Tolvan's) are sealed as they are made
+        created = demo_module.seed(DEMO_PASSWORD, only_if_empty=if_empty)
     if created:
         from datetime import date
 
@@ -247,6 +256,28 @@ def demo(if_empty, login_help_only, exempelarenden):
     else:
         click.echo("Databasen har redan användare; demodata lades inte in.")
     click.echo(demo_module.login_help(DEMO_PASSWORD))
+
+
+def _demo_test_seal(app) -> None:
+    """The demo's test seal (cli/testsigill.py), one per demo organisation, made once into
+    instance/testsigill/: never when the installation configures a seal of its own."""
+    from ..arenden import seals
+    from ..arenden.demo import DEMO_ORGANISATIONER
+    from . import testsigill
+
+    if testsigill.is_demo(app.instance_path):
+        return
+    if seals.enabled(app.config):
+        click.echo("Ett sigill är inställt (SEAL_*, SEALS): demon förseglar med det, inget testsigill skapas.")
+        return
+    if not testsigill.available():
+        click.echo("certomancer saknas (pip install 'formservice[demo]'): demon får inget testsigill och "
+                   "arkivexemplaren förseglas inte.")
+        return
+    testsigill.create_for_demo(app.instance_path, {key: namn for key, (namn, _typ, _settings)
+                                                   in DEMO_ORGANISATIONER.items()})
+    click.echo(f"Testsigill skapat i {testsigill.folder_of(app.instance_path)} (TESTSIGILL, endast för demo, "
+               "ingen bevisverkan): demons arkivexemplar förseglas med det.")
 
 # ---------------------------------------------------------------- API and documents
 @main.command("login-help")
