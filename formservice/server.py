@@ -59,7 +59,7 @@ def serve(app, host: str, port: int, workers: int, threads: int, render_processe
     workers are forked, and ended with the server."""
     from .rendering import pool
 
-    job_worker = JobWorker().start()
+    job_worker = JobWorker(nice=JOB_WORKER_NICE).start()
     app.logger.info("jobbprocessen tar fram långa dokument (supervisor pid %d)", job_worker.supervisor)
     render_pool = pool.RenderPool(render_processes) if render_processes > 0 else None
     if render_pool is not None:
@@ -79,6 +79,11 @@ def serve(app, host: str, port: int, workers: int, threads: int, render_processe
             job_worker.stop()
 
 
+# The job worker's CPU priority below the web workers and render processes (nice 10): its long
+# documents, e-mails and SDK packages never slow a click, nor the server's start, when it imports
+# everything at the same moment as the workers (docs/architecture.md).
+JOB_WORKER_NICE = 10
+
 # The job worker is `formservice jobb` in a fresh interpreter: DBOS starts threads and connection
 # pools, which must not be inherited from the gunicorn master by a fork.
 JOB_WORKER = [sys.executable, "-c", "import sys; from formservice.cli import main; sys.argv[0] = 'formservice'; "
@@ -89,8 +94,10 @@ class JobWorker:
     """The job worker process under a supervisor (rendering/supervisor.py) that restarts it when it
     dies, ended with the server: the supervisor asks the worker to stop, and dies with its parent."""
 
-    def __init__(self, command: list[str] | None = None, name: str = "jobbprocessen"):
+    def __init__(self, command: list[str] | None = None, name: str = "jobbprocessen", nice: int = 0):
         self.command = command or JOB_WORKER
+        if nice:  # coreutils' nice execs the command: same pid, signals reach it unchanged
+            self.command = ["nice", "-n", str(nice), *self.command]
         self.name = name  # in the log when it ends (the demo's test seal runs its services so too)
         self.supervisor: int | None = None
         self.owner: int | None = None  # the process that started it, the only one to stop it

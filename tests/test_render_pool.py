@@ -34,6 +34,10 @@ def children(pid: int) -> list[int]:
     return [int(p) for p in out.split()]
 
 
+def server_nice() -> int:
+    return os.nice(0)  # the server inherits the test's own niceness
+
+
 def alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
@@ -190,6 +194,12 @@ def test_the_server_starts_its_render_processes_and_ends_them(tmp_path):
         processes = children(server.pid)
         render = [p for child in processes for p in children(child)]
         assert len(processes) == 4 and len(render) == 4
+        # The job worker runs below the others' CPU priority (its work never slows a click); the
+        # render processes and the web worker at the server's own.
+        niceness = {pid: int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16]) for pid in render}
+        job_worker = [pid for pid in render if b"jobb" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert len(job_worker) == 1 and niceness[job_worker[0]] == server_nice() + 10, niceness
+        assert all(n == server_nice() for pid, n in niceness.items() if pid not in job_worker), niceness
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
         deadline = time.monotonic() + 10

@@ -69,11 +69,11 @@ def _dev_job_worker(app) -> None:
     change), and ended with it (the supervisor dies with its parent)."""
     import atexit
 
-    from ..server import JobWorker
+    from ..server import JOB_WORKER_NICE, JobWorker
 
     if os.environ.get("WERKZEUG_RUN_MAIN") != "true":
         return
-    worker = JobWorker().start()
+    worker = JobWorker(nice=JOB_WORKER_NICE).start()
     atexit.register(worker.stop)
     app.logger.info("jobbprocessen tar fram långa dokument (supervisor pid %d)", worker.supervisor)
 
