@@ -33,6 +33,9 @@ QUEUE = "langa"
 # a time; a module adds a queue of its own with queue() when it is imported (samverkan's e-mail, which
 # must never wait behind a long document).
 _queues: dict[str, int | None] = {QUEUE: 1}
+# What the worker does when it has launched DBOS, besides queueing again the users' unfinished jobs:
+# a module's own requeue (samverkan's SDK packages), added with at_start() when it is imported.
+_at_start: list[Callable[[Any], Any]] = []
 # Stable across deploys: DBOS recovers only the workflows of its own executor id and application
 # version, so a version taken from the code would orphan a job that was running at a redeploy.
 # Change it only together with an incompatible change of a workflow's steps.
@@ -146,6 +149,15 @@ def requeue_unfinished(app) -> int:
     for kind, public_id in waiting:
         enqueue(app, kind, public_id)
     return len(waiting)
+
+
+def at_start(requeue: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Have the worker call `requeue(app)` each time it starts (after DBOS is launched): for a module
+    whose work is recorded in the app's database, to queue again what DBOS does not know (its
+    enqueue failed, or DBOS's tables are older than the database). Call it at import."""
+    if requeue not in _at_start:
+        _at_start.append(requeue)
+    return requeue
 
 
 def queue(name: str, worker_concurrency: int | None = None) -> str:
@@ -311,6 +323,8 @@ def start_worker(flask_app) -> None:
     for name, concurrency in _queues.items():
         DBOS.register_queue(name, worker_concurrency=concurrency)
     requeue_unfinished(flask_app)
+    for requeue in _at_start:
+        requeue(flask_app)
 
 
 def stop_worker() -> None:

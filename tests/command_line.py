@@ -36,3 +36,28 @@ def demo_instance(instance: Path) -> Path:
         done = formservice(instance, *command)
         assert done.returncode == 0, done.stderr
     return instance
+
+
+def job_worker(app, log, module: str, **settings: str) -> subprocess.Popen:
+    """`formservice jobb` in a process of its own, on the test app's database, keys and instance
+    (instance/jobb.sqlite), its output into `log`. The worker knows a workflow as the app's
+    blueprints import its module; `module` is imported as well, so that the test is about the worker
+    whatever the blueprints import."""
+    import json
+
+    from .conftest import TEST_KEYS
+
+    settings = {"FORMSERVICE_DATABASE_URL": app.config["DATABASE_URL"], "FORMSERVICE_KEYS": json.dumps(TEST_KEYS),
+                "FORMSERVICE_SECRET_KEY": "test-secret-key", **settings}
+    return subprocess.Popen([CLI[0], "-c", f"import {module}; " + CLI[2], "jobb"],
+                            env=environment(Path(app.instance_path), **settings), cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def kill_hard(process: subprocess.Popen) -> int:
+    """kill -9, unless it has ended already; its exit status (-9 when this killed it)."""
+    import signal
+
+    if process.poll() is None:
+        process.send_signal(signal.SIGKILL)
+    return process.wait(timeout=10)

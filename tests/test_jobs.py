@@ -20,7 +20,7 @@ from formservice import create_app, db, jobs
 from formservice.accounts.models import User
 from formservice.audit import AuditEntry
 
-from .command_line import CLI, ROOT, SMALL_DEMO, environment, formservice
+from .command_line import CLI, ROOT, SMALL_DEMO, environment, formservice, kill_hard
 from .conftest import PG_URL, reset_postgres
 
 
@@ -103,12 +103,9 @@ def test_a_job_cut_off_by_kill_9_finishes_when_the_worker_starts_again(app, inst
     try:
         assert wait_for(app, public_id, {jobs.PAGAR, jobs.KLAR, jobs.FEL}).status == jobs.PAGAR
         time.sleep(0.5)
-        worker.send_signal(signal.SIGKILL)
-        assert worker.wait(timeout=10) == -signal.SIGKILL
+        assert kill_hard(worker) == -signal.SIGKILL
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
+        kill_hard(worker)
     time.sleep(1)
     assert status(app, public_id).status == jobs.PAGAR  # nobody finished it
 

@@ -4,7 +4,6 @@ it waits for a server that is down, it survives a worker that was not running (o
 was queued, and nothing is queued while e-mail is off."""
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import time
@@ -14,8 +13,8 @@ import pytest
 from formservice import db, jobs
 from formservice.samverkan import notifications
 
-from .command_line import CLI, ROOT, environment
-from .conftest import TEST_KEYS, TEST_PERSONNUMMER, outside_event_loop
+from .command_line import job_worker, kill_hard
+from .conftest import TEST_PERSONNUMMER, outside_event_loop
 from .smtp_server import SMTPServer
 
 FUNKTIONSADRESS = "finsam.skarholmen@example.se"
@@ -167,17 +166,9 @@ def test_a_mail_queued_while_no_worker_runs_is_sent_when_one_starts_and_only_onc
 
 
 def worker_process(app, smtp, log) -> subprocess.Popen:
-    """`formservice jobb` in a process of its own, on the test's database and instance/jobb.sqlite."""
-    from pathlib import Path
-
-    settings = {"FORMSERVICE_DATABASE_URL": app.config["DATABASE_URL"], "FORMSERVICE_KEYS": json.dumps(TEST_KEYS),
-                "FORMSERVICE_SECRET_KEY": "test-secret-key", "FORMSERVICE_MAIL_SERVER": smtp.host,
-                "FORMSERVICE_MAIL_PORT": str(smtp.port), "FORMSERVICE_MAIL_FROM": "formservice@example.se"}
-    # The worker knows the workflow as the app's blueprints import its module (web/samverkan.py);
-    # importing it here as well keeps this test about the worker, whatever the blueprints import.
-    command = [CLI[0], "-c", "import formservice.samverkan.notifications; " + CLI[2]]
-    return subprocess.Popen(command + ["jobb"], env=environment(Path(app.instance_path), **settings), cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT)
+    """`formservice jobb` in a process of its own that sends to the test's SMTP server."""
+    return job_worker(app, log, "formservice.samverkan.notifications", FORMSERVICE_MAIL_SERVER=smtp.host,
+                      FORMSERVICE_MAIL_PORT=str(smtp.port), FORMSERVICE_MAIL_FROM="formservice@example.se")
 
 
 def test_a_worker_killed_before_the_mail_went_out_sends_it_when_it_starts_again(app, smtp, worker, enhet, tmp_path):
@@ -191,12 +182,9 @@ def test_a_worker_killed_before_the_mail_went_out_sends_it_when_it_starts_again(
         assert wait_state(app, workflow_id, {"PENDING", "SUCCESS", "ERROR"}, seconds=30) == "PENDING", \
             log_path.read_text()
         wait_until(lambda: RETRYING in log_path.read_text())  # refused once, it waits to try again
-        first.send_signal(signal.SIGKILL)
-        assert first.wait(timeout=10) == -signal.SIGKILL
+        assert kill_hard(first) == -signal.SIGKILL
     finally:
-        if first.poll() is None:
-            first.kill()
-            first.wait()
+        kill_hard(first)
     smtp.start()
     time.sleep(0.5)
     assert workflow_state(app, workflow_id) == "PENDING" and smtp.messages() == []  # nobody sent it
@@ -207,12 +195,10 @@ def test_a_worker_killed_before_the_mail_went_out_sends_it_when_it_starts_again(
         (mail,) = smtp.wait_for(1, seconds=30)
         assert mail.rcpt_tos == [FUNKTIONSADRESS]
         assert wait_state(app, workflow_id, {"SUCCESS", "ERROR"}) == "SUCCESS", log_path.read_text()
-        again.send_signal(signal.SIGTERM)
+        again.send_signal(signal.SIGTERM)  # a worker stopped as systemd stops it ends cleanly
         assert again.wait(timeout=30) == 0, log_path.read_text()
     finally:
-        if again.poll() is None:
-            again.kill()
-            again.wait()
+        kill_hard(again)
     assert len(smtp.messages()) == 1
 
 

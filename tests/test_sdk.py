@@ -1,8 +1,10 @@
 """SDK packages (issue 29.4): a Finsamteam anmälan sent to a Finsamteam outside formservice is
-written, whole, into the sending organisation's SDK outbox; its XHE envelope and MessageWithAttachments
-payload validate against DIGG's published schemas (tests/data/sdk, see its README) and DIGG's business
-rules; the PDF is the document's archive copy and the JSON its values; a reply delivered to the inbox
-makes the hand-over besvarad. The samtycke gate is the same as inside formservice."""
+written, whole, into the sending organisation's SDK outbox by the job worker (issue 23.3,
+samverkan/packages.py); its XHE envelope and MessageWithAttachments payload validate against DIGG's
+published schemas (tests/data/sdk, see its README) and DIGG's business rules; the PDF is the
+document's archive copy and the JSON its values; a reply delivered to the inbox makes the hand-over
+besvarad. The samtycke gate is the same as inside formservice. The worker's side – a worker killed
+between the send and the write, a permanent failure, written once – is tests/test_sdk_packages.py."""
 from __future__ import annotations
 
 import base64
@@ -19,6 +21,7 @@ import pytest
 from lxml import etree
 
 from .conftest import csrf_token
+from .test_notifications import Worker, wait_state
 from .test_samverkan import _record_consent, _send
 from .wizard_driver import create_arende, fill_blankett
 
@@ -143,7 +146,34 @@ def sdk_forbund(app) -> dict[str, int]:
 
 
 @pytest.fixture
-def folders(app, tmp_path):
+def job_queue(app):
+    """DBOS's tables, as `formservice init-db` makes them: the send queues each package there."""
+    from formservice import jobs
+
+    jobs.migrate(app)
+    yield
+    jobs.close_clients()
+
+
+@pytest.fixture
+def worker(app):
+    """The job worker (`formservice jobb`) in this process, not started: a test starts it."""
+    worker = Worker(app)
+    yield worker
+    worker.stop()
+
+
+def write_packages(app) -> list[str]:
+    """What the job worker does for every package still to be written, called directly (the
+    workflow's own function): for the tests about what a package holds."""
+    from formservice.samverkan import packages
+
+    with app.app_context():
+        return [packages.write(public_id) for public_id in packages.unwritten()]
+
+
+@pytest.fixture
+def folders(app, tmp_path, job_queue):
     out, inbox = tmp_path / "sdk-utkorg", tmp_path / "sdk-inkorg"
     app.config.update(SDK_UTKORG=str(out), SDK_INKORG=str(inbox))
     return out, inbox
@@ -185,11 +215,13 @@ def _deliver(inbox: Path, participant: str, name: str, data: bytes) -> Path:
 
 
 # ---------------------------------------------------------------- the journey
-def test_finsamteam_anmalan_as_sdk_package_validates_and_round_trips_a_reply(app, soc, folders, schemas, caplog):
-    from formservice import db
+@pytest.mark.db  # also against PostgreSQL (DBOS in schema "dbos")
+def test_finsamteam_anmalan_as_sdk_package_validates_and_round_trips_a_reply(app, soc, folders, schemas, caplog,
+                                                                             worker):
+    from formservice import db, jobs
     from formservice.arenden import registry
     from formservice.arenden.models import Dokument
-    from formservice.samverkan import access, sdk
+    from formservice.samverkan import access, packages, sdk
     from formservice.samverkan.models import Overlamning
 
     out, inbox = folders
@@ -209,8 +241,22 @@ def test_finsamteam_anmalan_as_sdk_package_validates_and_round_trips_a_reply(app
     assert _send(soc, pid, doc_id, [ids["fjarran"]]).status_code == 400
     assert not out.exists() or not any(out.rglob("*"))
 
-    assert _send(soc, pid, doc_id, [ids["finsam"]]).status_code == 302
-    _send(soc, pid, doc_id, [ids["finsam"]])  # a second click writes nothing more
+    sent = _send(soc, pid, doc_id, [ids["finsam"]])
+    assert sent.status_code == 302
+    _send(soc, pid, doc_id, [ids["finsam"]])  # a second click queues nothing more
+    # No job worker runs yet: the hand-over is recorded, its package waits for the worker.
+    assert not out.exists() or not any(out.rglob("*"))
+    shown = soc.get(f"/arenden/{pid}").get_data(as_text=True)
+    assert "Skickad via SDK" in shown and "SDK-paketet skrivs…" in shown
+    with app.app_context():
+        public_id = db.session().query(Overlamning).one().public_id
+    workflow_id = packages.workflow_id(public_id)
+    assert [w.workflow_id for w in jobs.client(app).list_workflows()] == [workflow_id]
+    # DBOS holds the hand-over's public id only: nothing of the individ, the document or the text.
+    assert jobs.client(app).retrieve_workflow(workflow_id).get_status().input["args"] == (public_id,)
+
+    worker.start()
+    assert wait_state(app, workflow_id, {"SUCCESS", "ERROR"}, seconds=60) == "SUCCESS"
     own_folder = out / sdk.folder_name(TESTSTADEN[0])
     packages = list(own_folder.iterdir())
     assert len(packages) == 1 and not packages[0].name.startswith(".")  # no temporary left behind
@@ -252,7 +298,8 @@ def test_finsamteam_anmalan_as_sdk_package_validates_and_round_trips_a_reply(app
     assert side["varden"]["individ_namn"] == "Tilda Testperson"
     assert side["dokument"]["nummer"] == number and side["dokument"]["konversation"] == conversation
     assert set(side["svar"]["val"]["beslut"]) == {"antagen", "ej_antagen"}
-    assert "Skickad via SDK" in soc.get(f"/arenden/{pid}").get_data(as_text=True)
+    shown = soc.get(f"/arenden/{pid}").get_data(as_text=True)
+    assert "Skickad via SDK" in shown and "SDK-paket skrivet" in shown and "SDK-paketet skrivs" not in shown
 
     # Replies that are not this hand-over's are refused and logged without personal data: an unknown
     # conversation, the right one from another party, and the right one delivered to another
@@ -308,6 +355,7 @@ def test_a_package_not_collected_is_withdrawn_when_the_samtycke_ends(app, soc, f
     pid, doc_id = _anmalan(app, soc)
     _record_consent(soc, pid, parties=ALL_PARTIES, blankett="finsamteam_samtycke")
     assert _send(soc, pid, doc_id, [ids["finsam"]]).status_code == 302
+    assert write_packages(app) == ["skrivet"]
     folder = out / sdk.folder_name(TESTSTADEN[0])
     assert len(list(folder.iterdir())) == 1
     page = soc.get(f"/arenden/{pid}").get_data(as_text=True)
@@ -338,6 +386,7 @@ def test_each_organisations_client_sees_only_its_own_packages(app, soc, folders,
     pid2, doc2 = _anmalan(app, anna)
     _record_consent(anna, pid2, parties=ALL_PARTIES, blankett="finsamteam_samtycke")
     assert _send(anna, pid2, doc2, [ids["finsam"]]).status_code == 302
+    assert write_packages(app) == ["skrivet", "skrivet"]
     from formservice.samverkan.sdk import folder_name
 
     theirs, ours = out / folder_name(ANNANSTAD[0]), out / folder_name(TESTSTADEN[0])

@@ -59,6 +59,11 @@ class Overlamning(Base):
     # Sent as an SDK package (samverkan/sdk.py, migration 0028): the conversation id (a UUID, also the
     # first message's id) the recipient's SDK client answers in; None: handed over inside formservice.
     sdk_konversation: Mapped[str | None] = mapped_column(String(36), nullable=True, unique=True)
+    # The package is written by the job worker after the send (samverkan/packages.py, migration 0030):
+    # when it was written, or why it could not be (Swedish, for the sender; no personal data).
+    # Neither set: the package is being written ("SDK-paketet skrivs…").
+    sdk_paket_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    sdk_paket_fel: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
     dokument: Mapped[Dokument] = relationship()
     fran_arende: Mapped[Arende] = relationship(foreign_keys=[fran_arende_id])

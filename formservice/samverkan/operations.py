@@ -1,8 +1,10 @@
 """Sending a hand-over, and the recipient's acceptance, return and answer. Each step writes the
 history of both parties' ärenden it touches and sets the sender's document status, so nobody types
-"mottagen" or "besvarad" by hand."""
+"mottagen" or "besvarad" by hand. A hand-over to an enhet outside formservice gets its SDK package
+from the job worker after the send (samverkan.packages)."""
 from __future__ import annotations
 
+import uuid
 from typing import Any, Mapping
 
 from flask import current_app
@@ -14,7 +16,7 @@ from formservice.arenden.models import DOKUMENT_STATUS, Arende, Dokument, Handel
 from formservice.arenden.operations import keyring, new_public_id, require_open
 from formservice.db import utcnow
 
-from . import access, answers as answer_forms, notifications, sdk
+from . import access, answers as answer_forms, notifications, packages, sdk
 from .models import Overlamning
 
 
@@ -71,7 +73,10 @@ def send(user: User, arende: Arende, dok: Dokument, enhet_ids: list[int], *, not
         enhet = allowed[enhet_id]
         ov = Overlamning(public_id=new_public_id(), dokument_id=dok.id, fran_arende_id=arende.id,
                          fran_enhet_id=user.enhet_id, till_enhet_id=enhet.id,
-                         part=",".join(access.needed_parties(blankett, enhet)), skickad_av=user.id)
+                         part=",".join(access.needed_parties(blankett, enhet)), skickad_av=user.id,
+                         # over SDK: the conversation (and the package's folder) is named now, the
+                         # package written by the job worker after the commit
+                         sdk_konversation=str(uuid.uuid4()) if enhet_id in over_sdk else None)
         dbs.add(ov)
         sent.append(ov)
         dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="samverkan", from_ruta=arende.ruta,
@@ -82,36 +87,19 @@ def send(user: User, arende: Arende, dok: Dokument, enhet_ids: list[int], *, not
         return []
     _forward(user, arende, dok, "skickad")
     dbs.flush()
-    packages = _write_packages(user, [ov for ov in sent if ov.till_enhet_id in over_sdk])
     for ov in sent:
         audit.record("document_sent", user=user, object_type="overlamning", object_id=ov.public_id,
                      detail=dok.blankett_id, commit=False)
-    try:
-        dbs.commit()
-    except Exception:
-        sdk.remove(packages)  # no package for a hand-over that was not saved
-        raise
-    for ov in (ov for ov in sent if ov.till_enhet_id not in over_sdk) if notify else ():
-        _quietly_failing(notifications.notify_enhet, current_app._get_current_object(), ov.till_enhet, route.kallas,
-                         key=f"overlamning-{ov.public_id}")
+    dbs.commit()
+    app = current_app._get_current_object()
+    for ov in sent:
+        if ov.till_enhet_id in over_sdk:
+            # A queue out of reach is logged: the worker queues every unwritten package when it starts.
+            _quietly_failing(packages.enqueue, app, ov.public_id)
+        elif notify:
+            _quietly_failing(notifications.notify_enhet, app, ov.till_enhet, route.kallas,
+                             key=f"overlamning-{ov.public_id}")
     return sent
-
-
-def _write_packages(user: User, sent: list[Overlamning]) -> list:
-    """The SDK packages of these hand-overs, before the commit: a package that cannot be written
-    sends nothing at all (the user is told why)."""
-    written = []
-    contact = ", ".join(p for p in (user.namn, user.telefon) if p)
-    try:
-        for ov in sent:
-            written.append(sdk.write_package(ov, contact))
-    except Exception as exc:
-        db.session().rollback()
-        sdk.remove(written)
-        if isinstance(exc, sdk.SdkError):
-            raise Refused(exc.message) from None
-        raise
-    return written
 
 
 # ---------------------------------------------------------------- the recipient
@@ -318,4 +306,4 @@ def _quietly_failing(queue, *args, **kwargs) -> None:
     try:
         queue(*args, **kwargs)
     except Exception:  # noqa: BLE001 — logged for the operator, never a 500 after a committed step
-        current_app.logger.exception("samverkan: aviseringen kunde inte läggas i kön")
+        current_app.logger.exception("samverkan: aviseringen eller SDK-paketet kunde inte läggas i kön")

@@ -7,7 +7,8 @@ OASIS XHE 1.0) around a MessageWithAttachments 3 payload (DIGG's Innehållsspeci
 Meddelande) that carries the document's archive copy and a JSON sidecar with its values, plus the
 same two files beside it. The organisation's own SDK client collects the package, signs, encrypts
 and sends it, and delivers incoming messages to the inbox folder, where `read_inbox` matches a
-reply to its hand-over by conversation id.
+reply to its hand-over by conversation id. The package is written by the job worker after the
+send request (samverkan/packages.py), never in the request.
 
 Building and reading the XML (`envelope`, `parse`) and the sidecar (`sidecar`) are pure; the rest
 touches the database and the folders."""
@@ -340,16 +341,22 @@ def require_ready(sender_enhet_id: int) -> SdkAdress:
 def write_package(ov: Overlamning, contact: str) -> Path:
     """Write the hand-over's package into the sending organisation's outbox folder, whole or not at
     all: built in a hidden folder, then renamed (the client never sees half a package). Sets the
-    hand-over's conversation id. `contact`: who at the sender to ask (name, phone)."""
+    hand-over's conversation id. `contact`: who at the sender to ask (name, phone). A package of
+    this conversation already in the outbox is done: it is not written a second time."""
     own = require_ready(ov.fran_enhet_id)
     theirs = address_of(ov.till_enhet_id)
     if theirs is None or not theirs.utanfor:
-        raise SdkError("Mottagaren har ingen SDK-adress.")
+        raise SdkError("Mottagaren har ingen SDK-adress i formservice längre. Be administratören lägga in den "
+                       "(formservice sdk-adress … --utanfor) och skicka sedan handlingen igen.")
+    if ov.sdk_konversation and (done := _config("SDK_UTKORG") / folder_name(own.deltagare)
+                                / ov.sdk_konversation).is_dir():
+        return done
     dok = ov.dokument
     try:
-        _name, _mime, pdf = registry.content(dok, "arkiv")
+        _name, _mime, pdf = registry.content(dok, "arkiv")  # completes the document when nobody has
     except LookupError:
-        raise SdkError("Dokumentets arkivexemplar (PDF/A) finns inte; försök igen om en stund.") from None
+        raise SdkError("Dokumentet har inget arkivexemplar (PDF/A) att lägga i ett SDK-paket. "
+                       "Skicka det på annat säkert sätt.") from None
     cat = current_app.extensions["catalogue"]
     route = access.rules().route(dok.blankett_id)
     blankett = cat.blanketter[dok.blankett_id]
@@ -388,24 +395,23 @@ def _write_atomically(folder: Path, name: str, files: Mapping[str, bytes]) -> Pa
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
     tmp.mkdir()
+    final = folder / name
     try:
         for file_name, data in files.items():
             with open(tmp / file_name, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
-        final = folder / name
         os.rename(tmp, final)  # one step on one file system: the whole package appears, or none
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if final.is_dir() and any(final.iterdir()):
+            return final  # written by an earlier run of the same job: once is enough
+        raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
-
-
-def remove(paths: Iterable[Path]) -> None:
-    """Take back packages written for a hand-over that was then not saved."""
-    for path in paths:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- the inbox
@@ -516,16 +522,22 @@ def withdraw_uncollected() -> int:
         shutil.rmtree(package, ignore_errors=True)
         if package.exists():
             continue  # the client is collecting it right now: it goes, as a collected package would
-        # Returned, so that the sender sees why and may send again once a samtycke covers it.
-        ov.status, ov.besvarad_at = "returnerad", utcnow()
-        ov.anledning_enc = keyring().encrypt_json("SDK-paketet hämtades aldrig och togs bort: samtycket gäller "
-                                                  "inte längre.")
-        sender, said = ov.fran_arende, (f"{ov.dokument.document_number}: SDK-paketet till "
-                                        f"{access.enhet_label(ov.till_enhet)} togs bort – samtycket gäller inte längre")
-        db.session().add(Handelse(arende_id=sender.id, user_id=None, kind="samverkan", from_ruta=sender.ruta,
-                                  to_ruta=sender.ruta, beslut=said[:200]))
-        audit.record("handover_returned", object_type="overlamning", object_id=ov.public_id,
-                     detail="SDK: samtycket upphört", organisation_id=ov.fran_enhet.organisation_id, commit=False)
-        db.session().commit()
+        mark_returned(ov, "SDK-paketet hämtades aldrig och togs bort: samtycket gäller inte längre.",
+                      "togs bort – samtycket gäller inte längre", "SDK: samtycket upphört")
         taken += 1
     return taken
+
+
+def mark_returned(ov: Overlamning, reason: str, said: str, detail: str) -> None:
+    """An SDK hand-over that will not reach its recipient, returned (committed) so that the sender
+    sees why (`reason`, Swedish) and may send again: a line "<number>: SDK-paketet till <enhet>
+    <said>" in the sender's ärende and an audit row (`detail`)."""
+    ov.status, ov.besvarad_at = "returnerad", utcnow()
+    ov.anledning_enc = keyring().encrypt_json(reason)
+    sender = ov.fran_arende
+    line = f"{ov.dokument.document_number}: SDK-paketet till {access.enhet_label(ov.till_enhet)} {said}"
+    db.session().add(Handelse(arende_id=sender.id, user_id=None, kind="samverkan", from_ruta=sender.ruta,
+                              to_ruta=sender.ruta, beslut=line[:200]))
+    audit.record("handover_returned", object_type="overlamning", object_id=ov.public_id, detail=detail,
+                 organisation_id=ov.fran_enhet.organisation_id, commit=False)
+    db.session().commit()

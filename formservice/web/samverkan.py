@@ -79,7 +79,9 @@ def send(public_id: str, doc_id: str):
         else:
             names = ", ".join(access.enhet_label(ov.till_enhet) + (" (via SDK)" if ov.sdk_konversation else "")
                               for ov in sent)
-            flash(f"{dok.document_number} är skickad till {names}." if sent else
+            later = (" SDK-paketet skrivs nu i bakgrunden; under Samverkan ser du när det är skrivet."
+                     if any(ov.sdk_konversation for ov in sent) else "")
+            flash(f"{dok.document_number} är skickad till {names}.{later}" if sent else
                   f"{dok.document_number} var redan skickad dit.", "success")
             return redirect(url_for("arenden.show", public_id=public_id) + "#samverkan")
     return render_template("web/samverkan/send.html", arende=arende, individ=arenden.individ(arende),
