@@ -132,3 +132,47 @@ def test_forfragan_sent_under_samtycke_answered_online_and_access_ends_with_revo
                            ).status_code == 404, url
     assert ov_id not in doctor.get("/inkommande?visa=alla").get_data(as_text=True)
     assert doctor.get(f"/arenden/{own}").status_code == 200
+
+
+def test_the_inbox_reads_the_samtycken_of_all_its_hand_overs_at_once(app, soc, forbund, make_user):
+    """The recipient's inbox checks every hand-over's samtycke: with one query for all of them (and
+    the documents, ärenden and enheter loaded with the hand-overs), not four per hand-over."""
+    from sqlalchemy import event
+
+    from formservice import db
+    from formservice.accounts.models import User
+    from formservice.samverkan import access
+
+    from .wizard_driver import create_arende, fill_blankett, step
+
+    vc_id, _other = forbund()
+    make_user(username="lakare", role="vardpersonal", enhet_id=vc_id, namn="Åsa Läkarsson", titel="Läkare")
+
+    def send_one() -> None:
+        pid = create_arende(soc, ruta="soc1.9")
+        fill_blankett(soc, pid, "rehabiliteringsforfragan", app.extensions["catalogue"])
+        step(soc, pid, "soc1.10")
+        doc_id = re.search(r'/dokument/([^/"]+)\.ifyllbar', soc.get(f"/arenden/{pid}").get_data(as_text=True)).group(1)
+        _record_consent(soc, pid)
+        assert _send(soc, pid, doc_id, [vc_id]).status_code == 302
+
+    def statements() -> tuple[int, int]:
+        seen = []
+        with app.app_context():
+            doctor = db.session().query(User).filter_by(username="lakare").one()
+            engine = app.extensions["db_engine"]
+            listen = lambda *args: seen.append(args[2])  # noqa: E731
+            event.listen(engine, "before_cursor_execute", listen)
+            try:
+                shown = len(access.incoming(doctor))
+            finally:
+                event.remove(engine, "before_cursor_execute", listen)
+        return shown, len(seen)
+
+    send_one()
+    one = statements()
+    send_one()
+    send_one()
+    three = statements()
+    assert one[0] == 1 and three[0] == 3
+    assert three[1] == one[1], (one, three)

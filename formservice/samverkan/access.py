@@ -11,11 +11,12 @@ from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from formservice import db, tid
 from formservice.accounts.models import Enhet, Organisation, User
 from formservice.arenden import consents, operations as arenden
-from formservice.arenden.models import Arende, Handelse
+from formservice.arenden.models import Arende, Handelse, Samtycke
 from formservice.arenden.operations import keyring, local_today
 
 from . import definitions
@@ -49,19 +50,21 @@ def needed_parties(blankett, enhet: Enhet) -> list[str]:
     return list(blankett.shares_with)
 
 
-def missing_consent(arende: Arende, blankett, enhet: Enhet, today: date | None = None) -> list[str]:
-    """The parties (keys) no active samtycke of the sender's ärende covers for this hand-over."""
+def missing_consent(arende: Arende, blankett, enhet: Enhet, today: date | None = None,
+                    given: list[Samtycke] | None = None) -> list[str]:
+    """The parties (keys) no active samtycke of the sender's ärende covers for this hand-over
+    (`given`: the ärende's samtycken, when the caller has read them already)."""
     today = today or local_today()
     cat = current_app.extensions["catalogue"]
     accepted = consents.accepted_kinds(cat, blankett)
-    covered = {p for s in consents.of(arende) if s.blankett_id in accepted and s.active_on(today)
-               for p in s.party_keys}
+    covered = {p for s in (consents.of(arende) if given is None else given)
+               if s.blankett_id in accepted and s.active_on(today) for p in s.party_keys}
     return [p for p in needed_parties(blankett, enhet) if p not in covered]
 
 
-def consent_holds(ov: Overlamning, today: date | None = None) -> bool:
+def consent_holds(ov: Overlamning, today: date | None = None, given: list[Samtycke] | None = None) -> bool:
     blankett = current_app.extensions["catalogue"].blanketter.get(ov.dokument.blankett_id)
-    return blankett is not None and not missing_consent(ov.fran_arende, blankett, ov.till_enhet, today)
+    return blankett is not None and not missing_consent(ov.fran_arende, blankett, ov.till_enhet, today, given)
 
 
 # ---------------------------------------------------------------- the recipient's side
@@ -81,10 +84,17 @@ def incoming(user: User, *, include_done: bool = False) -> list[Overlamning]:
     """The enhet's inbox, newest first: what waits for it (skickad, mottagen) and, with
     include_done, what it answered or returned – each only while its samtycke holds."""
     statuses = ("skickad", "mottagen", "besvarad", "returnerad") if include_done else ("skickad", "mottagen")
-    rows = db.session().scalars(_for_enhet(user).where(Overlamning.status.in_(statuses))
-                                .order_by(Overlamning.skickad_at.desc(), Overlamning.id.desc()).limit(500)).all()
+    dbs = db.session()
+    rows = dbs.scalars(_for_enhet(user).where(Overlamning.status.in_(statuses))
+                       .options(selectinload(Overlamning.dokument), selectinload(Overlamning.fran_arende),
+                                selectinload(Overlamning.till_enhet))
+                       .order_by(Overlamning.skickad_at.desc(), Overlamning.id.desc()).limit(500)).all()
+    # Every sender ärende's samtycken in one query, not one per hand-over.
+    given: dict[int, list[Samtycke]] = {ov.fran_arende_id: [] for ov in rows}
+    for samtycke in dbs.scalars(select(Samtycke).where(Samtycke.arende_id.in_(given))) if given else ():
+        given[samtycke.arende_id].append(samtycke)
     today = local_today()
-    return [ov for ov in rows if consent_holds(ov, today)]
+    return [ov for ov in rows if consent_holds(ov, today, given[ov.fran_arende_id])]
 
 
 def waiting_count(user: User) -> int:
