@@ -18,20 +18,15 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-from asn1crypto import pem, x509
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
-from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
-from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.dss import DocumentSecurityStore
-from pyhanko.sign.validation.status import SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+from typing import TYPE_CHECKING
 
 from formservice import tid
+
+# pyHanko and its certificate libraries are imported where they are used: at module level they cost
+# every process of the service 0.4–0.5 s at start (measured), seal or no seal.
+if TYPE_CHECKING:
+    from asn1crypto import x509
+    from pyhanko_certvalidator import ValidationContext
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +56,8 @@ class SealSettings:
 
 
 def _read_certs(path: Path) -> list[x509.Certificate]:
+    from asn1crypto import pem, x509
+
     data = path.read_bytes()
     if pem.detect(data):
         return [x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
@@ -75,6 +72,8 @@ class Sealer:
     """The loaded key and settings: made once per process (loading a PKCS#12 costs a key decode)."""
 
     def __init__(self, settings: SealSettings):
+        from pyhanko.sign import signers
+
         self.settings = settings
         self.roots = trust_roots(settings.trust_roots)
         if settings.pkcs11_module:
@@ -97,6 +96,9 @@ class Sealer:
         # One context for a minute: its fetched OCSP responses and CRLs are reused by the next
         # documents (a fetch per document would cost more than the signature itself). Its moment is
         # when it was made, before the signatures that use it: revocation data from then is current.
+        from pyhanko_certvalidator import ValidationContext
+        from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+
         now = time.monotonic()
         if self._ctx is None or now - self._ctx_made > CONTEXT_REUSE_S:
             self._ctx = ValidationContext(trust_roots=self.roots_for_signing, allow_fetching=True,
@@ -108,6 +110,11 @@ class Sealer:
     def seal(self, pdf: bytes) -> bytes:
         """The archive copy with the seal appended (PAdES B-LT). SealUnavailable when the TSA or the
         revocation data cannot be had now; nothing is lost, the copy is kept unsealed."""
+        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+        from pyhanko.sign import fields, signers
+        from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
+        from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         fields.append_signature_field(writer, fields.SigFieldSpec(FIELD_NAME))
         _tag_widget(writer)
@@ -250,6 +257,8 @@ def _name(cert: x509.Certificate) -> str:
 
 
 def _whole_file(status) -> bool:
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
     if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
         return True
     # A B-LT made by others may append the DSS after the signature: still the whole document, if
@@ -264,6 +273,8 @@ def verify(pdf: bytes, roots: list[x509.Certificate], *, online: bool = True,
     """Every signature in the PDF, verified at its timestamp's time against the revocation data it
     carries (and, `online`, what the OCSP responder or CRL says now when it carries none). The
     caller opens PDFs from outside through untrusted_pdf's limits first."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         found = reader.embedded_signatures
@@ -274,6 +285,11 @@ def verify(pdf: bytes, roots: list[x509.Certificate], *, online: bool = True,
 
 
 def _verify_one(reader, sig, roots, online, timeout) -> SignatureStatus:
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+    from pyhanko_certvalidator import ValidationContext
+    from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+
     try:
         dss = DocumentSecurityStore.read_dss(reader)
     except Exception:  # noqa: BLE001 — no DSS: nothing embedded
@@ -349,6 +365,8 @@ def seal_status(pdf: bytes, roots: list[x509.Certificate], **kw) -> SignatureSta
 
 def is_sealed(pdf: bytes) -> bool:
     """Whether the archive copy carries the seal at all (cheap: no validation)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     return any(sig.field_name == FIELD_NAME for sig in reader.embedded_signatures)
 
@@ -382,6 +400,8 @@ def verify_untrusted(data: bytes, roots: list[x509.Certificate], *, online: bool
 
 def _child_main() -> int:
     import resource
+
+    from asn1crypto import x509
 
     from .untrusted_pdf import MAX_BYTES, MEMORY_BYTES
 
