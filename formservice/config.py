@@ -25,6 +25,9 @@ DEFAULTS = {
     # The rest of a produced document (archive, parts, DOCX) in a thread of its own after the response
     # (web/blankett.py); False writes it in the server's thread as the response closes (the tests).
     "DOCUMENT_REST_IN_THREAD": True,
+    # Archive copies sealed by the job worker (arenden/seal_jobs.py): set by `formservice run`, which
+    # starts one; elsewhere (commands, the demo, tests) a copy is sealed at once.
+    "SEAL_BY_JOB_WORKER": False,
     # Where to report an accessibility problem or ask for content in another form (tillgänglighetsredogörelsen).
     "ACCESSIBILITY_EMAIL": None,
     "ACCESSIBILITY_PHONE": None,

@@ -60,6 +60,7 @@ def serve(app, host: str, port: int, workers: int, threads: int, render_processe
     from .rendering import pool
 
     job_worker = JobWorker(nice=JOB_WORKER_NICE).start()
+    app.config["SEAL_BY_JOB_WORKER"] = True  # it runs: archive copies are sealed there (arenden/seal_jobs.py)
     app.logger.info("jobbprocessen tar fram långa dokument (supervisor pid %d)", job_worker.supervisor)
     render_pool = pool.RenderPool(render_processes) if render_processes > 0 else None
     if render_pool is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import pikepdf
 import pytest
@@ -350,3 +351,38 @@ def test_a_seal_on_a_pkcs11_token(test_pki, unsealed, tmp_path, monkeypatch):
     assert_sealed_pdfa(sealed, unsealed)
     status = seal.seal_status(sealed, _roots(test_pki), online=False)
     assert status.valid and status.signer == "TESTSIGILL Teststaden"
+
+
+def test_under_run_the_job_worker_seals_the_archive_copy_after_the_click(app, soc, test_pki):
+    """Issue 23: served by `formservice run` (SEAL_BY_JOB_WORKER), the click and the rest of the
+    document leave the archive copy unsealed and the job worker seals it as a DBOS workflow – the
+    seal's CPU and the TSA never share a web worker with the next click. DBOS is given the kind and
+    the row id only."""
+    from sqlalchemy import select
+
+    from formservice import db, jobs
+    from formservice.arenden.models import Dokument
+    from formservice.rendering import seal
+
+    from .conftest import outside_event_loop
+
+    jobs.migrate(app)
+    app.config["SEAL_BY_JOB_WORKER"] = True
+    pid = create_arende(soc, ruta="soc1.4")
+    result = fill_blankett(soc, pid, "forandringsplan", app.extensions["catalogue"])
+    assert not seal.is_sealed(_archive_of(soc, result))  # nothing sealed in the request
+    with app.app_context():
+        dok_id = db.session().scalar(select(Dokument.id).order_by(Dokument.id.desc()))
+        (queued,) = jobs.client(app).list_workflows(name="sigill")
+        assert queued.queue_name == "sigill" and list(queued.input["args"]) == ["dokument", dok_id]
+    outside_event_loop(jobs.start_worker, app)
+    try:
+        deadline = time.monotonic() + 60
+        while not seal.is_sealed(_archive_of(soc, result)):
+            assert time.monotonic() < deadline, "the job worker did not seal the archive copy"
+            time.sleep(0.2)
+    finally:
+        outside_event_loop(jobs.stop_worker)
+        jobs.close_clients()
+    assert_sealed_pdfa(_archive_of(soc, result))
+    assert "Arkivexemplaret: Förseglad av TESTSIGILL Teststaden" in soc.get(f"/arenden/{pid}").get_data(as_text=True)

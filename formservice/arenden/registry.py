@@ -25,7 +25,7 @@ from formservice.rendering import documents, pool
 from formservice.rendering.packets import zip_documents
 from formservice.rendering.pdf import DocumentContext
 
-from . import seals, sprakgranskning, statistik
+from . import seal_jobs, sprakgranskning, statistik
 from .models import DOKUMENT_STATUS, Arende, Dokument, DokumentDel, Handelse
 from .operations import individ, individ_from_document, keyring, new_public_id, require_open, store_answers
 
@@ -88,33 +88,34 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
         raise AlreadyProduced(existing)
     number = new_document_number()
     ctx = document_context(user, number)
-    # The layout goes to a render process first (when the server runs them); the database work
-    # below is done while it lays the document out, and only then is the print PDF waited for.
+    # The layout goes to a render process first (when the server runs them); what needs no write is
+    # prepared while it lays the document out. The writes come after the print PDF: a transaction
+    # that writes holds SQLite's one write lock until it commits – held across the layout, it made
+    # every other click wait for it (four clients at once ×3.6 of one, measured).
     pending = documents.start_print(catalogue, blankett_id, values, ctx, official)
     dbs = db.session()
     blankett = catalogue.blanketter[blankett_id]
+    kr = keyring()
+    try:
+        updates = prefill.individ_updates(documents.parts_of(catalogue, blankett_id), values, individ(arende))
+        values_enc = kr.encrypt_json(dict(values))
+        printed, job = pending.result()
+    except BaseException:
+        pending.cancel()
+        raise
     try:
         # What the document says about the individ is the individ's record from now on.
-        individ_from_document(user, arende, prefill.individ_updates(documents.parts_of(catalogue, blankett_id),
-                                                                     values, individ(arende)),
-                              f"{blankett.title} ({number})")
+        individ_from_document(user, arende, updates, f"{blankett.title} ({number})")
         store_answers(arende, values, catalogue.blanketter.values(), document_number=number)
         dbs.add(Handelse(arende_id=arende.id, user_id=user.id, kind="dokument", from_ruta=arende.ruta,
                          to_ruta=arende.ruta, beslut=f"{blankett.title} ({number})"))
         if draft is not None:
-            dbs.delete(draft)
-        printed, job = pending.result()
-    except BaseException:
-        pending.cancel()
-        dbs.rollback()
-        raise
-    kr = keyring()
-    dok = Dokument(public_id=new_public_id(), arende_id=arende.id, blankett_id=blankett_id,
-                   blankett_version=blankett.version, document_number=number, created_by=user.id,
-                   pdf_enc=kr.encrypt(printed.content), values_enc=kr.encrypt_json(dict(values)),
-                   utkast_ref=utkast_ref or None, klar=False)
-    dbs.add(dok)
-    try:
+            dbs.delete(draft)  # the draft becomes the document, in the same transaction
+        dok = Dokument(public_id=new_public_id(), arende_id=arende.id, blankett_id=blankett_id,
+                       blankett_version=blankett.version, document_number=number, created_by=user.id,
+                       pdf_enc=kr.encrypt(printed.content), values_enc=values_enc,
+                       utkast_ref=utkast_ref or None, klar=False)
+        dbs.add(dok)
         dbs.flush()  # a second request for the same draft version stops here (unique utkast_ref)
         statistik.on_document(arende, blankett_id, utcnow())  # counted once: after the flush that can refuse it
         audit.record("document_produced", user=user, object_type="dokument", object_id=dok.public_id,
@@ -125,6 +126,9 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
         existing = by_utkast_ref(arende, utkast_ref)
         if existing is not None:
             raise AlreadyProduced(existing) from None
+        raise
+    except BaseException:
+        dbs.rollback()
         raise
     app, dok_id = current_app._get_current_object(), dok.id
     # Claimed now, before the response: a download of the rest in this process waits for `finish`
@@ -262,8 +266,8 @@ def _complete_in(dok: Dokument, job: documents.PrintJob | None) -> None:
                             title_enc=kr.encrypt_json(part.title), pdf_enc=kr.encrypt(part.pdf),
                             docx_enc=kr.encrypt(part.docx)))
     dok.docx_enc = kr.encrypt(documents.packet_docx(parts))
-    # Sealed here, after the response: the click never waits for the TSA (unsealed if it is down).
-    archive = seals.seal_archive(archive, seals.organisation_of(arende))
+    # Stored unsealed; the job worker seals it (seal_jobs): its CPU and the TSA never share a web
+    # worker with the next click.
     dok.archive_enc = kr.encrypt(archive) if archive else None
     dok.fillable_enc = kr.encrypt(fillable) if fillable else None
     dok.klar = True
@@ -272,6 +276,9 @@ def _complete_in(dok: Dokument, job: documents.PrintJob | None) -> None:
     except IntegrityError:  # another process completed it first (the parts' unique position)
         dbs.rollback()
         dbs.refresh(dok)
+        return
+    if archive:
+        seal_jobs.seal_later("dokument", dok.id)
 
 
 def of(arende: Arende) -> list[Dokument]:

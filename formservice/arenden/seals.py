@@ -137,9 +137,10 @@ def seal_archive(pdf: bytes | None, organisation: Organisation) -> bytes | None:
         return pdf
 
 
-def seal_stored(model, column: str, row_id: int) -> bool:
-    """Seal one stored archive copy now (a row with `arende_id`; the doctor's confirmed answers,
-    sealed after the click): True when it was sealed here."""
+def seal_stored(model, column: str, row_id: int, *, retry: bool = False) -> bool:
+    """Seal one stored archive copy now (a row with `arende_id`: a document's archive copy, the
+    doctor's confirmed answers): True when it was sealed here. With `retry`, a seal that cannot be
+    made now raises SealUnavailable (seal_jobs tries again) instead of leaving the copy unsealed."""
     dbs = db.session()
     row = dbs.get(model, row_id)
     encrypted = getattr(row, column) if row is not None else None
@@ -149,7 +150,11 @@ def seal_stored(model, column: str, row_id: int) -> bool:
     pdf = kr.decrypt(encrypted)
     if pdf_seal.is_sealed(pdf):
         return False
-    sealed = seal_archive(pdf, organisation_of(dbs.get(Arende, row.arende_id)))
+    organisation = organisation_of(dbs.get(Arende, row.arende_id))
+    if retry and sealer_for(organisation) is not None:
+        sealed = sealer_for(organisation).seal(pdf)  # SealUnavailable passes to the caller
+    else:
+        sealed = seal_archive(pdf, organisation)
     if sealed is pdf:
         return False
     setattr(row, column, kr.encrypt(sealed))

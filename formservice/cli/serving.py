@@ -74,6 +74,7 @@ def _dev_job_worker(app) -> None:
     if os.environ.get("WERKZEUG_RUN_MAIN") != "true":
         return
     worker = JobWorker(nice=JOB_WORKER_NICE).start()
+    app.config["SEAL_BY_JOB_WORKER"] = True
     atexit.register(worker.stop)
     app.logger.info("jobbprocessen tar fram långa dokument (supervisor pid %d)", worker.supervisor)
 

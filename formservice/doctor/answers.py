@@ -19,10 +19,10 @@ from sqlalchemy.orm import defer, joinedload
 
 from formservice import audit, db, tid
 from formservice.accounts.models import User
-from formservice.arenden import seals, statistik
+from formservice.arenden import seal_jobs, seals, statistik
 from formservice.arenden.models import Arende, Dokument, Handelse
 from formservice.arenden.operations import keyring, move, new_public_id, require_open, store_answers
-from formservice.arenden.registry import context_of, in_background
+from formservice.arenden.registry import context_of
 from formservice.blanketter.model import FILLABLE_ROLES, Blankett, field_role
 from formservice.blanketter.validation import validate_fields
 from formservice.db import utcnow
@@ -167,6 +167,7 @@ def _archived_answers():
 
 
 seals.register_source(_archived_answers)
+seal_jobs.register_kind("svar", Svar, "pdf_enc")
 
 
 def review_errors(svar: Svar, blankett: Blankett, values: Mapping[str, Any]) -> dict[str, str]:
@@ -267,23 +268,9 @@ def confirm(user: User, arende: Arende, svar: Svar, blankett: Blankett, raw: Map
 
 
 def _seal_later(svar: Svar) -> None:
-    """The answers' archive copy sealed in a thread of its own (inline where the rest of a document
-    is, DOCUMENT_REST_IN_THREAD false): the click does not wait for the TSA. One it cannot seal now
-    stays unsealed for `formservice forsegla`."""
-    if not seals.enabled():
-        return
-    app, svar_id = current_app._get_current_object(), svar.id
-
-    def work() -> None:
-        with app.app_context():
-            try:
-                seals.seal_stored(Svar, "pdf_enc", svar_id)
-            except Exception:  # noqa: BLE001 — after the answer is stored nobody waits; forsegla catches up
-                log.exception("the archive copy of answer %s could not be sealed", svar_id)
-    if current_app.config["DOCUMENT_REST_IN_THREAD"]:
-        in_background(work)()
-    else:
-        work()
+    """The answers' archive copy sealed by the job worker (arenden/seal_jobs.py; at once where no job
+    worker serves the app): the click does not wait for the TSA."""
+    seal_jobs.seal_later("svar", svar.id)
 
 
 def archive_pdf(user: User, arende: Arende, dok: Dokument, blankett: Blankett, answers: Mapping[str, Any]
