@@ -26,6 +26,8 @@ from formservice.rendering.pdf import DocumentContext
 from tests.command_line import SMALL_DEMO
 from tests.sample_values import sample_values
 
+from .formparse import form_with
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -254,6 +256,45 @@ def test_the_click_writes_to_the_database_only_after_its_print_pdf(only_remote, 
 
         arende = db.session().scalar(select(Arende).where(Arende.public_id == pid))
         assert db.session().scalar(select(Utkast).where(Utkast.arende_id == arende.id)) is None
+
+
+def test_the_rest_of_a_document_starts_when_its_done_page_is_served(soc, app, monkeypatch):
+    """Issue 23: after the click the rest (every part's DOCX, the commit) would share the web
+    worker's GIL with the done page the browser asks for next on the same connection; it starts when
+    that page is served – or after registry.REST_WAIT_S when nobody asks for it."""
+    import threading
+
+    from formservice.arenden import registry
+
+    from .wizard_driver import create_arende, fill_blankett
+
+    app.config["DOCUMENT_REST_IN_THREAD"] = True
+    events, rested = [], threading.Event()
+    ensure_complete, shown = registry.ensure_complete, registry.done_page_shown
+
+    def rest(*a, **k):
+        events.append("rest")
+        try:
+            return ensure_complete(*a, **k)
+        finally:
+            rested.set()
+    monkeypatch.setattr(registry, "ensure_complete", rest)
+    monkeypatch.setattr(registry, "done_page_shown", lambda dok: events.append("done page") or shown(dok))
+    pid = create_arende(soc, ruta="soc1.4")
+    result = fill_blankett(soc, pid, "forandringsplan", app.extensions["catalogue"])  # follows to the done page
+    assert rested.wait(10)
+    assert events[:2] == ["done page", "rest"], events
+    assert result["pdf_url"]
+
+    # Nobody asks for the done page (a client that does not follow the redirect): the rest comes all the same.
+    monkeypatch.setattr(registry, "REST_WAIT_S", 0.2)
+    events.clear()
+    rested.clear()
+    review = fill_blankett(soc, create_arende(soc, ruta="soc1.4"), "forandringsplan", app.extensions["catalogue"],
+                           stop_at_review=True)
+    posted = {k: v for k, v in form_with(review["review"], "utkast")["fields"].items() if v is not None}
+    res = soc.post(review["review_url"], data=posted)
+    assert res.status_code == 302 and rested.wait(10) and events == ["rest"]
 
 
 def _silent_pool(monkeypatch, answer):

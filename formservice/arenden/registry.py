@@ -137,7 +137,15 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
         claimed = _in_flight.setdefault(dok_id, threading.Event())
         _made_here.add(dok_id)
 
+    shown = _shown.setdefault(dok_id, threading.Event())
+
     def finish() -> None:
+        if app.config["DOCUMENT_REST_IN_THREAD"]:
+            # The rest (every part's DOCX, the encryption, the commit) shares this process's GIL
+            # with the requests that follow the click on the same connection: it starts when the
+            # done page has been served, or after REST_WAIT_S if nobody asks for it.
+            shown.wait(REST_WAIT_S)
+        _shown.pop(dok_id, None)
         with app.app_context():
             try:
                 ensure_complete(db.session().get(Dokument, dok_id), job, claimed=claimed)
@@ -145,6 +153,17 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
                 log.exception("document %s could not be completed after the response", dok_id)
 
     return dok, finish
+
+
+def done_page_shown(dok: Dokument) -> None:
+    """The done page of a document this process has just produced is served: its rest may start."""
+    event = _shown.get(dok.id)
+    if event is not None:
+        event.set()
+
+
+_shown: dict[int, threading.Event] = {}  # documents made here whose done page is still to be served
+REST_WAIT_S = 0.5
 
 
 # ---------------------------------------------------------------- completing a document

@@ -256,9 +256,11 @@ def done(public_id: str, blankett_id: str, doc_id: str):
     waiting = next((pm.ruta(r.next) for r in pm.rutor.values() if dok.blankett_id in r.blankett_ids and r.next),
                    None) if for_doctor else None
     missing = consents.missing_for(c.catalogue, c.arende, c.blankett, local_today())
-    return c.render("web/blankett/done.html", dok=dok, waiting=waiting, for_doctor=for_doctor,
+    page = c.render("web/blankett/done.html", dok=dok, waiting=waiting, for_doctor=for_doctor,
                     underlag=underlag.carried_by(dok), consent_missing_names=consents.party_names(missing)
                     if missing else None)
+    registry.done_page_shown(dok)  # the rest of the document may take the CPU now
+    return page
 
 
 @bp.route("/kasta", methods=["GET", "POST"])
