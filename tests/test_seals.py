@@ -386,3 +386,19 @@ def test_under_run_the_job_worker_seals_the_archive_copy_after_the_click(app, so
         jobs.close_clients()
     assert_sealed_pdfa(_archive_of(soc, result))
     assert "Arkivexemplaret: Förseglad av TESTSIGILL Teststaden" in soc.get(f"/arenden/{pid}").get_data(as_text=True)
+
+
+def test_a_seal_made_in_a_thread_with_a_running_event_loop(test_pki, sealer, unsealed):
+    """pyHanko's synchronous API runs coroutines with asyncio.run, which a thread with a running event
+    loop refuses (Playwright leaves one in the test process): sealing and checking work there too."""
+    import asyncio
+
+    from formservice.rendering import seal
+
+    async def in_a_loop():
+        sealed = sealer.seal(unsealed)
+        return sealed, seal.seal_status(sealed, _roots(test_pki))
+
+    sealed, status = asyncio.run(in_a_loop())
+    assert status.valid and status.whole_file, status.text
+    assert_sealed_pdfa(sealed, unsealed)

@@ -47,7 +47,8 @@ def seal_later(kind: str, row_id: int) -> None:
         return
     app = current_app._get_current_object()
     if not app.config.get("SEAL_BY_JOB_WORKER"):
-        seal_now(kind, row_id)
+        model, column = _KINDS[kind]
+        seals.seal_stored(model, column, row_id)  # a seal that cannot be made now: unsealed, for forsegla
         return
     options = {"queue_name": QUEUE, "workflow_name": WORKFLOW,
                "workflow_id": f"sigill-{kind}-{row_id}-{secrets.token_hex(4)}"}

@@ -134,7 +134,7 @@ class Sealer:
         out = io.BytesIO()
         with self._lock:
             try:
-                pdf_signer.sign_pdf(writer, output=out)
+                _outside_event_loop(pdf_signer.sign_pdf, writer, output=out)
             except Exception as exc:  # noqa: BLE001 — pyHanko wraps network failures in many types
                 self._ctx = None  # a failed fetch may be cached in it: ask again next time
                 raise SealUnavailable(f"{type(exc).__name__}: {exc}") from exc
@@ -191,6 +191,21 @@ def _tag_widget(writer) -> None:
     tree["/ParentTreeNextKey"] = generic.NumberObject(key + 1)
     for container in (top_elem, parents, tree, widget):
         writer.update_container(container)  # pyHanko: a dictionary changed in place is written anew
+
+
+def _outside_event_loop(call, *args, **kwargs):
+    """pyHanko's synchronous calls run its coroutines with asyncio.run, which refuses a thread that
+    already has a running event loop (left there by a library – Playwright's sync API does it): the
+    seal then failed with a coroutine never awaited. In such a thread the call runs in one of its own."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(call, *args, **kwargs).result()
 
 
 def _pkcs11_signer(settings: SealSettings):
@@ -309,7 +324,8 @@ def _verify_one(reader, sig, roots, online, timeout) -> SignatureStatus:
     try:
         # The TSA's own certificate: revoked fails, unknown does not – the seal's revision is closed
         # before the timestamp exists, so a TSA of another CA has no revocation data in it.
-        status = validate_pdf_signature(sig, context(moment), ts_validation_context=context(None, "soft-fail"))
+        status = _outside_event_loop(validate_pdf_signature, sig, context(moment),
+                                     ts_validation_context=context(None, "soft-fail"))
     except Exception as exc:  # noqa: BLE001 — a malformed signature is an invalid one
         return SignatureStatus(INVALID, name, moment, False, sig.field_name, detail=f"{type(exc).__name__}: {exc}")
     whole = _whole_file(status)
