@@ -137,15 +137,7 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
         claimed = _in_flight.setdefault(dok_id, threading.Event())
         _made_here.add(dok_id)
 
-    shown = _shown.setdefault(dok_id, threading.Event())
-
     def finish() -> None:
-        if app.config["DOCUMENT_REST_IN_THREAD"]:
-            # The rest (every part's DOCX, the encryption, the commit) shares this process's GIL
-            # with the requests that follow the click on the same connection: it starts when the
-            # done page has been served, or after REST_WAIT_S if nobody asks for it.
-            shown.wait(REST_WAIT_S)
-        _shown.pop(dok_id, None)
         with app.app_context():
             try:
                 ensure_complete(db.session().get(Dokument, dok_id), job, claimed=claimed)
@@ -233,11 +225,18 @@ def _wait_for_elsewhere(dok: Dokument) -> bool:
     return False
 
 
-def in_background(finish: Callable[[], None]) -> Callable[[], None]:
+def in_background(finish: Callable[[], None], *, after_done_page: Dokument | None = None) -> Callable[[], None]:
     """`finish` in a thread of its own, started when the response has been sent: the server's thread
     goes back to its connection at once, so the browser's next request (the done page, on the same
-    keep-alive connection) does not wait for the archive copy, every part and DOCX."""
+    keep-alive connection) does not wait for the archive copy, every part and DOCX. With
+    `after_done_page`, it also waits until that document's done page has been served (or
+    REST_WAIT_S): the rest shares this process's GIL with that page."""
+    shown = _shown.setdefault(after_done_page.id, threading.Event()) if after_done_page is not None else None
+
     def work() -> None:
+        if shown is not None:
+            shown.wait(REST_WAIT_S)
+            _shown.pop(after_done_page.id, None)
         with pool.background():  # what it lays out anew waits for every click's print render
             finish()
 

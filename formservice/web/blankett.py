@@ -205,7 +205,8 @@ def review(public_id: str, blankett_id: str):
                 # in the server's thread, it came before the next request of this keep-alive connection,
                 # which is the browser following this redirect (the done page waited ×2.4–2.6 of bare
                 # WeasyPrint for the förfrågan). Tests finish it inline, as the response closes.
-                rest = registry.in_background(finish) if current_app.config["DOCUMENT_REST_IN_THREAD"] else finish
+                in_thread = current_app.config["DOCUMENT_REST_IN_THREAD"]
+                rest = registry.in_background(finish, after_done_page=dok) if in_thread else finish
                 response.call_on_close(rest)
                 return response
     page_of = {f.name: p.number for p in c.pages for f in p.fields}
