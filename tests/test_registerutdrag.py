@@ -15,6 +15,7 @@ from formservice.audit import AuditEntry
 from .conftest import csrf_token, outside_event_loop
 from .formparse import form_with
 from .test_consents import mark_received, record
+from .test_rendering_markup import parsed_by_expat
 from .wizard_driver import create_arende, step
 
 pytestmark = pytest.mark.db  # also run against PostgreSQL in CI
@@ -155,7 +156,7 @@ def test_a_person_with_many_ärenden_gets_one_pdf_laid_out_in_parts_and_a_stream
     monkeypatch.setattr(registerutdrag, "STAMP_PAGES", 3)
     monkeypatch.setattr(registerutdrag, "LOAD_ARENDEN", 3)
     monkeypatch.setattr(registerutdrag, "JOIN_PARTS", 2)  # joined in steps, as a long extract is
-    layouts = []
+    layouts, expat = [], parsed_by_expat(monkeypatch)
     render_report = registerutdrag.render_report
     monkeypatch.setattr(registerutdrag, "render_report", lambda *a, **kw: layouts.append(
         "sidnummer" if kw.get("stamp") else "del") or render_report(*a, **kw))
@@ -171,6 +172,7 @@ def test_a_person_with_many_ärenden_gets_one_pdf_laid_out_in_parts_and_a_stream
     pages = [" ".join((p.extract_text() or "").split()) for p in reader.pages]
     total = len(pages)
     assert layouts.count("del") >= 3 and layouts.count("sidnummer") == -(-total // 3) >= 3
+    assert len(expat) == len(layouts) and all(expat)  # its template is well-formed: the fast parser read it
     for number, text in enumerate(pages, start=1):  # numbered through the whole, in order, each once
         assert text.count(f"Sida {number} av {total}") == 1 and text.count("Registerutdrag") >= 1, number
     text = " ".join(pages)

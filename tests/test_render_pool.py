@@ -258,10 +258,11 @@ def test_the_click_writes_to_the_database_only_after_its_print_pdf(only_remote, 
         assert db.session().scalar(select(Utkast).where(Utkast.arende_id == arende.id)) is None
 
 
-def test_the_rest_of_a_document_starts_when_its_done_page_is_served(soc, app, monkeypatch):
+def test_the_rest_of_a_document_starts_when_its_done_page_and_print_pdf_are_served(soc, app, monkeypatch):
     """Issue 23: after the click the rest (every part's DOCX, the commit) would share the web
-    worker's GIL with the done page the browser asks for next on the same connection; it starts when
-    that page is served – or after registry.REST_WAIT_S when nobody asks for it."""
+    worker's GIL with the done page the browser asks for next on the same connection, and then
+    with the print PDF the user opens from it; it starts when both are served – or after
+    registry.REST_WAIT_S for each when nobody asks."""
     import threading
 
     from formservice.arenden import registry
@@ -270,7 +271,7 @@ def test_the_rest_of_a_document_starts_when_its_done_page_is_served(soc, app, mo
 
     app.config["DOCUMENT_REST_IN_THREAD"] = True
     events, rested = [], threading.Event()
-    ensure_complete, shown = registry.ensure_complete, registry.done_page_shown
+    ensure_complete, shown, served = registry.ensure_complete, registry.done_page_shown, registry.print_pdf_served
 
     def rest(*a, **k):
         events.append("rest")
@@ -280,21 +281,36 @@ def test_the_rest_of_a_document_starts_when_its_done_page_is_served(soc, app, mo
             rested.set()
     monkeypatch.setattr(registry, "ensure_complete", rest)
     monkeypatch.setattr(registry, "done_page_shown", lambda dok: events.append("done page") or shown(dok))
-    pid = create_arende(soc, ruta="soc1.4")
-    result = fill_blankett(soc, pid, "forandringsplan", app.extensions["catalogue"])  # follows to the done page
+    monkeypatch.setattr(registry, "print_pdf_served", lambda dok: events.append("print pdf") or served(dok))
+    monkeypatch.setattr(registry, "REST_WAIT_S", 5.0)  # longer than this test takes to ask
+
+    def click(*, follow: bool):
+        review = fill_blankett(soc, create_arende(soc, ruta="soc1.4"), "forandringsplan",
+                               app.extensions["catalogue"], stop_at_review=True)
+        posted = {k: v for k, v in form_with(review["review"], "utkast")["fields"].items() if v is not None}
+        res = soc.post(review["review_url"], data=posted)
+        assert res.status_code == 302
+        if follow:
+            page = soc.get(res.location)
+            return re.search(r'href="([^"]+\.pdf)"', page.get_data(as_text=True)).group(1)
+
+    pdf_url = click(follow=True)
+    assert not rested.wait(0.5) and events == ["done page"], events  # waiting for the print PDF
+    assert soc.get(pdf_url).data.startswith(b"%PDF")
     assert rested.wait(10)
-    assert events[:2] == ["done page", "rest"], events
-    assert result["pdf_url"]
+    assert events[:3] == ["done page", "print pdf", "rest"], events
 
     # Nobody asks for the done page (a client that does not follow the redirect): the rest comes all the same.
     monkeypatch.setattr(registry, "REST_WAIT_S", 0.2)
     events.clear()
     rested.clear()
-    review = fill_blankett(soc, create_arende(soc, ruta="soc1.4"), "forandringsplan", app.extensions["catalogue"],
-                           stop_at_review=True)
-    posted = {k: v for k, v in form_with(review["review"], "utkast")["fields"].items() if v is not None}
-    res = soc.post(review["review_url"], data=posted)
-    assert res.status_code == 302 and rested.wait(10) and events == ["rest"]
+    click(follow=False)
+    assert rested.wait(10) and events == ["rest"], events
+    # The done page but not the print PDF: the rest starts REST_WAIT_S after the page.
+    events.clear()
+    rested.clear()
+    click(follow=True)
+    assert rested.wait(10) and events == ["done page", "rest"], events
 
 
 def _silent_pool(monkeypatch, answer):
@@ -637,3 +653,103 @@ def test_a_render_process_leaves_the_fonts_of_the_process_that_forked_it(monkeyp
     arabic = "موافقة على رفع السرية"
     html = f'<html lang="ar" dir="rtl"><p style="font-family: \'Formservice Arabic\'">{arabic}</p></html>'
     assert arabic in pages_text(pdf.html_to_pdf(html))[0]
+
+
+def _raw_job(address: str, job: pdf.Job) -> socket.socket:
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.settimeout(60)
+    conn.connect(address)
+    header = json.dumps({"forms": job.forms, "report": job.report, "variant": job.variant,
+                         "archive": job.archive, "parts": job.parts}).encode()
+    html = job.html.encode()
+    conn.sendall(pool._LENGTH.pack(len(header)) + header + pool._LENGTH.pack(len(html)) + html)
+    return conn
+
+
+def _pdfa(data: bytes) -> str:
+    with pikepdf.open(io.BytesIO(data)) as doc:
+        return doc.open_metadata().pdfa_status
+
+
+def _nothing_comes(conn: socket.socket, seconds: float) -> bool:
+    import select
+
+    return not select.select([conn], [], [], seconds)[0]
+
+
+def test_a_render_process_writes_a_rest_only_when_the_web_side_asks(render_pool, monkeypatch):
+    """Issue 23: the archive copy is not written while the user's done page and print PDF are served
+    (it shared the two cores with them): the render process holds the layout until the web side
+    says "G" – and meanwhile takes any click."""
+    monkeypatch.setattr(pool, "_address", render_pool.address)  # an earlier test may have let it go
+    conn = _raw_job(render_pool.address, pdf.Job(_heavy_html(300), archive=True))
+    try:
+        assert pool._read_output(conn).startswith(b"%PDF")
+        assert _nothing_comes(conn, 1.0)  # held
+        assert "emellan" in pages_text(pdf.html_to_pdf('<html lang="sv"><p>emellan</p></html>'))[0]
+        conn.sendall(pool._GO)
+        assert _pdfa(pool._read_output(conn))  # the PDF/A copy, from the same layout
+    finally:
+        conn.close()
+
+
+def test_a_rest_nobody_asks_for_is_written_after_a_while(monkeypatch):
+    """A web worker that never says "G" (it died, or hangs) does not hold a layout for ever."""
+    monkeypatch.setattr(pool, "GO_WAIT_S", 1.0)  # the render process is forked with it
+    started = pool.RenderPool(1, job_seconds=60, job_memory_mb=2048)
+    address = started.start()
+    try:
+        conn = _raw_job(address, pdf.Job(_heavy_html(50), archive=True))
+        assert pool._read_output(conn).startswith(b"%PDF")
+        begun = time.monotonic()
+        assert _pdfa(pool._read_output(conn))
+        assert 0.5 < time.monotonic() - begun < 10
+        conn.close()
+    finally:
+        started.stop()
+
+
+def test_the_rest_of_a_document_goes_after_every_print_in_progress(render_pool, monkeypatch):
+    """The shared map of who prints: 1 while a render process lays out a click's print, 0 after; a
+    rest (in pool.background) waits for it, a user's own request does not."""
+    monkeypatch.setattr(pool, "_address", render_pool.address)  # an earlier test may have let it go
+    seen, handed = [], pool.hand_over(pdf.Job(_heavy_html(3000)))
+    deadline = time.monotonic() + 30
+    while not seen and time.monotonic() < deadline:
+        if pool.printing_now():
+            seen.append(time.monotonic())
+        time.sleep(0.005)
+    assert seen, "no render process said it was printing"
+    begun = time.monotonic()
+    pool.yield_to_prints()  # not in background work: returns at once
+    assert time.monotonic() - begun < 0.05
+    with pool.background():
+        pool.yield_to_prints(limit_s=60)
+    waited = time.monotonic()
+    assert pool.printing_now() == 0
+    first = next(handed.outputs())
+    assert first.startswith(b"%PDF") and waited - begun > 0.05
+
+
+def test_a_render_process_killed_mid_print_leaves_no_one_printing():
+    """The supervisor clears the slot of a render process that died laying a print out."""
+    started = pool.RenderPool(1, job_seconds=60, job_memory_mb=2048)
+    address = started.start()
+    pool.use(address)
+    try:
+        victim = _render_process(started.supervisor)
+        conn = _raw_job(address, pdf.Job(_heavy_html(20000)))
+        deadline = time.monotonic() + 30
+        while not pool.printing_now() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pool.printing_now() == 1
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while pool.printing_now() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pool.printing_now() == 0
+        conn.close()
+        assert _render_process(started.supervisor) != victim
+    finally:
+        pool.use(None)
+        started.stop()

@@ -52,8 +52,12 @@ def fetch(client, location) -> bytes:
     return res.data
 
 
-def test_the_report_is_a_job_that_carries_the_selection_on_the_screen(ulla, dataset, app):
+def test_the_report_is_a_job_that_carries_the_selection_on_the_screen(ulla, dataset, app, monkeypatch):
     from formservice import jobs
+
+    from .test_rendering_markup import parsed_by_expat
+
+    expat = parsed_by_expat(monkeypatch)
 
     outside_event_loop(jobs.stop_worker)  # no worker yet: the job waits
     everyone = ask_for_report(ulla)
@@ -93,6 +97,7 @@ def test_the_report_is_a_job_that_carries_the_selection_on_the_screen(ulla, data
 
     text = text_of(fetch(ulla, women))
     assert "Urval: 2026-01-01 – 2026-12-31, kvinnor." in text
+    assert expat == [True, True]  # both laid out from HTML the fast parser read (a well-formed template)
     # As on the page with the same selection: the 9 women at fk.2, rounded to 5 or 10.
     women_fk2 = _rows(_page(ulla, kon="K"), "oppna-per-ruta").get("Bana 4 · Ruta 2: Ansökan hanteras", ["0"])[0]
     assert women_fk2 in near(9)

@@ -147,14 +147,33 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
     return dok, finish
 
 
+class _FirstLook:
+    """What the user does right after a click: the done page, then (usually at once) the print PDF.
+    A document's rest starts after both, so that neither shares the CPU with it."""
+
+    def __init__(self) -> None:
+        self.done_page, self.print_pdf = threading.Event(), threading.Event()
+
+    def wait(self) -> None:
+        if self.done_page.wait(REST_WAIT_S):  # the done page came: the print PDF is usually next
+            self.print_pdf.wait(REST_WAIT_S)
+
+
 def done_page_shown(dok: Dokument) -> None:
-    """The done page of a document this process has just produced is served: its rest may start."""
-    event = _shown.get(dok.id)
-    if event is not None:
-        event.set()
+    """The done page of a document this process has just produced is served."""
+    look = _first_look.get(dok.id)
+    if look is not None:
+        look.done_page.set()
 
 
-_shown: dict[int, threading.Event] = {}  # documents made here whose done page is still to be served
+def print_pdf_served(dok: Dokument) -> None:
+    """Its print PDF is served: the rest of the document may take the CPU now."""
+    look = _first_look.get(dok.id)
+    if look is not None:
+        look.print_pdf.set()
+
+
+_first_look: dict[int, _FirstLook] = {}  # documents made here whose rest waits for the user's first look
 REST_WAIT_S = 0.5
 
 
@@ -229,15 +248,17 @@ def in_background(finish: Callable[[], None], *, after_done_page: Dokument | Non
     """`finish` in a thread of its own, started when the response has been sent: the server's thread
     goes back to its connection at once, so the browser's next request (the done page, on the same
     keep-alive connection) does not wait for the archive copy, every part and DOCX. With
-    `after_done_page`, it also waits until that document's done page has been served (or
-    REST_WAIT_S): the rest shares this process's GIL with that page."""
-    shown = _shown.setdefault(after_done_page.id, threading.Event()) if after_done_page is not None else None
+    `after_done_page`, it also waits until that document's done page and then its print PDF have
+    been served (or REST_WAIT_S for each): the rest shares this process's GIL with those requests.
+    Then it goes after every click's print in progress (pool.yield_to_prints), step by step."""
+    look = _first_look.setdefault(after_done_page.id, _FirstLook()) if after_done_page is not None else None
 
     def work() -> None:
-        if shown is not None:
-            shown.wait(REST_WAIT_S)
-            _shown.pop(after_done_page.id, None)
-        with pool.background():  # what it lays out anew waits for every click's print render
+        if look is not None:
+            look.wait()
+            _first_look.pop(after_done_page.id, None)
+        with pool.background():  # what it lays out or writes waits for every click's print render
+            pool.yield_to_prints()
             finish()
 
     def start() -> None:
@@ -318,6 +339,7 @@ def content(dok: Dokument, fmt: str) -> tuple[str, str, bytes]:
         if not pdf:
             ensure_complete(dok)
             pdf = kr.decrypt(dok.pdf_enc)
+        print_pdf_served(dok)
         return stem + ".pdf", documents.PDF, pdf
     ensure_complete(dok)
     if fmt == "docx" and dok.docx_enc is not None:

@@ -14,6 +14,8 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from markupsafe import Markup, escape
+
 from formservice.blanketter.model import FILLABLE_ROLES, config_text, field_role, fill_placeholders, issuer_name
 from formservice.blanketter.validation import ValidationError
 from formservice.blanketter.validation import format_personnummer as _format_twelve
@@ -228,6 +230,14 @@ def signature_views(blankett: Any, section: Any, values: Mapping[str, Any]) -> l
 
     return [SignatureView(s.role, item(s.place_field), item(s.date_field), item(s.name_field),
                           item(s.title_field)) for s in section.signatures]
+
+
+def attribute_text(text: Any) -> Markup:
+    """A value for an HTML attribute, escaped, its line breaks and tabs written as character
+    references: HTML keeps a line break typed in an attribute, XML turns it into a space, and the
+    document is read by both (rendering/markup.py) – written out, it is the same for each."""
+    return Markup(str(escape(text)).replace("\r\n", "\n").replace("\n", "&#10;").replace("\t", "&#9;")
+                  .replace("\r", "&#10;"))
 
 
 def paragraphs(text: Any) -> list[str]:

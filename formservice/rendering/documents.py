@@ -11,7 +11,7 @@ from formservice.blanketter.catalogue import Catalogue
 from formservice.blanketter.model import Blankett
 from formservice.blanketter.validation import validate_values
 
-from . import fonts, packets, parallel
+from . import fonts, packets, parallel, pool
 from . import pdf as pdf_rendering
 from .pdf import DocumentContext
 
@@ -181,7 +181,10 @@ def finish_print(job: PrintJob) -> tuple[bytes | None, list[PrintedPart]]:
     else:
         archive = job.rendered.archive()
         pdfs = [job.rendered.pdf] if len(parts) == 1 else job.rendered.part_pdfs()
-    docx = [_render_docx(p.blankett, p.values, ctx, recipient=p.recipient) for p in parts]
+    docx = []
+    for p in parts:
+        pool.yield_to_prints()  # in a document's rest: each DOCX after the clicks' prints in progress
+        docx.append(_render_docx(p.blankett, p.values, ctx, recipient=p.recipient))
     return archive, [PrintedPart(p.title, p.blankett.id, pdf, d) for p, pdf, d in zip(parts, pdfs, docx)]
 
 

@@ -1,6 +1,7 @@
 """PDF output: a blankett definition + values -> print HTML -> WeasyPrint -> PDF.
 
-This is the only module that imports WeasyPrint. The HTML comes from
+With its helpers (markup.py: parsing; parallel.py: languages; finishing.py) the only module that
+uses WeasyPrint. The HTML comes from
 ``templates/documents/`` (one generic template driven by the definition), the
 print CSS and the fonts from ``formservice/static/``; WeasyPrint may read nothing
 else: every URL goes through :class:`RestrictedURLFetcher`.
@@ -25,12 +26,12 @@ from urllib.request import url2pathname
 
 import jinja2
 import pikepdf
-from weasyprint import CSS, HTML
+from weasyprint import CSS
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from formservice import paths
-from formservice.rendering import display, finishing, parallel, pool
+from formservice.rendering import display, finishing, markup, parallel, pool
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +187,7 @@ class _Engine:
             )
             self.jinja.globals.update(display.TEMPLATE_GLOBALS)
             self.jinja.filters["paragraphs"] = display.paragraphs
+            self.jinja.filters["attribute"] = display.attribute_text
             self.jinja.globals["sprak_del"] = parallel.view  # a translated part's lang and notes
             self.template = self.jinja.get_template("document.html")
             self.ready = True
@@ -274,7 +276,7 @@ def layout(html: str, *, forms: bool = False, report: bool = False):
     report (not a blankett) is laid out with the report CSS instead of the print CSS."""
     engine = _ensure_engine()
     stylesheets = [engine.report_css] if report else [engine.css, engine.forms_css] if forms else [engine.css]
-    document = HTML(string=html, base_url=engine.base_url, url_fetcher=engine.fetcher).render(
+    document = markup.html_document(html, base_url=engine.base_url, url_fetcher=engine.fetcher).render(
         stylesheets=stylesheets, font_config=engine.font_config, pdf_forms=forms)
     document.other_languages = parallel.other_languages(html)
     return document

@@ -12,9 +12,14 @@ The web side sends a `pdf.Job` (the HTML and what to write from its one layout) 
 outputs back in the job's order: the first as soon as it is written (what the user waits for),
 the rest read by a background thread so that the render process never waits for a web worker
 that is still sending its response. A render process that has sent a document's first output
-takes any click waiting before it writes that document's rest (archive copy, parts: a few are
-held, laid out, meanwhile), so a burst of clicks is not queued behind each other's rests; work
-nobody waits for (`background()`) comes last. When no render process answers (none configured, the pool
+holds the layout and writes the rest (archive copy, parts) only when the web side asks for it
+(a "G" on the connection, sent when the document's rest starts: after the user has the done page
+and the print PDF, and while no click's print is being laid out), or after `GO_WAIT_S`, or when
+it holds `MAX_PENDING` of them; meanwhile it takes any click first, so neither a burst of clicks
+nor the pages that follow a click share the CPU with a rest; work nobody waits for
+(`background()`) comes last. Which render processes are laying out a click's print right now is
+in a small shared map (`printing_now`), so that a web worker's own share of a rest (the DOCX)
+waits for them too (`yield_to_prints`). When no render process answers (none configured, the pool
 stopped or restarted), the job runs in the calling process instead: rendering never depends on
 the pool being up.
 
@@ -26,6 +31,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import mmap
 import os
 import queue
 import secrets
@@ -53,6 +59,11 @@ JOB_SECONDS = 100
 JOB_MEMORY_MB = 1536
 
 _address: str | None = None  # where the web side sends jobs; set in the server before it forks
+# Per pool, one byte per render process, 1 while it lays out a click's print: shared (an anonymous
+# shared mapping made in the server before it forks) by the render processes, which write it, and
+# the web workers, which read it. A process that dies is replaced in its slot, which the supervisor clears.
+_printing: dict[str, mmap.mmap] = {}  # pool address -> its map
+_my_slot: tuple[mmap.mmap, int] | None = None  # in a render process: its map and its byte in it
 
 
 class RenderError(RuntimeError):
@@ -81,6 +92,27 @@ def use(address: str | None) -> None:
 
 def in_use() -> bool:
     return _address is not None
+
+
+PRINT_YIELD_S = 2.0  # the longest a rest's step waits for clicks' prints: a stream of them never starves it
+_YIELD_POLL_S = 0.01
+
+
+def printing_now() -> int:
+    """How many render processes are laying out a click's print at this moment."""
+    printing = _printing.get(_address) if _address is not None else None
+    return 0 if printing is None else sum(printing[:])
+
+
+def yield_to_prints(limit_s: float = PRINT_YIELD_S) -> None:
+    """In work nobody waits for (inside `background()`): wait, at most `limit_s`, until no render
+    process lays out a click's print – the rest of a document goes after every print in progress,
+    also the part of it a web worker does itself. Elsewhere (a user waits) it returns at once."""
+    if not getattr(_background, "active", False):
+        return
+    deadline = time.monotonic() + limit_s
+    while printing_now() and time.monotonic() < deadline:
+        time.sleep(_YIELD_POLL_S)
 
 
 # Work nobody is waiting for (the doctor's fillable copy, written after the click's response) goes to
@@ -142,6 +174,7 @@ def hand_over(job) -> "HandedOver | None":
     if address is None:
         return None
     if getattr(_background, "active", False):
+        yield_to_prints()  # and then the render processes take it only when no click waits
         address += _BACKGROUND
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     conn.settimeout(CLIENT_TIMEOUT_S)
@@ -228,6 +261,11 @@ def _outputs(conn: socket.socket, first: bytes, expected: int) -> Iterator[bytes
 
     def taken() -> Iterator[bytes]:
         yield first
+        yield_to_prints()
+        try:
+            conn.sendall(_GO)  # the render process may write the rest now
+        except OSError:
+            pass  # it went away: the drain thread has the reason
         for _ in range(expected):
             item = rest.get()
             if isinstance(item, BaseException):
@@ -273,6 +311,9 @@ class RenderPool:
         self.supervisor: int | None = None
 
     def start(self) -> str:
+        """The render processes started; returns their address, for `use`. The map of who prints
+        now is made here too, before the web workers are forked, so that they all share it."""
+        printing = _printing[self.address] = mmap.mmap(-1, self.processes, flags=mmap.MAP_SHARED)
         listeners = []
         for address in (self.address, self.address + _BACKGROUND):
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -281,7 +322,7 @@ class RenderPool:
             listener.setblocking(False)  # every render process waits on both; one of them takes a job
             listeners.append(listener)
         interactive, bg = listeners
-        self.supervisor = start_supervisor(lambda: _supervise((interactive, bg), self.processes, self.limits))
+        self.supervisor = start_supervisor(lambda: _supervise((interactive, bg), printing, self.limits))
         for listener in listeners:
             listener.close()  # only the render processes accept; the web workers must not inherit them
         return self.address
@@ -289,21 +330,25 @@ class RenderPool:
     def stop(self) -> None:
         stop_supervisor(self.supervisor)
         self.supervisor = None
+        _printing.pop(self.address, None)
 
 
-def _supervise(listeners: tuple[socket.socket, socket.socket], processes: int, limits: tuple[float, int]) -> None:
+def _supervise(listeners: tuple[socket.socket, socket.socket], printing: mmap.mmap, limits: tuple[float, int]) -> None:
+    global _my_slot
+    processes = len(printing)
     me = os.getpid()
-    children: set[int] = set()
+    children: dict[int, int] = {}  # pid -> its slot in _printing
     try:
         while True:
-            while len(children) < processes:
+            for slot in sorted(set(range(processes)) - set(children.values())):
                 pid = os.fork()
                 if pid == 0:
+                    _my_slot = (printing, slot)
                     _child(listeners, me, limits)
-                children.add(pid)
+                children[pid] = slot
             pid, status = os.waitpid(-1, 0)
             if pid in children:
-                children.discard(pid)
+                printing[children.pop(pid)] = 0  # it may have died mid-print
                 log.warning("en renderprocess avslutades (status %s) och startas om", status)
                 time.sleep(0.2)  # a process that dies at once must not make this loop spin
     finally:  # stopped (SIGTERM raised supervisor.Stop) or failed: no render process outlives us
@@ -354,20 +399,34 @@ def _serve(listeners: tuple[socket.socket, socket.socket], supervisor: int,
     pending: deque[_Task] = deque()  # documents whose print PDF is sent and whose rest is still to write
     untidy = 0  # jobs ended since the last collection
     while os.getppid() == supervisor:
-        readable, _, _ = select.select([interactive, bg], [], [], 0 if pending or untidy else 1.0)
-        if untidy and ((not readable and not pending) or untidy >= TIDY_AFTER_JOBS):
+        now = time.monotonic()
+        ready = [t for t in pending if t.go or now >= t.go_by]  # rests that may be written now
+        held = [t for t in pending if t not in ready]
+        wait = 0.0 if ready or untidy else min([t.go_by - now for t in held] + [1.0])
+        readable, _, _ = select.select([interactive, bg, *(t.conn for t in held)], [], [], max(wait, 0.0))
+        heard = [t for t in held if t.conn in readable]
+        for task in heard:
+            if not _heard_go(task):  # its caller gave up: the layout is dropped
+                pending.remove(task)
+                task.conn.close()
+                untidy += 1
+        if heard:
+            continue
+        if untidy and ((not readable and not ready) or untidy >= TIDY_AFTER_JOBS):
             _tidy()  # the finished jobs' objects, while no one waits (collector_paused)
             untidy = 0
             continue
-        if interactive in readable and pending:
+        if interactive in readable and ready:
             # An idle render process takes it first, if there is one: this one has work to go back to.
             time.sleep(_IDLE_FIRST_S)
             readable, _, _ = select.select([interactive, bg], [], [], 0)
         if interactive in readable and len(pending) < MAX_PENDING:
             listener = interactive  # a click's print PDF goes before any rest
-        elif pending:
-            if not _step(pending[0]):
-                pending.popleft().conn.close()
+        elif ready or (pending and interactive in readable):  # full: the oldest rest goes first
+            task = ready[0] if ready else pending[0]
+            if not _step(task):
+                pending.remove(task)
+                task.conn.close()
                 untidy += 1
             continue
         elif bg in readable:
@@ -378,26 +437,57 @@ def _serve(listeners: tuple[socket.socket, socket.socket], supervisor: int,
             conn, _ = listener.accept()
         except BlockingIOError:
             continue  # another render process took it
-        task = _accept(conn, me, pdf, limits[0])
-        if task is not None and _step(task):
-            pending.append(task)  # its rest waits for every click that comes meanwhile
+        _mark_printing(listener is interactive)
+        try:
+            task = _accept(conn, me, pdf, limits[0])
+            first_sent = task is not None and _step(task)
+        finally:
+            _mark_printing(False)
+        if first_sent:
+            task.go_by = time.monotonic() + GO_WAIT_S
+            pending.append(task)  # its rest waits for the web side's word, and for every click meanwhile
         elif task is not None:
             conn.close()
             untidy += 1
+
+
+def _mark_printing(printing: bool) -> None:
+    """This render process's byte in its pool's shared map."""
+    if _my_slot is not None:
+        _my_slot[0][_my_slot[1]] = 1 if printing else 0
+
+
+def _heard_go(task: "_Task") -> bool:
+    """What the web side said on a held rest's connection: "G" (write it now) -> True; end of file
+    (the caller gave up, or went away) -> False."""
+    try:
+        said = task.conn.recv(1, socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    task.go = said == _GO
+    return task.go
 
 
 # What a render process holds back for a click that comes meanwhile: each is a laid-out document
 # (tens of MB at most), so a few; past that the oldest rest is written first.
 MAX_PENDING = 3
 _IDLE_FIRST_S = 0.005
+# A held rest is written when the web side asks (`_GO`), or after this: a web worker that never asks
+# (it died, or it is stuck) must not keep the layout for ever. Its outputs are read all the same.
+GO_WAIT_S = 5.0
+_GO = b"G"
 
 
 class _Task:
     """One job in a render process: its connection, its outputs still to write (lazily, from one
     layout), and how much of its time limit is left."""
 
-    def __init__(self, conn: socket.socket, outputs: Iterator[bytes], seconds: float):
+    def __init__(self, conn: socket.socket, outputs: Iterator[bytes], seconds: float, rest: int = 0):
         self.conn, self.outputs, self.left = conn, outputs, seconds
+        self.go = rest == 0  # nothing to hold: its end is written (and the connection closed) at once
+        self.go_by = 0.0     # set when the first output is sent
 
 
 def _accept(conn: socket.socket, me: int, pdf, seconds: float) -> _Task | None:
@@ -409,7 +499,8 @@ def _accept(conn: socket.socket, me: int, pdf, seconds: float) -> _Task | None:
         if uid != me:
             log.warning("renderprocessen vägrade en anslutning från användare %s", uid)
         else:
-            return _Task(conn, pdf.run_job(_read_job(conn, pdf)), seconds)
+            job = _read_job(conn, pdf)
+            return _Task(conn, pdf.run_job(job), seconds, rest=int(job.archive) + job.parts)
     except (OSError, EOFError, ValueError, KeyError, TypeError):
         pass  # the web side went away or sent nonsense: the next job
     conn.close()
