@@ -105,6 +105,17 @@ def _assert_closed(port: int) -> None:
         time.sleep(0.1)
 
 
+def _until_listening(port: int) -> None:
+    """`run` starts the PKI's services without waiting for them (the job worker retries a seal
+    meanwhile); this test seals in its own process, so it waits for them."""
+    import time
+
+    deadline = time.monotonic() + 30
+    while not testsigill.listening(port):
+        assert time.monotonic() < deadline, "the test seal's services did not start"
+        time.sleep(0.1)
+
+
 def _forget_loaded_seals() -> None:
     """A restart: no key loaded, no status remembered (both are per process)."""
     from formservice.arenden import seals
@@ -139,7 +150,7 @@ def test_the_demo_seals_with_its_test_seal_under_run_and_after_a_restart(demo_in
     port = testsigill.port_of(demo_instance)
     with running(demo_instance, tmp_path / "first") as (web_port, _out, err):
         assert "Demon förseglar arkivexemplaren med ett testsigill (TESTSIGILL" in err.read_text()
-        assert testsigill.listening(port)  # its TSA, OCSP and CRL, served by the server's child
+        _until_listening(port)  # its TSA, OCSP and CRL, served by the server's child (not waited for by run)
         first = _produce(app)
         page = _arende_page(app, web_port)
     # What the caseworker sees, from the server's own workers: every archive copy sealed and valid.
@@ -162,6 +173,7 @@ def test_the_demo_seals_with_its_test_seal_under_run_and_after_a_restart(demo_in
     _forget_loaded_seals()
     with running(demo_instance, tmp_path / "second") as (_port, _out, err):
         assert "Demon förseglar arkivexemplaren med ett testsigill" in err.read_text()
+        _until_listening(port)
         again = _app(demo_instance, monkeypatch)
         assert testsigill.apply(again)
         second = _produce(again)

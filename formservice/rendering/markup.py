@@ -20,6 +20,8 @@ import re
 from xml.etree import ElementTree
 
 import cssselect2
+
+from formservice.rendering import libraries  # noqa: F401, I001 — before WeasyPrint: see there
 from weasyprint import HTML
 
 _LINE_BREAK_IN_ATTRIBUTE = re.compile(r'="[^"]*[\n\r\t]')

@@ -26,6 +26,8 @@ from urllib.request import url2pathname
 
 import jinja2
 import pikepdf
+
+from formservice.rendering import libraries  # noqa: F401, I001 — before WeasyPrint: see there
 from weasyprint import CSS
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
