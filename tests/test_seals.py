@@ -388,6 +388,78 @@ def test_under_run_the_job_worker_seals_the_archive_copy_after_the_click(app, so
     assert "Arkivexemplaret: Förseglad av TESTSIGILL Teststaden" in soc.get(f"/arenden/{pid}").get_data(as_text=True)
 
 
+def _tsa_later(port: int, tsa_url: str):
+    """A TSA on `port` that is not there yet: `start()` opens it, answering as the test PKI's TSA
+    (every request passed on to it, over real HTTP)."""
+    import http.server
+    import threading
+    import urllib.request
+
+    class Forward(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 — the handler's name is http.server's
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            with urllib.request.urlopen(urllib.request.Request(
+                    tsa_url, data=body, headers={"Content-Type": self.headers["Content-Type"]}), timeout=10) as res:
+                answer = res.read()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    class Later:
+        server = None
+
+        def start(self):
+            self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Forward)
+            threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+        def stop(self):
+            if self.server is not None:
+                self.server.shutdown()
+                self.server.server_close()
+
+    return Later()
+
+
+def test_the_job_worker_tries_a_seal_again_until_the_tsa_answers(app, soc, test_pki):
+    """Issue 23: `run` starts without waiting for a TSA (the demo's test seal starts beside it); a seal
+    the TSA does not answer yet is tried again by the job worker (after 5 s, then 10 …), not left
+    unsealed."""
+    from formservice import jobs
+    from formservice.arenden import seal_jobs
+    from formservice.rendering import seal
+
+    from .conftest import outside_event_loop
+
+    port = pki._free_port()
+    tsa = _tsa_later(port, test_pki.tsa_url)
+    app.config["SEAL_TSA_URL"] = f"http://127.0.0.1:{port}/tsa"
+    app.config["SEALS"] = {"Teststaden": dict(_seal_config(test_pki, "seal"), tsa_url=app.config["SEAL_TSA_URL"])}
+    jobs.migrate(app)
+    app.config["SEAL_BY_JOB_WORKER"] = True
+    pid = create_arende(soc, ruta="soc1.4")
+    result = fill_blankett(soc, pid, "forandringsplan", app.extensions["catalogue"])
+    outside_event_loop(jobs.start_worker, app)
+    try:
+        time.sleep(1.0)  # the first attempt finds no TSA
+        assert not seal.is_sealed(_archive_of(soc, result))
+        tsa.start()
+        deadline = time.monotonic() + seal_jobs.FIRST_PAUSE_SECONDS * 4
+        while not seal.is_sealed(_archive_of(soc, result)):
+            assert time.monotonic() < deadline, "the job worker did not try the seal again"
+            time.sleep(0.2)
+    finally:
+        outside_event_loop(jobs.stop_worker)
+        jobs.close_clients()
+        tsa.stop()
+    assert_sealed_pdfa(_archive_of(soc, result))
+    assert "Arkivexemplaret: Förseglad av TESTSIGILL Teststaden" in soc.get(f"/arenden/{pid}").get_data(as_text=True)
+
+
 def test_a_seal_made_in_a_thread_with_a_running_event_loop(test_pki, sealer, unsealed):
     """pyHanko's synchronous API runs coroutines with asyncio.run, which a thread with a running event
     loop refuses (Playwright leaves one in the test process): sealing and checking work there too."""
