@@ -328,3 +328,31 @@ def test_where_echoes_only_a_lane_of_the_map_into_the_redirect(soc):
     assert res.status_code == 302 and res.headers["Location"] == f"/arenden/{pid}/var?bana=hsv"
     res = soc.post(f"/arenden/{pid}/var", data={"csrf_token": token, "ruta": "", "bana": "x" * 20000})
     assert res.status_code == 302 and res.headers["Location"] == f"/arenden/{pid}/var"
+
+
+def test_the_search_index_is_rewritten_only_when_the_name_or_personnummer_changes(soc, app):
+    """A document that restates the individ with a new address (every förändringsplan may) leaves the
+    name index as it is – it used to be deleted and written again, a dozen rows per click – while a
+    new name is found by its own prefixes and no longer by the old ones."""
+    from sqlalchemy import select
+
+    from formservice import db
+    from formservice.accounts.models import User
+    from formservice.arenden import operations
+    from formservice.arenden.models import Arende, ArendeSokord
+
+    pid = create_arende(soc)
+    with app.app_context():
+        dbs = db.session()
+        arende = dbs.scalar(select(Arende).where(Arende.public_id == pid))
+        user = dbs.scalar(select(User).where(User.username == "sara"))
+        rows = lambda: dbs.scalars(select(ArendeSokord.id).where(ArendeSokord.arende_id == arende.id)).all()  # noqa: E731
+        before = rows()
+        operations.update_individ(user, arende, dict(operations.individ(arende), adress="Nygatan 2"), arende.version)
+        assert rows() == before and operations.individ(arende)["adress"] == "Nygatan 2"
+        operations.update_individ(user, arende, dict(operations.individ(arende), namn="Vera Namnbytare"),
+                                  arende.version)
+        assert rows() != before
+    token = csrf_token(soc.get("/arenden").get_data(as_text=True))
+    found = lambda q: soc.post("/arenden", data={"csrf_token": token, "q": q}).get_data(as_text=True)  # noqa: E731
+    assert "Vera Namnbytare" in found("namnbyt") and "0 ärenden matchar" in found("tilda")

@@ -166,8 +166,10 @@ def _index_individ(dbs: Session, arende: Arende, data: Mapping[str, str]) -> Non
 
 
 def _set_individ(dbs: Session, arende: Arende, data: Mapping[str, str]) -> None:
+    before = individ(arende) if arende.individ_enc else None
     arende.individ_enc = keyring().encrypt_json(dict(data))
-    _index_individ(dbs, arende, data)
+    if before is None or any(before.get(k) != data.get(k) for k in ("namn", "personnummer")):
+        _index_individ(dbs, arende, data)  # the search index: only what it is made of (an address is not)
     demografi.set_columns(arende, data.get("personnummer", ""), (arende.created_at or utcnow()).date())
 
 
