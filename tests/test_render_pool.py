@@ -196,12 +196,14 @@ def test_the_server_starts_its_render_processes_and_ends_them(tmp_path):
         processes = children(server.pid)
         render = [p for child in processes for p in children(child)]
         assert len(processes) == 4 and len(render) == 4
-        # The job worker runs below the others' CPU priority (its work never slows a click); the
-        # render processes and the web worker at the server's own.
+        # The job worker and the test seal's services run below the others' CPU priority (their
+        # work never slows a click, nor the server's start); the render processes and the web worker
+        # at the server's own.
         niceness = {pid: int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16]) for pid in render}
-        job_worker = [pid for pid in render if b"jobb" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-        assert len(job_worker) == 1 and niceness[job_worker[0]] == server_nice() + 10, niceness
-        assert all(n == server_nice() for pid, n in niceness.items() if pid not in job_worker), niceness
+        command = {pid: Path(f"/proc/{pid}/cmdline").read_bytes() for pid in render}
+        below = [pid for pid in render if b"jobb" in command[pid] or b"testsigill" in command[pid]]
+        assert len(below) == 2 and all(niceness[pid] == server_nice() + 10 for pid in below), (niceness, command)
+        assert all(n == server_nice() for pid, n in niceness.items() if pid not in below), niceness
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
         deadline = time.monotonic() + 10
@@ -695,7 +697,9 @@ def test_a_render_process_writes_a_rest_only_when_the_web_side_asks(render_pool,
 
 def test_a_rest_nobody_asks_for_is_written_after_a_while(monkeypatch):
     """A web worker that never says "G" (it died, or hangs) does not hold a layout for ever."""
-    monkeypatch.setattr(pool, "GO_WAIT_S", 1.0)  # the render process is forked with it
+    from formservice.rendering import render_process
+
+    monkeypatch.setattr(render_process, "GO_WAIT_S", 1.0)  # the render process is forked with it
     started = pool.RenderPool(1, job_seconds=60, job_memory_mb=2048)
     address = started.start()
     try:
@@ -753,3 +757,17 @@ def test_a_render_process_killed_mid_print_leaves_no_one_printing():
     finally:
         pool.use(None)
         started.stop()
+
+
+def test_a_rest_nobody_will_take_is_dropped_at_once(render_pool, monkeypatch):
+    """The click's request failed after its print PDF (a double click that lost): the outputs are
+    dropped, the render process hears it and lets the layout go, and no thread waits for them."""
+    monkeypatch.setattr(pool, "_address", render_pool.address)
+    outputs = pool.submit(pdf.Job(_heavy_html(300), archive=True))
+    assert next(outputs).startswith(b"%PDF")
+    drains = [t for t in threading.enumerate() if t.name == "render-outputs"]
+    assert drains
+    outputs.close()
+    for thread in drains:
+        thread.join(timeout=3)  # not after the render process's own wait for the web side (GO_WAIT_S, 5 s)
+        assert not thread.is_alive()

@@ -33,7 +33,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from formservice import paths
-from formservice.rendering import display, finishing, markup, parallel, pool
+from formservice.rendering import display, finishing, markup, parallel, pool, render_process
 
 log = logging.getLogger(__name__)
 
@@ -324,7 +324,7 @@ def fresh_lock_after_fork() -> None:
 def run_job(job: Job) -> Iterator[bytes]:
     """The job's outputs, written lazily from one layout in this process (one layout or write at a
     time in the process: the lock is held for each call, never across a yield)."""
-    with _ONE_AT_A_TIME, pool.collector_paused():  # what the caller waits for
+    with _ONE_AT_A_TIME, render_process.collector_paused():  # what the caller waits for
         document = layout(job.html, forms=job.forms, report=job.report)
         first = write(document, variant=job.variant, forms=job.forms)
     yield first
