@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
 from sqlalchemy import select
+
+from formservice import tid
 
 from .conftest import PASSWORD, AuthActions, csrf_token
 from .formparse import forms
@@ -146,7 +147,7 @@ def _a_samtycke(app, client, base: str) -> str:
     form = next(f for f in forms(page) if "given_by" in f["names"])
     data = {k: v for k, v in form["fields"].items() if v is not None and k != "parties"}
     data["parties"] = re.findall(r'name="parties" value="(\w+)"', page)[:1]
-    data.update(valid_from=date.today().isoformat(), valid_until="", given_by=data.get("given_by") or "skriftligt")
+    data.update(valid_from=tid.today().isoformat(), valid_until="", given_by=data.get("given_by") or "skriftligt")
     res = client.post(f"{base}/samtycke/nytt", data=data)
     assert res.status_code in (302, 303), re.findall(r'class="[^"]*error[^"]*"[^>]*>([^<]+)', res.get_data(as_text=True))
     with app.app_context():

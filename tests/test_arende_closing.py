@@ -1,10 +1,11 @@
 """Closing and reopening an ärende: honest end states, a reason and a date, read-only while closed."""
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from formservice import tid
 from formservice.arenden.models import Arende, Handelse
 
 from .conftest import csrf_token
@@ -18,7 +19,7 @@ def close(client, pid, **data):
     page = client.get(f"/arenden/{pid}/avsluta").get_data(as_text=True)
     form = form_with(page, "reason")["fields"]
     return client.post(f"/arenden/{pid}/avsluta", data={"csrf_token": form["csrf_token"], "version": form["version"],
-                                                        "datum": date.today().isoformat(), **data})
+                                                        "datum": tid.today().isoformat(), **data})
 
 
 def arende(dbs, pid) -> Arende:
@@ -39,7 +40,7 @@ def test_too_ill_right_now_ends_in_its_own_end_state_and_the_ärende_is_closed(s
     res = soc.post(f"/arenden/{pid}/avsluta", data=form)
     assert res.status_code == 302
     a = arende(dbs, pid)
-    assert (a.status, a.closed_on, a.closed_reason) == ("avslutat", date.today(), "soc1.slut-ingetbehov")
+    assert (a.status, a.closed_on, a.closed_reason) == ("avslutat", tid.today(), "soc1.slut-ingetbehov")
     kinds = [h.kind for h in dbs.scalars(select(Handelse).where(Handelse.arende_id == a.id).order_by(Handelse.id))]
     assert kinds == ["skapad", "beslut", "avslutat"]
     show = soc.get(f"/arenden/{pid}").get_data(as_text=True)
@@ -66,7 +67,7 @@ def test_a_closed_ärende_is_read_only_and_a_stale_form_keeps_what_was_typed(soc
 
 def test_closing_checks_reason_date_and_note_and_keeps_what_was_typed(soc, dbs):
     pid = create_arende(soc, ruta="soc1.3")
-    res = close(soc, pid, reason="annat", note="", datum=(date.today() + timedelta(days=1)).isoformat())
+    res = close(soc, pid, reason="annat", note="", datum=(tid.today() + timedelta(days=1)).isoformat())
     body = res.get_data(as_text=True)
     assert res.status_code == 400
     assert "Datumet kan inte vara i framtiden." in body and "Beskriv skälet i anteckningen" in body
@@ -110,7 +111,7 @@ def test_reopening_needs_a_reason_and_is_in_the_history(soc, dbs):
 
 def test_the_closing_date_is_not_before_the_last_entry(soc, dbs):
     pid = create_arende(soc, ruta="soc1.3")
-    res = close(soc, pid, reason="flyttat", datum=(date.today() - timedelta(days=3)).isoformat())
+    res = close(soc, pid, reason="flyttat", datum=(tid.today() - timedelta(days=3)).isoformat())
     assert res.status_code == 400 and "före ärendets senaste händelse" in res.get_data(as_text=True)
 
 
@@ -150,7 +151,7 @@ def test_no_route_changes_a_closed_ärende(soc, forfragan, app, dbs):
     form = form_with(page, "given_by")["fields"]
     assert soc.post(f"/arenden/{pid}/samtycke/nytt", data=dict(
         {k: v for k, v in form.items() if v is not None and k != "parties"}, parties=["socialtjanst", "vard"],
-        valid_from=date.today().isoformat(), valid_until="")).status_code == 302
+        valid_from=tid.today().isoformat(), valid_until="")).status_code == 302
     soc.get(f"/arenden/{pid}/blankett/forandringsplan")  # a draft
     svar_id = dbs.scalar(select(Svar.public_id))
     samtycke_id = dbs.scalar(select(Samtycke.public_id))
@@ -167,7 +168,7 @@ def test_no_route_changes_a_closed_ärende(soc, forfragan, app, dbs):
     for rule in rules:
         url = re.sub(r"<([a-z_:]+)>", lambda m: ids.get(m.group(1), "x"), rule.rule.replace("<public_id>", pid))
         res = soc.post(url, data={"csrf_token": token, "version": str(version), "note": "försök", "status": "skickad",
-                                  "reason": "avbojt", "datum": date.today().isoformat(), "val": "next:soc1.12"})
+                                  "reason": "avbojt", "datum": tid.today().isoformat(), "val": "next:soc1.12"})
         assert res.status_code in (302, 400, 405, 409), (url, res.status_code)
     a = arende(dbs, pid)
     assert (a.status, a.ruta, a.version) == ("avslutat", "soc1.11", version)

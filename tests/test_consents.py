@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from formservice import tid
 from formservice.arenden import consents
 from formservice.arenden.models import Arende, Samtycke
 
@@ -50,14 +51,14 @@ def test_a_forfragan_without_consent_warns_and_the_signed_one_is_recorded_from_t
     assert "Samtycke saknas för Hälso- och sjukvården" in review_page(soc, pid)
     res = mark_received(soc, pid, doc_id)
     assert res.status_code == 302 and "/samtycke/nytt" in res.headers["Location"]
-    page, res = record(soc, res.headers["Location"], valid_from=(date.today() - timedelta(days=10)).isoformat(),
+    page, res = record(soc, res.headers["Location"], valid_from=(tid.today() - timedelta(days=10)).isoformat(),
                        valid_until="")
     assert 'value="socialtjanst" checked' in page and 'value="vard" checked' in page
     assert 'value="fk" checked' not in page
     assert "Tilda Testperson" in page  # who consented, from the document
     assert res.status_code == 302, res.get_data(as_text=True)[:2000]
     (s,) = stored(dbs, pid)
-    signed = date.today() - timedelta(days=10)
+    signed = tid.today() - timedelta(days=10)
     assert s.party_keys == ("socialtjanst", "vard") and s.valid_from == signed
     assert s.valid_until == consents.add_months(signed, 12) - timedelta(days=1)  # the blankett's own limit
     assert s.dokument_id is not None
@@ -70,7 +71,7 @@ def test_a_forfragan_without_consent_warns_and_the_signed_one_is_recorded_from_t
 def test_a_consent_cannot_hold_longer_than_its_blankett_says(soc, forfragan, dbs):
     pid, doc_id, _ = forfragan
     location = mark_received(soc, pid, doc_id).headers["Location"]
-    signed = date.today() - timedelta(days=1)
+    signed = tid.today() - timedelta(days=1)
     _, res = record(soc, location, valid_from=signed.isoformat(),
                     valid_until=(signed + timedelta(days=400)).isoformat(), parties=[])
     body = res.get_data(as_text=True)
@@ -78,25 +79,25 @@ def test_a_consent_cannot_hold_longer_than_its_blankett_says(soc, forfragan, dbs
     assert "Samtycket gäller längst 12 månader från underskriften" in body
     assert "Kryssa för minst en part" in body
     assert stored(dbs, pid) == []
-    _, res = record(soc, location, valid_from=(date.today() + timedelta(days=3)).isoformat())
+    _, res = record(soc, location, valid_from=(tid.today() + timedelta(days=3)).isoformat())
     assert res.status_code == 400 and "framtiden" in res.get_data(as_text=True)
 
 
 def test_revoking_brings_the_warning_back(soc, forfragan, dbs, app):
     pid, doc_id, _ = forfragan
-    record(soc, mark_received(soc, pid, doc_id).headers["Location"], valid_from=date.today().isoformat())
+    record(soc, mark_received(soc, pid, doc_id).headers["Location"], valid_from=tid.today().isoformat())
     (s,) = stored(dbs, pid)
     url = f"/arenden/{pid}/samtycke/{s.public_id}/aterkalla"
     form = form_with(soc.get(url).get_data(as_text=True), "datum")["fields"]
-    res = soc.post(url, data=dict(form, datum=(date.today() + timedelta(days=1)).isoformat()))
+    res = soc.post(url, data=dict(form, datum=(tid.today() + timedelta(days=1)).isoformat()))
     assert res.status_code == 400 and "framtiden" in res.get_data(as_text=True)
     res = soc.post(url, data=dict(form, note="Ringde och tog tillbaka samtycket"))
     assert res.status_code == 302
-    again = soc.post(url, data=dict(form, datum=(date.today() - timedelta(days=0)).isoformat(), note=""))
+    again = soc.post(url, data=dict(form, datum=(tid.today() - timedelta(days=0)).isoformat(), note=""))
     assert again.status_code == 302  # refused: the first revocation stands as recorded
     assert "redan återkallat" in soc.get(f"/arenden/{pid}").get_data(as_text=True)
     (s,) = stored(dbs, pid)
-    assert s.revoked_on == date.today() and consents.state(s, date.today()) == "återkallat"
+    assert s.revoked_on == tid.today() and consents.state(s, tid.today()) == "återkallat"
     with app.app_context():
         assert consents.note(s) == "Ringde och tog tillbaka samtycket"
     assert "Samtycke saknas för Hälso- och sjukvården" in review_page(soc, pid)
@@ -105,25 +106,25 @@ def test_revoking_brings_the_warning_back(soc, forfragan, dbs, app):
 
 def test_consents_running_out_within_30_days_are_on_the_start_page(soc, forfragan, dbs):
     pid, doc_id, _ = forfragan
-    signed = consents.add_months(date.today(), -12) + timedelta(days=20)  # runs out in about 19 days
+    signed = consents.add_months(tid.today(), -12) + timedelta(days=20)  # runs out in about 19 days
     record(soc, mark_received(soc, pid, doc_id).headers["Location"], valid_from=signed.isoformat())
     start = soc.get("/").get_data(as_text=True)
     assert "Samtycken som löper ut inom 30 dagar" in start and pid in start
     (s,) = stored(dbs, pid)
     assert f"gäller till och med {s.valid_until.isoformat()}" in start
-    s.valid_until = date.today() + timedelta(days=31)
+    s.valid_until = tid.today() + timedelta(days=31)
     dbs.commit()
     assert "Samtycken som löper ut" not in soc.get("/").get_data(as_text=True)
 
 
 def test_closing_the_ärende_ends_a_consent_that_holds_until_then(soc, forfragan, dbs):
     pid, doc_id, _ = forfragan
-    record(soc, mark_received(soc, pid, doc_id).headers["Location"], valid_from=date.today().isoformat())
+    record(soc, mark_received(soc, pid, doc_id).headers["Location"], valid_from=tid.today().isoformat())
     page = soc.get(f"/arenden/{pid}/avsluta").get_data(as_text=True)
     form = form_with(page, "reason")["fields"]
     assert soc.post(f"/arenden/{pid}/avsluta", data=dict(form, reason="flyttat")).status_code == 302
     (s,) = stored(dbs, pid)
-    assert s.valid_until == date.today()
+    assert s.valid_until == tid.today()
 
 
 def test_producing_without_consent_says_so_when_done(soc, app):
@@ -146,19 +147,19 @@ def test_finsamteam_consent_covers_only_the_parties_ticked(app, dbs, make_user):
                               lane="finsamteam", ruta="finsamteam.3")
         blankett = cat.blanketter["finsamteam_samtycke"]
         clean, errors = consents.check(blankett, {"parties": ["af", "fk"], "given_by": "Tilda Testperson",
-                                                  "valid_from": date.today().isoformat()}, date.today())
+                                                  "valid_from": tid.today().isoformat()}, tid.today())
         assert errors == {}
         consents.record(user, a, blankett, clean)
-        missing = consents.missing_for(cat, a, cat.blanketter["finsamteam_anmalan"], date.today())
+        missing = consents.missing_for(cat, a, cat.blanketter["finsamteam_anmalan"], tid.today())
         assert missing == ["jobbtorg", "socialtjanst", "vard"]
         assert consents.party_names(missing) == "Jobbtorg, Socialtjänsten och Hälso- och sjukvården"
-        assert consents.missing_for(cat, a, cat.blanketter["forandringsplan"], date.today()) == []
+        assert consents.missing_for(cat, a, cat.blanketter["forandringsplan"], tid.today()) == []
         # The Finsamteam samtycke does not count for the förfrågan to the doctor: its own
         # sekretessmedgivande does, even when the Finsamteam consent names hälso- och sjukvården.
         clean2, _ = consents.check(blankett, {"parties": ["vard"], "given_by": "Tilda Testperson",
-                                              "valid_from": date.today().isoformat()}, date.today())
+                                              "valid_from": tid.today().isoformat()}, tid.today())
         consents.record(user, a, blankett, clean2)
-        assert consents.missing_for(cat, a, cat.blanketter["rehabiliteringsforfragan"], date.today()) == ["vard"]
+        assert consents.missing_for(cat, a, cat.blanketter["rehabiliteringsforfragan"], tid.today()) == ["vard"]
         # the day after the consent's last day it covers nothing
         later = clean["valid_until"] + timedelta(days=1)
         assert consents.missing_for(cat, a, cat.blanketter["finsamteam_anmalan"], later) == [
@@ -168,15 +169,15 @@ def test_finsamteam_consent_covers_only_the_parties_ticked(app, dbs, make_user):
 def test_a_consent_names_only_the_parties_its_blankett_has_and_odd_dates_are_messages(soc, forfragan, dbs):
     pid, doc_id, _ = forfragan
     location = mark_received(soc, pid, doc_id).headers["Location"]
-    page, res = record(soc, location, parties=["socialtjanst", "vard", "fk"], valid_from=date.today().isoformat())
+    page, res = record(soc, location, parties=["socialtjanst", "vard", "fk"], valid_from=tid.today().isoformat())
     assert 'value="fk"' not in page  # the sekretessmedgivande is between socialtjänsten and vården only
     assert res.status_code == 400 and "gäller bara Socialtjänsten och Hälso- och sjukvården" in res.get_data(as_text=True)
     for odd in ("9999-12-31", "0001-01-01", "2026-02-30", "i morgon"):
         _, res = record(soc, location, valid_from=odd)
         assert res.status_code == 400, odd
     assert stored(dbs, pid) == []
-    _, first = record(soc, location, valid_from=date.today().isoformat())
-    _, second = record(soc, location, valid_from=date.today().isoformat())  # a double click
+    _, first = record(soc, location, valid_from=tid.today().isoformat())
+    _, second = record(soc, location, valid_from=tid.today().isoformat())  # a double click
     assert first.status_code == second.status_code == 302 and len(stored(dbs, pid)) == 1
 
 

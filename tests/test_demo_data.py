@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from formservice import db
+from formservice import db, tid
 from formservice.accounts.models import Enhet
 from formservice.arenden.demo import DEMO_ENHETER, EXAMPLE_ENHET
 from formservice.arenden.models import Arende, Dokument, Handelse
@@ -37,7 +37,7 @@ def demo(app, runner):
 
 
 def _whole_period():
-    today = date.today()
+    today = tid.today()
     return date(today.year - 2, today.month, 1), today
 
 
@@ -135,7 +135,7 @@ def test_the_demo_at_its_own_size_shows_sus_before_and_after(app, runner):
     from formservice.arenden.demo import EXAMPLE_ARENDEN
 
     assert runner.invoke(main, ["demo"]).exit_code == 0
-    today = date.today()
+    today = tid.today()
     till = today.replace(day=1) - timedelta(days=1)  # the default period: the last twelve complete months
     fran = date(till.year - 1, till.month + 1, 1) if till.month < 12 else date(till.year, 1, 1)
     with app.app_context():

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from formservice import tid
 from formservice.blanketter.fk_ids import diagnos_kapitel, diagnoskod, fk_parts
 from formservice.doctor import dfa, readback
 from formservice.doctor.models import Svar
@@ -445,7 +446,7 @@ def test_answered_online_into_coded_fields(app, soc, forfragan, forbund, make_us
 
 
 def test_future_dates_are_refused_on_todays_date():
-    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    tomorrow = (tid.today() + timedelta(days=2)).isoformat()
     _clean, errors = readback.validate_doctor_answers(BLANKETT, dict(WHO, **ACTIVITY, **dict(
         LUMBAGO, grund_undersokning_datum=tomorrow)))
     assert errors == {"grund_undersokning_datum": "Min undersökning av patienten: datumet ligger i framtiden. Ange "

@@ -2,11 +2,12 @@
 nothing else; exemptions, gallringsstopp, the dry run, the gallringslogg, the command."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 
+from formservice import tid
 from formservice.db import utcnow
 
 # Test numbers only (Luhn-valid, never a real person): born the 12th, the 5th, the 13th, a
@@ -323,7 +324,7 @@ def test_gallra_command_dry_run_per_date_then_real_run(app, runner, dbs, make_ar
     assert res.exit_code == 0, res.output
     assert "Skulle ta bort 0 avslutade ärenden (Teststaden: 5 år efter sista anteckningen i personens ärenden)" \
         in res.output
-    future = (date.today() + timedelta(days=366)).isoformat()
+    future = (tid.today() + timedelta(days=366)).isoformat()
     res = runner.invoke(main, ["gallra", "--dry-run", "--per", future])
     assert res.exit_code == 0 and "Skulle ta bort 1 avslutade ärenden" in res.output
     assert "ingenting togs bort" in res.output

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from formservice import db, jobs
+from formservice import db, jobs, tid
 from formservice.samverkan import notifications
 
 from .command_line import job_worker, kill_hard
@@ -222,7 +222,7 @@ def test_a_hand_over_tells_the_recipient_and_the_answer_tells_the_sender(app, sm
     notice once a worker starts, and the doctor's answer tells the sender's enhet – without a name,
     a personnummer or a word of the answer."""
     import re
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from formservice.accounts.models import Enhet, Organisation
 
@@ -240,8 +240,8 @@ def test_a_hand_over_tells_the_recipient_and_the_answer_tells_the_sender(app, sm
     page = soc.get(f"/arenden/{pid}/samtycke/nytt?blankett=sekretessmedgivande").get_data(as_text=True)
     assert soc.post(f"/arenden/{pid}/samtycke/nytt", data={
         "csrf_token": csrf_token(page), "blankett": "sekretessmedgivande", "parties": ["socialtjanst", "vard"],
-        "given_by": "Tolvan", "scope": "", "valid_from": date.today().isoformat(),
-        "valid_until": (date.today() + timedelta(days=90)).isoformat()}).status_code == 302
+        "given_by": "Tolvan", "scope": "", "valid_from": tid.today().isoformat(),
+        "valid_until": (tid.today() + timedelta(days=90)).isoformat()}).status_code == 302
     url = f"/arenden/{pid}/dokument/{doc_id}/skicka"
     assert soc.post(url, data={"csrf_token": csrf_token(soc.get(url).get_data(as_text=True)),
                                "till": str(vc_id)}).status_code == 302

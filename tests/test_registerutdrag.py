@@ -4,12 +4,12 @@ import io
 import json
 import re
 import time
-from datetime import date
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from formservice import tid
 from formservice.audit import AuditEntry
 
 from .conftest import csrf_token, outside_event_loop
@@ -88,7 +88,7 @@ def as_admin(client, auth, make_user, username="adam", **kw):
 
 def test_an_admin_gets_everything_about_one_person_as_json_and_pdf(soc, forfragan, auth, make_user, dbs):
     pid, doc_id, _ = forfragan
-    record(soc, mark_received(soc, pid, doc_id).headers["Location"], valid_from=date.today().isoformat())
+    record(soc, mark_received(soc, pid, doc_id).headers["Location"], valid_from=tid.today().isoformat())
     step(soc, pid, "soc1.11", note="Läkaren ringde om svaret")
     # The doctor's answer from paper, confirmed.
     token = csrf_token(soc.get(f"/arenden/{pid}").get_data(as_text=True))

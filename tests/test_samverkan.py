@@ -3,9 +3,11 @@ answer online, what each party sees, and revocation ending the recipient's acces
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
+
+from formservice import tid
 
 from .conftest import PASSWORD, AuthActions, csrf_token
 
@@ -45,7 +47,7 @@ def _doctor_client(app, make_user, enhet_id, username="lakare"):
 
 def _record_consent(soc, pid, parties=("socialtjanst", "vard"), blankett="sekretessmedgivande"):
     page = soc.get(f"/arenden/{pid}/samtycke/nytt?blankett={blankett}").get_data(as_text=True)
-    today = date.today()
+    today = tid.today()
     r = soc.post(f"/arenden/{pid}/samtycke/nytt", data={
         "csrf_token": csrf_token(page), "blankett": blankett, "parties": list(parties), "given_by": "Tolvan Tolvansson",
         "scope": "", "valid_from": today.isoformat(), "valid_until": (today + timedelta(days=180)).isoformat()})
@@ -123,7 +125,7 @@ def test_forfragan_sent_under_samtycke_answered_online_and_access_ends_with_revo
     page = soc.get(f"/arenden/{pid}").get_data(as_text=True)
     revoke_url = re.search(r'href="(/arenden/[^"]+/samtycke/[^"]+/aterkalla)"', page).group(1)
     form = soc.get(revoke_url).get_data(as_text=True)
-    r = soc.post(revoke_url, data={"csrf_token": csrf_token(form), "datum": date.today().isoformat(), "note": ""})
+    r = soc.post(revoke_url, data={"csrf_token": csrf_token(form), "datum": tid.today().isoformat(), "note": ""})
     assert r.status_code == 302
     for url in (f"/inkommande/{ov_id}", f"/inkommande/{ov_id}/dokument.pdf", form_url):
         assert doctor.get(url).status_code == 404, url

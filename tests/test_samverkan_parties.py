@@ -5,10 +5,12 @@ linked parties; the registerutdrag shows who saw what; no one uninvited reaches 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+
+from formservice import tid
 
 from .conftest import AuthActions, csrf_token
 from .wizard_driver import create_arende, fill_blankett, place
@@ -62,7 +64,7 @@ def _doc_id(result) -> str:
 
 def _consent_all(soc, pid):
     page = soc.get(f"/arenden/{pid}/samtycke/nytt?blankett=finsamteam_samtycke").get_data(as_text=True)
-    today = date.today()
+    today = tid.today()
     r = soc.post(f"/arenden/{pid}/samtycke/nytt", data={
         "csrf_token": csrf_token(page), "blankett": "finsamteam_samtycke",
         "parties": ["socialtjanst", "vard", "fk", "af", "jobbtorg"], "given_by": "Tolvan Tolvansson", "scope": "",
@@ -148,7 +150,7 @@ def test_every_party_answers_online_and_sees_every_partys_ruta(app, soc, parties
     assert _status(app, ansokan) == "mottagen"
     assert _post(fk, f"/inkommande/{fk_item}/svara", {"beslut": "ratt", "beslutsdatum": "i går"}).status_code == 400
     assert _post(fk, f"/inkommande/{fk_item}/svara",
-                 {"beslut": "ratt", "beslutsdatum": date.today().isoformat()}).status_code == 302
+                 {"beslut": "ratt", "beslutsdatum": tid.today().isoformat()}).status_code == 302
     assert _status(app, ansokan) == "besvarad"
 
     sender_page = soc.get(f"/arenden/{pid}").get_data(as_text=True)

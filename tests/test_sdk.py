@@ -14,11 +14,12 @@ import os
 import re
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 
 import pytest
 from lxml import etree
+
+from formservice import tid
 
 from .conftest import csrf_token
 from .test_notifications import Worker, wait_state
@@ -361,7 +362,7 @@ def test_a_package_not_collected_is_withdrawn_when_the_samtycke_ends(app, soc, f
     page = soc.get(f"/arenden/{pid}").get_data(as_text=True)
     revoke_url = re.search(r'href="(/arenden/[^"]+/samtycke/[^"]+/aterkalla)"', page).group(1)
     form = soc.get(revoke_url).get_data(as_text=True)
-    assert soc.post(revoke_url, data={"csrf_token": csrf_token(form), "datum": date.today().isoformat(),
+    assert soc.post(revoke_url, data={"csrf_token": csrf_token(form), "datum": tid.today().isoformat(),
                                       "note": ""}).status_code == 302
     with app.app_context():
         assert sdk.read_inbox()["tillbakadragna"] == 1

@@ -8,10 +8,11 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-from datetime import date
 from pathlib import Path
 
 import pytest
+
+from formservice import tid
 
 from .command_line import job_worker, kill_hard
 from .conftest import csrf_token
@@ -162,7 +163,7 @@ def test_a_samtycke_ended_before_the_worker_came_writes_nothing(app, soc, sent):
     page = soc.get(f"/arenden/{pid}").get_data(as_text=True)
     revoke_url = re.search(r'href="(/arenden/[^"]+/samtycke/[^"]+/aterkalla)"', page).group(1)
     form = soc.get(revoke_url).get_data(as_text=True)
-    assert soc.post(revoke_url, data={"csrf_token": csrf_token(form), "datum": date.today().isoformat(),
+    assert soc.post(revoke_url, data={"csrf_token": csrf_token(form), "datum": tid.today().isoformat(),
                                       "note": ""}).status_code == 302
     assert write_packages(app) == [packages.WITHDRAWN]
     assert packages_in(outbox) == []

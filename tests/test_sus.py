@@ -4,11 +4,11 @@ skyddade personuppgifter."""
 import csv
 import io
 import re
-from datetime import date
 
 import pytest
 from sqlalchemy import select
 
+from formservice import tid
 from formservice.arenden import operations, sus
 from formservice.arenden.models import Arende
 from formservice.audit import AuditEntry
@@ -50,7 +50,7 @@ def record_sus_consent(client, pid):
     form = form_with(page, "given_by")["fields"]
     res = client.post(location, data={"csrf_token": form["csrf_token"], "blankett": "sus_samtycke",
                                       "parties": ["sus"], "given_by": INDIVID["namn"], "scope": "",
-                                      "valid_from": date.today().isoformat(), "valid_until": ""})
+                                      "valid_from": tid.today().isoformat(), "valid_until": ""})
     assert res.status_code == 302, res.get_data(as_text=True)[:2000]
 
 
@@ -59,7 +59,7 @@ def close(client, pid, **data):
     form = form_with(page, "reason")["fields"]
     return page, client.post(f"/arenden/{pid}/avsluta", data={
         "csrf_token": form["csrf_token"], "version": form["version"], "reason": form.get("reason") or "",
-        "datum": date.today().isoformat(), "note": "", **data})
+        "datum": tid.today().isoformat(), "note": "", **data})
 
 
 def csv_rows(client, pid):
@@ -117,7 +117,7 @@ def test_before_at_the_anmälan_after_at_closing_and_a_full_underlag_with_samtyc
     for text in ("19121212-1212", INDIVID["namn"], "Kvinna" if int("191212121212"[10]) % 2 == 0 else "Man",
                  "Gymnasieskola", "Försörjningsstöd (ekonomiskt bistånd)", "Aktivt arbetssökande",
                  "3 år till mindre än 5 år", "Insatsen avslutad enligt plan", "Förvärvsarbete",
-                 "Ja, har börjat eller ökat arbete eller studier", date.today().isoformat()):
+                 "Ja, har börjat eller ökat arbete eller studier", tid.today().isoformat()):
         assert text in html, text
 
     _text, rows = csv_rows(soc, pid)
@@ -141,7 +141,7 @@ def test_without_samtycke_the_underlag_is_anonymous(soc, app):
         assert personal not in html and personal not in text, personal
     # What SUS registers for an anonymous participant: kön and the budgetår, nothing else.
     assert rows[0] == ["Kön", "Budgetår då deltagaren startade"]
-    assert rows[1][1] == str(date.today().year)
+    assert rows[1][1] == str(tid.today().year)
 
 
 def test_skyddade_personuppgifter_make_it_anonymous_even_with_samtycke(soc, app):
@@ -237,7 +237,7 @@ def test_a_closing_counts_once_in_the_before_after_tables_and_reopening_takes_it
 
     pid = anmalan(soc, app)
     assert close(soc, pid, reason="flyttat", **EFTER)[1].status_code == 302
-    month = date.today().strftime("%Y-%m")
+    month = tid.today().strftime("%Y-%m")
     counted = sus_rows()
     assert counted == sorted((month, key, 1) for key in (
         "sus_forsorjning_fore:forsorjningsstod", "sus_sysselsattning_fore:aktivt_arbetssokande",

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from formservice import tid
 from formservice.arenden import demografi
 from formservice.uppfoljning.anonymisering import BASE, HIDDEN_TEXT, KEY_MOD, NOTE, Cell, Tally, publish
 
@@ -40,7 +41,7 @@ def test_generated_arenden_are_distinct_fictitious_people(app, make_enhet):
     from formservice.uppfoljning import exempeldata
 
     enhet = make_enhet()
-    today = date.today()
+    today = tid.today()
     with app.app_context():
         exempeldata.generate(app.extensions["catalogue"].process_map, [enhet], 600, today=today)
         rows = db.session().scalars(select(Arende)).all()

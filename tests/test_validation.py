@@ -340,3 +340,26 @@ def test_personnummer_born_today_is_accepted_but_tomorrow_is_not():
     assert normalize_personnummer(f"{twelve[:8]}-{twelve[8:]}{check}", today=today) == twelve + check
     with pytest.raises(ValidationError, match="framtiden"):
         normalize_personnummer(f"{twelve[:8]}-{twelve[8:]}{check}", today=date(2026, 11, 26))
+
+
+def test_today_is_sweden_s_date_wherever_the_server_runs(monkeypatch):
+    """Between midnight in Sweden and midnight UTC the server's own date (a UTC clock) is still
+    yesterday: the date a document is prefilled with, and what is "in the future", follow the
+    Swedish date (formservice.tid), as the pages do."""
+    from types import SimpleNamespace
+
+    from formservice import tid
+    from formservice.blanketter import prefill
+    from formservice.blanketter.validation import ValidationError, normalize_personnummer
+
+    def number(born: str) -> str:  # a made-up number with a valid check digit
+        return next(f"{born}-{n:04d}" for n in range(10000) if _luhn_ok(f"{born[2:]}{n:04d}"))
+
+    monkeypatch.setattr(tid, "today", lambda: date(2031, 3, 3))
+    enhet = SimpleNamespace(namn="Enheten", utdelningsadress="", postadress="", typ="socialtjanst",
+                            organisation=SimpleNamespace(namn="Teststaden"))
+    user = SimpleNamespace(namn="Sara", titel="", telefon="", epost="", enhet=enhet)
+    assert prefill.sources(individ={}, user=user, settings={})["today"] == "2031-03-03"
+    assert normalize_personnummer(number("20310303")).startswith("20310303")  # born "today": not in the future
+    with pytest.raises(ValidationError, match="framtiden"):
+        normalize_personnummer(number("20310304"))

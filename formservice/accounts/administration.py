@@ -366,7 +366,7 @@ def parse_expiry(text: str, today: date | None = None) -> datetime | None:
         day = date.fromisoformat(text)
     except ValueError:
         raise AccountError("Skriv sista giltighetsdag som ÅÅÅÅ-MM-DD, t.ex. 2027-06-30.") from None
-    if day < (today or date.today()):
+    if day < (today or tid.today()):
         raise AccountError("Sista giltighetsdag kan inte ha passerat.")
     # Through the end of that day in Swedish time, stored as naive UTC like every timestamp.
     end = datetime.combine(day + timedelta(days=1), time()).replace(tzinfo=tid.STOCKHOLM)

@@ -17,6 +17,8 @@ import re
 from datetime import date
 from typing import Any, Iterable, Mapping
 
+from formservice import tid
+
 from .model import CONFIG_DEFAULTS, Blankett, Field
 
 # The key under which a draft records who typed a value about the producing person (never a field
@@ -66,7 +68,7 @@ def sources(*, individ: Mapping[str, str], user: Any, settings: Mapping[str, str
         "enhet.namn": enhet.namn,
         "enhet.adress": ", ".join(p for p in (enhet.utdelningsadress, enhet.postadress) if p),
         "organisation.namn": enhet.organisation.namn,
-        "today": (today or date.today()).isoformat(),
+        "today": (today or tid.today()).isoformat(),
     }
     if getattr(enhet, "typ", None) == "socialtjanst":
         # The one producing the document is socialtjänsten's contact (FK's "Kommunen", Finsamteam's row).

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
 
+from formservice import tid
+
 __all__ = [
     "ValidationError", "clean_value", "format_personnummer", "is_samordningsnummer",
     "normalize_personnummer", "normalize_phone", "parse_checkbox", "parse_choice",
@@ -77,7 +79,7 @@ def normalize_personnummer(text: Any, *, today: date | None = None) -> str:
     if len(head) == 8:
         year = int(head[:4])
     else:
-        today = today or date.today()
+        today = today or tid.today()
         year = today.year // 100 * 100 + int(head[:2])
         if year > today.year:
             year -= 100
@@ -89,7 +91,7 @@ def normalize_personnummer(text: Any, *, today: date | None = None) -> str:
     born = _birth_date(year, month, day)
     if born is None:
         raise ValidationError("Personnumret innehåller ett datum som inte finns.")
-    today = today or date.today()
+    today = today or tid.today()
     if born > today:
         raise ValidationError("Födelsedatumet i personnumret ligger i framtiden.")
     if year < today.year - _MAX_AGE_YEARS:

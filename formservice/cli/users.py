@@ -6,6 +6,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from formservice import tid
+
 from ..accounts.models import ENHET_TYPES, ORGANISATION_TYPES, ROLES
 from . import DEMO_PASSWORD, main
 
@@ -242,8 +244,6 @@ def demo(if_empty, login_help_only, exempelarenden):
     with testsigill.services(app):  # the demo's own documents (Tolvan's) are sealed as they are made
         created = demo_module.seed(DEMO_PASSWORD, only_if_empty=if_empty)
     if created:
-        from datetime import date
-
         from ..accounts.models import Enhet
         from ..uppfoljning import exempeldata
 
@@ -251,7 +251,7 @@ def demo(if_empty, login_help_only, exempelarenden):
             Enhet.namn == demo_module.DEMO_ENHETER[demo_module.EXAMPLE_ENHET][1]))
         exempeldata.generate(current_app.extensions["catalogue"].process_map, [enhet.id],
                              demo_module.EXAMPLE_ARENDEN if exempelarenden is None else exempelarenden,
-                             today=date.today(), documents=True)
+                             today=tid.today(), documents=True)
         click.echo("Demodata inlagd.")
     else:
         click.echo("Databasen har redan användare; demodata lades inte in.")

@@ -4,9 +4,9 @@ benchmark. Pure Python: no flask import."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, Mapping
 
+from formservice import tid
 from formservice.blanketter.catalogue import Catalogue
 from formservice.blanketter.model import Blankett
 from formservice.blanketter.validation import validate_values
@@ -80,7 +80,7 @@ def validate(catalogue: Catalogue, blankett_id: str, raw: Mapping[str, Any], *, 
 
 def _stem(blankett: Blankett, ctx: DocumentContext) -> str:
     # File names carry the blankett and the date, never a name or personnummer.
-    return f"{blankett.id}-{(ctx.created or date.today()).isoformat()}"
+    return f"{blankett.id}-{(ctx.created or tid.today()).isoformat()}"
 
 
 def load_official(instance_path, catalogue: Catalogue) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from weasyprint import CSS
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
-from formservice import paths
+from formservice import paths, tid
 from formservice.rendering import display, finishing, markup, parallel, pool, render_process
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class DocumentContext:
 
     organisation: str
     document_number: str | None = None
-    created: date = field(default_factory=date.today)
+    created: date = field(default_factory=tid.today)  # a Swedish date
     config: Mapping[str, str] = field(default_factory=dict, compare=False)
     # The organisation's logo (a PNG its admin uploaded, re-encoded by accounts/logo.py), printed
     # beside its name at the top of each page of its own blanketter.

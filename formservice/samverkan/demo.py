@@ -8,12 +8,12 @@ The whole demo runs through `seed` here (the accounts and Tolvan's ärende first
 adds nothing: a samtycke, a document or a hand-over already there is kept as it is."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
-from formservice import db
+from formservice import db, tid
 from formservice.accounts.models import Enhet, User
 from formservice.accounts.operations import settings_of
 from formservice.arenden import consents, operations as arenden, registry
@@ -131,6 +131,6 @@ def _values(user: User, arende: Arende, blankett_id: str) -> dict:
     parts = [blankett, *(catalogue.blanketter[a] for a in blankett.attachments)]
     answers = arenden.answers(arende)
     sources = prefill.sources(individ=arenden.individ(arende), user=user, settings=settings_of(user.enhet.organisation),
-                              today=date.today(), answers=answers)
+                              today=tid.today(), answers=answers)
     values, _origin = prefill.resolve(parts, sources=sources, answers=answers, draft={})
     return {**values, **TYPED.get(blankett_id, {})}

@@ -25,7 +25,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
-from formservice import db
+from formservice import db, tid
 from formservice.accounts.models import Enhet
 from formservice.accounts.operations import settings_of
 from formservice.blanketter import prefill
@@ -316,7 +316,7 @@ class Papers:
             parts = [blankett] + [self.catalogue.blanketter[a] for a in blankett.attachments]
             p = self.producer
             sources = prefill.sources(individ=dict(self.individ, personnummer=_PNR), user=p,
-                                      settings=p.settings, today=date.today())
+                                      settings=p.settings, today=tid.today())
             sources["today"] = _DAY
             values, _origin = prefill.resolve(parts, sources=sources, answers={}, draft={})
             typed = [f for part in parts for section in part.sections for f in section.fields

@@ -1,11 +1,12 @@
 """An ärende's life in the browser: an honest end state, closing, the read-only closed ärende,
 reopening; a consent recorded, listed on the start page as running out, revoked; an admin's
 registerutdrag page. axe on every new page and state (0 violations)."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
+from formservice import tid
 from formservice.arenden.consents import add_months
 
 from .conftest import DEMO_PASSWORD, assert_accessible, login
@@ -82,7 +83,7 @@ def test_a_consent_is_recorded_listed_as_running_out_and_revoked(page, live_serv
     page.get_by_label("Socialtjänsten", exact=True).check()
     page.get_by_label("Hälso- och sjukvården").check()
     page.get_by_label("Samtycket lämnades av").fill("Sam Samtyckesson")
-    signed = add_months(date.today(), -12) + timedelta(days=10)
+    signed = add_months(tid.today(), -12) + timedelta(days=10)
     page.get_by_label("Datum för underskriften").fill(signed.isoformat())
     page.get_by_role("button", name="Registrera samtycket").click()
     expect(page.locator("#samtycken")).to_contain_text("Aktivt")

@@ -13,11 +13,10 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from datetime import date
 
 import pytest
 
-from formservice import create_app
+from formservice import create_app, tid
 
 from ..conftest import TEST_KEYS, AuthActions, ClosingClient
 from ..wizard_driver import INDIVID, create_arende, fill_blankett, place, step
@@ -164,7 +163,7 @@ def record_consent(page, base: str, pid: str, blankett: str, parties: list[str])
     for box in page.locator('input[name="parties"]').all():
         box.set_checked(box.get_attribute("value") in parties)
     page.get_by_label("Samtycket lämnades av").fill(INDIVIDEN["namn"])
-    page.get_by_label("Datum för underskriften").fill(date.today().isoformat())
+    page.get_by_label("Datum för underskriften").fill(tid.today().isoformat())
     page.get_by_role("button", name="Registrera samtycket").click()
     page.wait_for_url(re.compile(rf"/arenden/{pid}(#.*)?$"))
     assert "Samtycket är registrerat" in page.get_by_role("status").first.inner_text()
@@ -419,7 +418,7 @@ def test_one_individ_through_forfragan_anmalan_sip_and_fk(samverkan_app, users):
     assert "kommentar" in errors.lower() and "Beslutsdatum" in errors, errors
     assert_accessible(fk)  # with a date error and a missing comment
     fk.get_by_label("Rätt till samordning av rehabiliteringsinsatser").check()
-    fk.get_by_label("Beslutsdatum").fill(date.today().isoformat())
+    fk.get_by_label("Beslutsdatum").fill(tid.today().isoformat())
     fk.get_by_role("button", name="Skicka svaret").click()
     fk.wait_for_url(f"{base}/inkommande/{fk_ov}")
     soc.reload()

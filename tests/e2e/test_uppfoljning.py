@@ -1,9 +1,10 @@
 """The uppföljare's page in the browser: charts and tables, accessible, no ärende data."""
-from datetime import date
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
+
+from formservice import tid
 
 from .conftest import DEMO_PASSWORD, assert_accessible
 
@@ -19,7 +20,7 @@ def generated(live_app):
 
     with live_app.app_context():
         enhet = db.session().scalar(select(Enhet).where(Enhet.namn == demo.DEMO_ENHETER[demo.EXAMPLE_ENHET][1]))
-        exempeldata.generate(live_app.extensions["catalogue"].process_map, [enhet.id], 600, today=date.today(),
+        exempeldata.generate(live_app.extensions["catalogue"].process_map, [enhet.id], 600, today=tid.today(),
                              documents=True)
 
 
