@@ -273,7 +273,7 @@ def test_the_rest_of_a_document_starts_when_its_done_page_and_print_pdf_are_serv
 
     app.config["DOCUMENT_REST_IN_THREAD"] = True
     events, rested = [], threading.Event()
-    ensure_complete, shown, served = registry.ensure_complete, registry.done_page_shown, registry.print_pdf_served
+    ensure_complete, shown, served = registry.ensure_complete, registry.done_page_shown, registry.file_asked_for
 
     def rest(*a, **k):
         events.append("rest")
@@ -283,7 +283,7 @@ def test_the_rest_of_a_document_starts_when_its_done_page_and_print_pdf_are_serv
             rested.set()
     monkeypatch.setattr(registry, "ensure_complete", rest)
     monkeypatch.setattr(registry, "done_page_shown", lambda dok: events.append("done page") or shown(dok))
-    monkeypatch.setattr(registry, "print_pdf_served", lambda dok: events.append("print pdf") or served(dok))
+    monkeypatch.setattr(registry, "file_asked_for", lambda dok: events.append("file") or served(dok))
     monkeypatch.setattr(registry, "REST_WAIT_S", 5.0)  # longer than this test takes to ask
 
     def click(*, follow: bool):
@@ -294,13 +294,20 @@ def test_the_rest_of_a_document_starts_when_its_done_page_and_print_pdf_are_serv
         assert res.status_code == 302
         if follow:
             page = soc.get(res.location)
-            return re.search(r'href="([^"]+\.pdf)"', page.get_data(as_text=True)).group(1)
+            return re.search(r'href="([^"]+)\.pdf"', page.get_data(as_text=True)).group(1)
 
-    pdf_url = click(follow=True)
+    stem = click(follow=True)
     assert not rested.wait(0.5) and events == ["done page"], events  # waiting for the print PDF
-    assert soc.get(pdf_url).data.startswith(b"%PDF")
+    assert soc.get(stem + ".pdf").data.startswith(b"%PDF")
     assert rested.wait(10)
-    assert events[:3] == ["done page", "print pdf", "rest"], events
+    assert events[:3] == ["done page", "file", "rest"], events
+    # The DOCX asked for first: the rest starts at once (the download waits for it), not REST_WAIT_S later.
+    events.clear()
+    rested.clear()
+    stem = click(follow=True)
+    begun = time.monotonic()
+    assert soc.get(stem + ".docx").data.startswith(b"PK")
+    assert time.monotonic() - begun < registry.REST_WAIT_S and events[:3] == ["done page", "file", "rest"], events
 
     # Nobody asks for the done page (a client that does not follow the redirect): the rest comes all the same.
     monkeypatch.setattr(registry, "REST_WAIT_S", 0.2)

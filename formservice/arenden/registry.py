@@ -152,11 +152,11 @@ class _FirstLook:
     A document's rest starts after both, so that neither shares the CPU with it."""
 
     def __init__(self) -> None:
-        self.done_page, self.print_pdf = threading.Event(), threading.Event()
+        self.done_page, self.file = threading.Event(), threading.Event()
 
     def wait(self) -> None:
         if self.done_page.wait(REST_WAIT_S):  # the done page came: the print PDF is usually next
-            self.print_pdf.wait(REST_WAIT_S)
+            self.file.wait(REST_WAIT_S)
 
 
 def done_page_shown(dok: Dokument) -> None:
@@ -166,11 +166,12 @@ def done_page_shown(dok: Dokument) -> None:
         look.done_page.set()
 
 
-def print_pdf_served(dok: Dokument) -> None:
-    """Its print PDF is served: the rest of the document may take the CPU now."""
+def file_asked_for(dok: Dokument) -> None:
+    """One of its files is asked for – the print PDF served, or a file from the rest, which is then
+    waited for: the rest of the document may take the CPU now."""
     look = _first_look.get(dok.id)
     if look is not None:
-        look.print_pdf.set()
+        look.file.set()
 
 
 _first_look: dict[int, _FirstLook] = {}  # documents made here whose rest waits for the user's first look
@@ -339,8 +340,9 @@ def content(dok: Dokument, fmt: str) -> tuple[str, str, bytes]:
         if not pdf:
             ensure_complete(dok)
             pdf = kr.decrypt(dok.pdf_enc)
-        print_pdf_served(dok)
+        file_asked_for(dok)
         return stem + ".pdf", documents.PDF, pdf
+    file_asked_for(dok)
     ensure_complete(dok)
     if fmt == "docx" and dok.docx_enc is not None:
         return stem + ".docx", documents.DOCX, kr.decrypt(dok.docx_enc)
@@ -422,6 +424,7 @@ def listed_parts(documents) -> dict[int, list[tuple[int, str]]]:
 
 def part_content(dok: Dokument, position: int, fmt: str) -> tuple[str, str, bytes]:
     """(filename, mimetype, bytes) of one part, exactly as produced."""
+    file_asked_for(dok)
     ensure_complete(dok)
     part = db.session().scalar(select(DokumentDel).where(DokumentDel.dokument_id == dok.id,
                                                          DokumentDel.position == position))
