@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import mmap
 import os
 import select
@@ -20,8 +21,10 @@ from collections import deque
 from contextlib import contextmanager
 from typing import Iterator
 
-from .pool import _GO, _LENGTH, CLIENT_TIMEOUT_S, MAX_JOB_BYTES, JobOverLimit, _read_exactly, log
+from .pool import _GO, _LENGTH, CLIENT_TIMEOUT_S, MAX_JOB_BYTES, JobOverLimit, _read_exactly
 from .supervisor import die_with_parent, limit_memory
+
+log = logging.getLogger(__name__)
 
 _my_slot: tuple[mmap.mmap, int] | None = None  # this render process's map and its byte in it
 
@@ -48,7 +51,6 @@ def _tidy() -> None:
     """What the jobs since the last time left (the frozen start-up objects are not walked)."""
     gc.collect()
     gc.enable()
-
 
 
 class Replace(Exception):
