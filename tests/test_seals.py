@@ -377,13 +377,23 @@ def test_under_run_the_job_worker_seals_the_archive_copy_after_the_click(app, so
         assert queued.queue_name == "sigill" and list(queued.input["args"]) == ["dokument", dok_id]
     outside_event_loop(jobs.start_worker, app)
     try:
-        deadline = time.monotonic() + 60
-        while not seal.is_sealed(_archive_of(soc, result)):
-            assert time.monotonic() < deadline, "the job worker did not seal the archive copy"
-            time.sleep(0.2)
+        _until_sealed(soc, result, 60, "the job worker did not seal the archive copy")
     finally:
         outside_event_loop(jobs.stop_worker)
         jobs.close_clients()
+    _assert_sealed_and_shown(soc, pid, result)
+
+
+def _until_sealed(soc, result, seconds: float, why: str) -> None:
+    from formservice.rendering import seal
+
+    deadline = time.monotonic() + seconds
+    while not seal.is_sealed(_archive_of(soc, result)):
+        assert time.monotonic() < deadline, why
+        time.sleep(0.2)
+
+
+def _assert_sealed_and_shown(soc, pid: str, result) -> None:
     assert_sealed_pdfa(_archive_of(soc, result))
     assert "Arkivexemplaret: Förseglad av TESTSIGILL Teststaden" in soc.get(f"/arenden/{pid}").get_data(as_text=True)
 
@@ -448,16 +458,12 @@ def test_the_job_worker_tries_a_seal_again_until_the_tsa_answers(app, soc, test_
         time.sleep(1.0)  # the first attempt finds no TSA
         assert not seal.is_sealed(_archive_of(soc, result))
         tsa.start()
-        deadline = time.monotonic() + seal_jobs.FIRST_PAUSE_SECONDS * 4
-        while not seal.is_sealed(_archive_of(soc, result)):
-            assert time.monotonic() < deadline, "the job worker did not try the seal again"
-            time.sleep(0.2)
+        _until_sealed(soc, result, seal_jobs.FIRST_PAUSE_SECONDS * 4, "the job worker did not try the seal again")
     finally:
         outside_event_loop(jobs.stop_worker)
         jobs.close_clients()
         tsa.stop()
-    assert_sealed_pdfa(_archive_of(soc, result))
-    assert "Arkivexemplaret: Förseglad av TESTSIGILL Teststaden" in soc.get(f"/arenden/{pid}").get_data(as_text=True)
+    _assert_sealed_and_shown(soc, pid, result)
 
 
 def test_a_seal_made_in_a_thread_with_a_running_event_loop(test_pki, sealer, unsealed):

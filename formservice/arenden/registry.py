@@ -148,8 +148,9 @@ def produce(user: User, arende: Arende, catalogue: Catalogue, blankett_id: str, 
 
 
 class _FirstLook:
-    """What the user does right after a click: the done page, then (usually at once) the print PDF.
-    A document's rest starts after both, so that neither shares the CPU with it."""
+    """What the user does right after a click: the done page, then (usually at once) one of the
+    document's files, the print PDF mostly. Its rest starts after both, so that neither shares the
+    CPU with it."""
 
     def __init__(self) -> None:
         self.done_page, self.file = threading.Event(), threading.Event()
@@ -249,8 +250,8 @@ def in_background(finish: Callable[[], None], *, after_done_page: Dokument | Non
     """`finish` in a thread of its own, started when the response has been sent: the server's thread
     goes back to its connection at once, so the browser's next request (the done page, on the same
     keep-alive connection) does not wait for the archive copy, every part and DOCX. With
-    `after_done_page`, it also waits until that document's done page and then its print PDF have
-    been served (or REST_WAIT_S for each): the rest shares this process's GIL with those requests.
+    `after_done_page`, it also waits until that document's done page has been served and then one
+    of its files – usually the print PDF – asked for (or REST_WAIT_S for each): the rest shares this process's GIL with those requests.
     Then it goes after every click's print in progress (pool.yield_to_prints), step by step."""
     look = _first_look.setdefault(after_done_page.id, _FirstLook()) if after_done_page is not None else None
 

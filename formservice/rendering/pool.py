@@ -15,8 +15,8 @@ that is still sending its response. A render process that has sent a document's 
 holds the layout and writes the rest (archive copy, parts) only when the web side asks for it
 (a "G" on the connection, sent when the document's rest starts: after the user has the done page
 and the print PDF, and while no click's print is being laid out), or after a while, or when it
-holds a few of them (render_process.py: the render process's side); meanwhile it takes any click first, so neither a burst of clicks
-nor the pages that follow a click share the CPU with a rest; work nobody waits for
+holds a few of them (render_process.py: the render process's side); meanwhile it takes any click
+first, so neither a burst of clicks nor the pages that follow a click share the CPU with a rest; work nobody waits for
 (`background()`) comes last. Which render processes are laying out a click's print right now is
 in a small shared map (`printing_now`), so that a web worker's own share of a rest (the DOCX)
 waits for them too (`yield_to_prints`). When no render process answers (none configured, the pool
@@ -240,10 +240,8 @@ def _outputs(conn: socket.socket, first: bytes, expected: int) -> Iterator[bytes
                 conn.shutdown(socket.SHUT_RDWR)  # (also wakes the drain thread, which a close would not)
             raise
         yield_to_prints()
-        try:
+        with suppress(OSError):  # it went away: the drain thread has the reason
             conn.sendall(_GO)  # the render process may write the rest now
-        except OSError:
-            pass  # it went away: the drain thread has the reason
         for _ in range(expected):
             item = rest.get()
             if isinstance(item, BaseException):
